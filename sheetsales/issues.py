@@ -1,0 +1,259 @@
+"""Problems in user data are values, not exceptions.
+
+Every issue has a stable kebab-case ``code``, a ``severity`` and a position
+``file!sheet!cell``. The message is rendered in the workspace language from the
+catalogue below; ``params`` fill its placeholders. Tests compare the flat list
+``[(cell, code)]``; the summary and the CLI print ``position  message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+# code -> (severity, zh-CN message, en message). Messages say what is wrong and how to fix it.
+CATALOGUE: dict[str, tuple[str, str, str]] = {
+    # --- the file as a whole -------------------------------------------------------------
+    "not-a-workbook": (
+        ERROR,
+        "这不是 Excel 工作簿(.xlsx)。请在 Excel 中选择“另存为 → Excel 工作簿 (*.xlsx)”后重新保存。",
+        "This is not an Excel workbook (.xlsx). In Excel choose Save As → Excel Workbook (*.xlsx) and save again.",
+    ),
+    "legacy-xls": (
+        ERROR,
+        "这是旧版 .xls 格式,无法读取。请另存为“Excel 工作簿 (*.xlsx)”。",
+        "This is a legacy .xls file and cannot be read. Save it as Excel Workbook (*.xlsx).",
+    ),
+    "macro-workbook": (
+        ERROR,
+        "带宏的工作簿(.xlsm)不被接受。请另存为不带宏的“Excel 工作簿 (*.xlsx)”。",
+        "Macro-enabled workbooks (.xlsm) are not accepted. Save it as a plain Excel Workbook (*.xlsx).",
+    ),
+    "encrypted-workbook": (
+        ERROR,
+        "工作簿设置了打开密码,系统无法读取。请在 文件 → 信息 → 保护工作簿 中删除密码后保存。",
+        "The workbook is password-protected and cannot be read. Remove the password "
+        "(File → Info → Protect Workbook) and save again.",
+    ),
+    "corrupt-workbook": (
+        ERROR,
+        "文件已损坏或未保存完整({detail})。请在 Excel 中打开并重新保存。",
+        "The file is damaged or was not saved completely ({detail}). Open it in Excel and save it again.",
+    ),
+    "workbook-too-large": (
+        ERROR,
+        "文件解压后过大或压缩比异常({detail}),为安全起见未读取。请删除无关内容后重新保存。",
+        "The file expands to an unsafe size or ratio ({detail}) and was not read for safety. "
+        "Remove unrelated content and save again.",
+    ),
+    "unknown-workbook": (
+        ERROR,
+        "无法识别这个工作簿属于哪种模板。请使用系统下发的模板(sheetsales template)填写。",
+        "Cannot tell which template this workbook is. Fill in a template handed out by sheetsales "
+        "(sheetsales template).",
+    ),
+    "missing-meta": (
+        WARNING,
+        "模板的隐藏信息页 _sheetsales 不见了,已按文件夹和表名识别为 {kind}。请改用新模板。",
+        "The template's hidden _sheetsales sheet is missing; recognised as {kind} from the folder and "
+        "sheet names. Please switch to a fresh template.",
+    ),
+    "misfiled-workbook": (
+        WARNING,
+        "这个工作簿属于 {owner},却放在 {folder} 的文件夹里。已按模板记录归属于 {owner};请移回正确的文件夹。",
+        "This workbook belongs to {owner} but sits in {folder}'s folder. It was attributed to {owner} "
+        "as the template records; please move it back.",
+    ),
+    "foreign-workspace": (
+        WARNING,
+        "这个模板来自另一个工作区({workspace})。请使用本工作区下发的模板。",
+        "This template comes from another workspace ({workspace}). Use a template handed out by this workspace.",
+    ),
+    "unknown-rep": (
+        ERROR,
+        "人员编号 {rep} 不在作战手册(playbook.xlsx)的团队表中。请先让管理员添加此人。",
+        "Person {rep} is not in the team sheet of playbook.xlsx. Ask a manager to add them first.",
+    ),
+    "missing-week": (
+        ERROR,
+        "无法确定周报属于哪一周。请在“周次”填写如 2026-W47 的 ISO 周。",
+        "Cannot tell which week this report is for. Fill in the week as an ISO week such as 2026-W47.",
+    ),
+    "file-unreadable": (
+        ERROR,
+        "文件无法读取({detail})。如果它正被他人独占打开,请关闭后重新保存。",
+        "The file could not be read ({detail}). If someone holds it open exclusively, close it and save again.",
+    ),
+    # --- sheets and columns --------------------------------------------------------------
+    "missing-sheet": (
+        ERROR,
+        "缺少工作表“{sheet}”。请不要删除或重命名模板中的工作表。",
+        "Sheet '{sheet}' is missing. Do not delete or rename the template's sheets.",
+    ),
+    "missing-column": (
+        ERROR,
+        "缺少列“{column}”(应在第 {row} 行的表头中)。请不要删除或重命名模板的列标题。",
+        "Column '{column}' is missing from the header in row {row}. Do not delete or rename the "
+        "template's column headers.",
+    ),
+    "unknown-column": (
+        WARNING,
+        "列标题“{header}”不是模板中的列,已忽略其内容。如果是改名造成的,请恢复原名。",
+        "Column header '{header}' is not a template column; its contents were ignored. If it was "
+        "renamed, restore its original name.",
+    ),
+    # --- cells -----------------------------------------------------------------------------
+    "formula-in-cell": (
+        ERROR,
+        "“{column}”应填写数值,这里却是公式。请改为直接输入数值(复制 → 选择性粘贴 → 数值)。",
+        "'{column}' expects a value but holds a formula. Type the value itself (Copy → Paste Special → Values).",
+    ),
+    "missing-value": (
+        ERROR,
+        "“{column}”是必填项,不能为空。",
+        "'{column}' is required and cannot be empty.",
+    ),
+    "wrong-type": (
+        ERROR,
+        "“{column}”应为{expected},却填了“{value}”。",
+        "'{column}' expects {expected} but holds '{value}'.",
+    ),
+    "text-date": (
+        ERROR,
+        "“{column}”的日期“{value}”是文本,不是日期。请按 yyyy-mm-dd 重新输入,让 Excel 识别为日期。",
+        "'{column}' holds the date '{value}' as text. Type it again as yyyy-mm-dd so that Excel stores a date.",
+    ),
+    "negative-amount": (
+        ERROR,
+        "“{column}”不能为负数({value})。",
+        "'{column}' cannot be negative ({value}).",
+    ),
+    "out-of-range": (
+        ERROR,
+        "“{column}”的值 {value} 超出允许范围 {low}–{high}。",
+        "'{column}' value {value} is outside the allowed range {low}–{high}.",
+    ),
+    "unknown-stage": (
+        ERROR,
+        "销售阶段“{value}”不在作战手册中。请从下拉列表选择:{allowed}。",
+        "Sales stage '{value}' is not in the playbook. Pick one from the drop-down: {allowed}.",
+    ),
+    "unknown-category": (
+        ERROR,
+        "产品类别“{value}”不在作战手册中。请从下拉列表选择:{allowed}。",
+        "Product category '{value}' is not in the playbook. Pick one from the drop-down: {allowed}.",
+    ),
+    "unknown-choice": (
+        ERROR,
+        "“{column}”的值“{value}”无效。请从下拉列表选择:{allowed}。",
+        "'{column}' value '{value}' is not valid. Pick one from the drop-down: {allowed}.",
+    ),
+    "duplicate-row": (
+        ERROR,
+        "与第 {first_row} 行重复(同一客户、同一产品类别)。请合并为一行。",
+        "Duplicates row {first_row} (same customer and product category). Merge them into one row.",
+    ),
+    "date-outside-week": (
+        WARNING,
+        "日期 {value} 不在本周 {week}({start} 至 {end})之内。请把它记到对应那一周的周报里。",
+        "Date {value} is outside week {week} ({start} to {end}). Record it in that week's report.",
+    ),
+    "log-entry-changed": (
+        WARNING,
+        "已记录的日志不能修改或删除:{date} 的记录“{content}”与上次保存不同。原记录已保留为证据。",
+        "Recorded log entries cannot be changed or deleted: the entry of {date} '{content}' differs "
+        "from the last save. The original is kept as evidence.",
+    ),
+    # --- the playbook ----------------------------------------------------------------------
+    "duplicate-id": (
+        ERROR,
+        "编号“{value}”重复(第一次出现在第 {first_row} 行)。编号必须唯一。",
+        "Id '{value}' is used twice (first in row {first_row}). Ids must be unique.",
+    ),
+    "unknown-person": (
+        ERROR,
+        "“{column}”中的“{value}”不是团队表中的人员或团队。",
+        "'{value}' in '{column}' is not a person or team of the team sheet.",
+    ),
+    "bad-period": (
+        ERROR,
+        "期间“{value}”无法识别。请写成 2026、2026-Q4 或 2026-11。",
+        "Period '{value}' is not recognised. Write it as 2026, 2026-Q4 or 2026-11.",
+    ),
+    "stage-order": (
+        ERROR,
+        "阶段序号必须从 1 开始连续编号,却是 {value}。",
+        "Stage numbers must run 1, 2, 3, … without gaps; found {value}.",
+    ),
+    "playbook-rejected": (
+        ERROR,
+        "作战手册有错误,本次未启用;仍沿用上一个有效版本(ingest {version})。请修正上面列出的单元格。",
+        "The playbook has errors and was not applied; the last good version (ingest {version}) "
+        "stays in force. Fix the cells listed above.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a user's file, addressed to a cell."""
+
+    code: str
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    rep: str = ""
+    severity: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise KeyError(f"unknown issue code {self.code!r}")
+        if not self.severity:
+            object.__setattr__(self, "severity", CATALOGUE[self.code][0])
+
+    @property
+    def position(self) -> str:
+        return "!".join(p for p in (self.file, self.sheet, self.cell) if p)
+
+    def message(self, lang: str = "zh-CN") -> str:
+        _, zh, en = CATALOGUE[self.code]
+        template = en if lang == "en" else zh
+        try:
+            return template.format(**{k: _fmt(v) for k, v in self.params.items()})
+        except (KeyError, IndexError):
+            return template
+
+    def render(self, lang: str = "zh-CN") -> str:
+        return f"{self.position}  [{self.code}] {self.message(lang)}"
+
+    def as_record(self, lang: str = "zh-CN") -> dict[str, Any]:
+        return {
+            "rep": self.rep,
+            "file": self.file,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "position": self.position,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message(lang),
+        }
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def has_errors(issues: Iterable[Issue]) -> bool:
+    return any(i.severity == ERROR for i in issues)
+
+
+def flat(issues: Iterable[Issue]) -> list[tuple[str, str]]:
+    """``[(cell, code)]``: the shape tests compare."""
+    return [(i.cell, i.code) for i in issues]

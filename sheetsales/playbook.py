@@ -1,0 +1,344 @@
+"""The playbook (作战手册): the method as data that managers edit in Excel.
+
+``playbook.xlsx`` holds the stages with their win probabilities, time limits,
+funnel states and milestones; the team; targets; products; settings. It is read
+and validated like any input: a bad playbook yields cell-addressed issues and
+the last good one stays in force.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .drawing import FIXED_CREATED, Formats, draw_table, write_list_sheet
+from .issues import Issue
+from .read import open_workbook, read_table
+from .specs import (
+    FUNNEL_STATES,
+    PLAYBOOK_TABLES,
+    PRODUCTS_TABLE,
+    SETTINGS_TABLE,
+    STAGES_TABLE,
+    STATUS_CHOICES,
+    TARGETS_TABLE,
+    TEAM_TABLE,
+    choice_key,
+    choice_label,
+)
+from .validate import FixedChoices, validate_table
+
+
+@dataclass(frozen=True)
+class Stage:
+    order: int
+    name_zh: str
+    name_en: str
+    probability: float
+    limit_days: int | None
+    funnel_state: str
+    customer_step: str = ""
+    milestone_zh: str = ""
+    milestone_en: str = ""
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    region: str
+    team: str
+    supervisor: str = ""
+    level: int = 1
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    owner: str
+    period: str
+    amount: float
+
+
+DEFAULT_STAGES: tuple[Stage, ...] = (
+    Stage(1, "项目立项", "Project initiation", 0.05, 30, "search", "发现问题,提出需求",
+          "分析项目,立项通过", "Project analysed, approved internally"),
+    Stage(2, "初步接触", "First contact", 0.10, 30, "search", "分析研讨,确定预算",
+          "上门拜访,搞定线人", "On-site visit, an insider (coach) secured"),
+    Stage(3, "方案设计", "Solution design", 0.20, 30, "funnel", "项目立项,组建采购小组",
+          "完成方案,获得信息", "Solution drafted, key information obtained"),
+    Stage(4, "业绩展示", "Credentials demo", 0.30, 30, "funnel", "建立采购标准",
+          "实力展示,技术倾向", "Strength shown, technical preference won"),
+    Stage(5, "方案确认", "Solution confirmation", 0.50, 45, "funnel", "招标,初步筛选",
+          "方案确认,技术通关", "Solution confirmed, technical approval"),
+    Stage(6, "项目评估", "Project evaluation", 0.60, 30, "best", "确定首选供应商",
+          "需求挖掘,高层倾向", "Needs explored, senior management leans to us"),
+    Stage(7, "商务谈判", "Commercial negotiation", 0.80, 30, "best", "合同谈判",
+          "明确条款,达成共识", "Terms clear, agreement reached"),
+    Stage(8, "签约成交", "Signing", 1.00, None, "best", "签约",
+          "签约完成,合作成功", "Contract signed"),
+)
+
+DEFAULT_TEAM: tuple[Person, ...] = (
+    Person("D01", "周总", "全国", "销售部", "", 8),
+    Person("S01", "王经理", "华东", "华东组", "D01", 5),
+    Person("R01", "张伟", "华东", "华东组", "S01", 2),
+    Person("R02", "李娜", "华东", "华东组", "S01", 2),
+    Person("R03", "刘洋", "华东", "华东组", "S01", 2),
+)
+
+DEFAULT_PRODUCTS: tuple[tuple[str, str], ...] = (
+    ("数控机床", "VMC-850"),
+    ("数控机床", "HMC-630"),
+    ("激光切割机", "LC-3015"),
+    ("检测设备", "CMM-700"),
+    ("自动化产线", "AL-200"),
+    ("售后服务", "SVC-年保"),
+)
+
+SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
+    "small_deal_threshold": (50000, "小额快单门槛:低于此金额的商机不进入漏斗管理",
+                             "Small-deal threshold: deals below it stay out of the funnel"),
+    "reminder_lead_days": (7, "阶段时限到期前提前几天提醒", "Days before a stage limit runs out to remind"),
+    "currency": ("CNY", "货币", "Currency"),
+}
+
+
+@dataclass(frozen=True)
+class Playbook:
+    stages: tuple[Stage, ...] = DEFAULT_STAGES
+    team: tuple[Person, ...] = DEFAULT_TEAM
+    targets: tuple[Target, ...] = ()
+    products: tuple[tuple[str, str], ...] = DEFAULT_PRODUCTS
+    settings: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in SETTING_DEFAULTS.items()})
+
+    # --- look-ups ------------------------------------------------------------------------
+    def stage(self, order: int) -> Stage:
+        return self.stages[order - 1]
+
+    @property
+    def categories(self) -> list[str]:
+        return list(dict.fromkeys(c for c, _ in self.products))
+
+    def person(self, pid: str) -> Person | None:
+        return next((p for p in self.team if p.id == pid), None)
+
+    @property
+    def reps(self) -> list[Person]:
+        """People who fill sales workbooks: everybody who supervises nobody."""
+        bosses = {p.supervisor for p in self.team}
+        return [p for p in self.team if p.id not in bosses]
+
+    @property
+    def small_deal_threshold(self) -> float:
+        return float(self.settings.get("small_deal_threshold", 0) or 0)
+
+    @property
+    def reminder_lead_days(self) -> int:
+        return int(self.settings.get("reminder_lead_days", 7) or 0)
+
+    @property
+    def currency(self) -> str:
+        return str(self.settings.get("currency", "CNY"))
+
+    # --- Choices protocol, for the validators ----------------------------------------------
+    def resolve(self, kind: str, text: str) -> Any | None:
+        t = text.strip()
+        if kind == "stage":
+            m = re.match(r"^(\d+)(?:\s*[.、:]?\s*(.*))?$", t)
+            if m and m.group(1) and 1 <= int(m.group(1)) <= len(self.stages):
+                return int(m.group(1))
+            folded = t.casefold()
+            for s in self.stages:
+                if folded in (s.name_zh.casefold(), s.name_en.casefold()):
+                    return s.order
+            return None
+        if kind == "category":
+            folded = t.casefold()
+            return next((c for c in self.categories if c.casefold() == folded), None)
+        if kind == "status":
+            return choice_key(STATUS_CHOICES, t)
+        if kind == "funnel_state":
+            return choice_key(FUNNEL_STATES, t)
+        return None
+
+    def allowed(self, kind: str, lang: str) -> str:
+        return " / ".join(self.choice_list(kind, lang))
+
+    def choice_list(self, kind: str, lang: str) -> list[str]:
+        if kind == "stage":
+            return [s.name(lang) for s in self.stages]
+        if kind == "category":
+            return self.categories
+        if kind == "status":
+            return [choice_label(STATUS_CHOICES, k, lang) for k in STATUS_CHOICES]
+        if kind == "funnel_state":
+            return [choice_label(FUNNEL_STATES, k, lang) for k in FUNNEL_STATES]
+        return []
+
+    # --- targets -----------------------------------------------------------------------------
+    def monthly_targets(self) -> dict[tuple[str, str], float]:
+        """(owner, 'YYYY-MM') -> amount; year and quarter targets spread evenly over months."""
+        out: dict[tuple[str, str], float] = {}
+        for t in self.targets:
+            months = period_months(t.period) or []
+            for m in months:
+                out[(t.owner, m)] = out.get((t.owner, m), 0.0) + t.amount / len(months)
+        return out
+
+    # --- persistence ---------------------------------------------------------------------
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Playbook:
+        d = json.loads(text)
+        return cls(
+            stages=tuple(Stage(**s) for s in d["stages"]),
+            team=tuple(Person(**p) for p in d["team"]),
+            targets=tuple(Target(**t) for t in d["targets"]),
+            products=tuple(tuple(p) for p in d["products"]),  # type: ignore[misc]
+            settings=d["settings"],
+        )
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(\d{1,2})))?$", re.IGNORECASE)
+
+
+def period_months(period: str) -> list[str] | None:
+    """'2026' -> 12 months, '2026-Q4' -> 3, '2026-11' -> 1; None when not a period."""
+    m = _PERIOD.match(period.strip())
+    if not m:
+        return None
+    year = int(m.group(1))
+    if m.group(2):
+        q = int(m.group(2))
+        return [f"{year}-{mm:02d}" for mm in range(3 * q - 2, 3 * q + 1)]
+    if m.group(3):
+        mm = int(m.group(3))
+        return [f"{year}-{mm:02d}"] if 1 <= mm <= 12 else None
+    return [f"{year}-{mm:02d}" for mm in range(1, 13)]
+
+
+def month_end(month: str) -> int:
+    y, m = (int(x) for x in month.split("-"))
+    return calendar.monthrange(y, m)[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing playbook.xlsx
+# --------------------------------------------------------------------------------------------
+def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
+    """Write the playbook workbook managers edit (no sheet protection: it is theirs)."""
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": "sheetsales playbook", "created": FIXED_CREATED})
+    fmt = Formats(wb)
+    sheets = {t.key: wb.add_worksheet(t.name(lang)) for t in PLAYBOOK_TABLES}
+    sources = write_list_sheet(wb, "_lists", {"funnel_state": playbook.choice_list("funnel_state", lang)})
+    stages = [
+        {**asdict(s), "funnel_state": choice_label(FUNNEL_STATES, s.funnel_state, lang)} for s in playbook.stages
+    ]
+    team = [asdict(p) for p in playbook.team]
+    targets = [asdict(t) for t in playbook.targets]
+    products = [{"category": c, "model": m} for c, m in playbook.products]
+    settings = [
+        {"key": k, "value": playbook.settings.get(k, v[0]), "note": v[2] if lang == "en" else v[1]}
+        for k, v in SETTING_DEFAULTS.items()
+    ]
+    data = {"stages": stages, "team": team, "targets": targets, "products": products, "settings": settings}
+    for t in PLAYBOOK_TABLES:
+        draw_table(wb, sheets[t.key], fmt, t, lang, sources=sources, data=data[t.key], protect=False)
+    wb.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and validating playbook.xlsx
+# --------------------------------------------------------------------------------------------
+def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[Playbook | None, list[Issue]]:
+    """The playbook in ``path``, or None with the issues that keep it from being used."""
+    raw, issues = open_workbook(path, label)
+    if raw is None:
+        return None, issues
+    choices = FixedChoices()
+    records: dict[str, list] = {}
+    for t in PLAYBOOK_TABLES:
+        rt, found = read_table(raw, t)
+        issues += found
+        if rt is None:
+            records[t.key] = []
+            continue
+        norm = (lambda k, v: str(v).strip().casefold() if isinstance(v, str) else v)
+        recs, found = validate_table(rt, t, label, choices, lang, normalise=norm)
+        issues += found
+        records[t.key] = [(rt.sheet, r) for r in recs]
+
+    stages = []
+    for expected, (sheet, r) in enumerate(sorted(records["stages"], key=lambda x: x[1].values["order"]), 1):
+        v = r.values
+        if v["order"] != expected:
+            issues.append(Issue("stage-order", label, sheet, r.cells["order"], {"value": v["order"]}))
+        stages.append(Stage(v["order"], v["name_zh"], v["name_en"], v["probability"], v["limit_days"],
+                            v["funnel_state"], v["customer_step"] or "", v["milestone_zh"] or "",
+                            v["milestone_en"] or ""))
+    if not stages:
+        issues.append(Issue("missing-value", label, STAGES_TABLE.name(lang), "A4",
+                            {"column": STAGES_TABLE.columns[0].label(lang)}))
+
+    team = [Person(v["id"], v["name"], v["region"], v["team"], v["supervisor"] or "", v["level"],
+                   v["email"] or "") for _, r in records["team"] for v in [r.values]]
+    ids = {p.id for p in team}
+    for sheet, r in records["team"]:
+        sup = r.values["supervisor"]
+        if sup and sup not in ids:
+            issues.append(Issue("unknown-person", label, sheet, r.cells["supervisor"],
+                                {"column": TEAM_TABLE.column("supervisor").label(lang), "value": sup}))
+    if not team:
+        issues.append(Issue("missing-value", label, TEAM_TABLE.name(lang), "A4",
+                            {"column": TEAM_TABLE.columns[0].label(lang)}))
+
+    owners = ids | {p.team for p in team} | {p.region for p in team}
+    targets = []
+    for sheet, r in records["targets"]:
+        v = r.values
+        if v["owner"] not in owners:
+            issues.append(Issue("unknown-person", label, sheet, r.cells["owner"],
+                                {"column": TARGETS_TABLE.column("owner").label(lang), "value": v["owner"]}))
+            continue
+        if period_months(str(v["period"])) is None:
+            issues.append(Issue("bad-period", label, sheet, r.cells["period"], {"value": v["period"]}))
+            continue
+        targets.append(Target(v["owner"], str(v["period"]), v["amount"]))
+
+    products = tuple((r.values["category"], r.values["model"] or "") for _, r in records["products"])
+    if not products:
+        issues.append(Issue("missing-value", label, PRODUCTS_TABLE.name(lang), "A4",
+                            {"column": PRODUCTS_TABLE.columns[0].label(lang)}))
+
+    settings = {k: v[0] for k, v in SETTING_DEFAULTS.items()}
+    for sheet, r in records["settings"]:
+        key, value = r.values["key"], r.values["value"]
+        if key in ("small_deal_threshold", "reminder_lead_days"):
+            try:
+                number = float(value)
+                if number < 0:
+                    raise ValueError
+                settings[key] = int(number) if key == "reminder_lead_days" else number
+            except ValueError:
+                issues.append(Issue("wrong-type", label, sheet, r.cells["value"],
+                                    {"column": key, "value": value,
+                                     "expected": "a number ≥ 0" if lang == "en" else "≥ 0 的数字"}))
+        else:
+            settings[key] = value
+
+    if any(i.severity == "error" for i in issues):
+        return None, issues
+    return Playbook(tuple(stages), tuple(team), tuple(targets), products, settings), issues

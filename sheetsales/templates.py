@@ -1,0 +1,104 @@
+"""Rep-facing templates, drawn from the column specifications.
+
+Each template carries a very hidden ``_sheetsales`` sheet recording its kind,
+version, workspace and rep (and the ISO week for a weekly report), so a renamed
+or misfiled workbook is still attributed right. Drop-downs are fed from the
+playbook through a hidden ``_lists`` sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import xlsxwriter
+
+from . import __version__
+from .drawing import FIXED_CREATED, Formats, draw_form, draw_table, write_list_sheet, write_meta_sheet
+from .playbook import Person, Playbook
+from .specs import LISTS_SHEET, META_SHEET, TEMPLATE_SPECS, Form, Table
+
+KINDS = tuple(TEMPLATE_SPECS)
+
+
+def iso_week(day: dt.date) -> str:
+    y, w, _ = day.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def week_bounds(week: str) -> tuple[dt.date, dt.date]:
+    """'2026-W47' -> (Monday, Sunday)."""
+    year, w = week.upper().split("-W")
+    monday = dt.date.fromisocalendar(int(year), int(w), 1)
+    return monday, monday + dt.timedelta(days=6)
+
+
+def template_filename(kind: str, lang: str, rep: str = "", week: str = "") -> str:
+    spec = TEMPLATE_SPECS[kind]
+    parts = [spec.name(lang).replace(" ", "_")]
+    if rep:
+        parts.append(rep)
+    if week:
+        parts.append(week)
+    return "_".join(parts) + ".xlsx"
+
+
+def build_template(
+    path: Path,
+    kind: str,
+    playbook: Playbook,
+    lang: str,
+    *,
+    rep: Person | None = None,
+    workspace: str = "",
+    week: str = "",
+) -> Path:
+    """Write the ``kind`` template for ``rep`` (blank when None) to ``path``."""
+    spec = TEMPLATE_SPECS[kind]
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": spec.name(lang), "author": "sheetsales", "created": FIXED_CREATED})
+    fmt = Formats(wb)
+    sheets = [(s, wb.add_worksheet(s.name(lang))) for s in spec.sheets]
+    sources = write_list_sheet(wb, LISTS_SHEET, {
+        "stage": playbook.choice_list("stage", lang),
+        "category": playbook.choice_list("category", lang),
+        "status": playbook.choice_list("status", lang),
+    })
+    date_range = week_bounds(week) if week else None
+    manager = playbook.person(rep.supervisor) if rep and rep.supervisor else None
+    for sheet_spec, ws in sheets:
+        if isinstance(sheet_spec, Table):
+            draw_table(wb, ws, fmt, sheet_spec, lang, sources=sources,
+                       date_range=date_range if sheet_spec.key in ("log", "expenses") else None)
+        elif isinstance(sheet_spec, Form):
+            values = {
+                "week": week,
+                "period": f"{date_range[0]} – {date_range[1]}" if date_range else "",
+                "rep": f"{rep.id} {rep.name}" if rep else "",
+                "manager": manager.name if manager else "",
+            }
+            draw_form(ws, fmt, sheet_spec, lang, values)
+    write_meta_sheet(wb, META_SHEET, {
+        "kind": kind,
+        "version": spec.version,
+        "lang": lang,
+        "workspace": workspace,
+        "rep": rep.id if rep else "",
+        "rep_name": rep.name if rep else "",
+        "week": week,
+        "generator": f"sheetsales {__version__}",
+    })
+    sheets[0][1].activate()
+    wb.close()
+    return path
+
+
+def build_committed_templates(out_dir: Path) -> list[Path]:
+    """The blank templates of every kind and language, as committed in ``workbook_templates/``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    playbook = Playbook()
+    written = []
+    for lang in ("zh-CN", "en"):
+        for kind in KINDS:
+            written.append(build_template(out_dir / f"{kind}.{lang}.xlsx", kind, playbook, lang))
+    return written

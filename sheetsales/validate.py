@@ -1,0 +1,186 @@
+"""Turn raw rows into typed records, one small check per column kind.
+
+A row with an error is kept out; a row with only warnings counts. Every
+problem is an :class:`Issue` addressed to its cell. Choice columns (stage,
+product category, status) resolve through a :class:`Choices` built from the
+playbook in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .issues import ERROR, Issue
+from .read import RawTable, cell_ref
+from .specs import FUNNEL_STATES, STATUS_CHOICES, Column, Table, choice_key, choice_label
+
+
+class Choices(Protocol):
+    def resolve(self, kind: str, text: str) -> Any | None: ...
+
+    def allowed(self, kind: str, lang: str) -> str: ...
+
+
+class FixedChoices:
+    """Choices that do not depend on a playbook (status, funnel state)."""
+
+    tables = {"status": STATUS_CHOICES, "funnel_state": FUNNEL_STATES}
+
+    def resolve(self, kind: str, text: str) -> Any | None:
+        return choice_key(self.tables[kind], text) if kind in self.tables else None
+
+    def allowed(self, kind: str, lang: str) -> str:
+        table = self.tables.get(kind, {})
+        return " / ".join(choice_label(table, k, lang) for k in table)
+
+
+@dataclass
+class Record:
+    row: int  # 1-based sheet row
+    values: dict[str, Any]
+    cells: dict[str, str] = field(default_factory=dict)  # column key -> A1 reference
+
+
+_NUMBER_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_EXPECTED = {
+    "int": ("整数", "a whole number"),
+    "number": ("数字", "a number"),
+    "money": ("金额(数字)", "an amount (a number)"),
+    "percent": ("百分比", "a percentage"),
+    "date": ("日期", "a date"),
+    "text": ("文本", "text"),
+}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        t = value.strip().replace(",", "").replace(",", "").replace("¥", "").replace("￥", "").replace("$", "")
+        if _NUMBER_TEXT.match(t):
+            return float(t)
+    return None
+
+
+def as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time(0) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def convert(col: Column, value: Any, choices: Choices, lang: str) -> tuple[Any, str | None, dict]:
+    """(converted value, issue code or None, issue params) for one non-blank cell."""
+    label = col.label(lang)
+    shown = as_text(value)
+    params: dict[str, Any] = {"column": label, "value": shown}
+    kind = col.kind
+    if kind == "text":
+        return shown, None, params
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date(), None, params
+        if isinstance(value, dt.date):
+            return value, None, params
+        if isinstance(value, str):
+            return None, "text-date", params
+        params["expected"] = _EXPECTED["date"][lang == "en"]
+        return None, "wrong-type", params
+    if kind in ("int", "number", "money", "percent"):
+        number: float | None
+        if kind == "percent" and isinstance(value, str) and value.strip().endswith("%"):
+            n = _number(value.strip()[:-1])
+            number = None if n is None else n / 100
+        else:
+            number = _number(value)
+            if kind == "percent" and number is not None and 1 < number <= 100:
+                number = number / 100
+        if number is None or (kind == "int" and not float(number).is_integer()):
+            params["expected"] = _EXPECTED[kind][lang == "en"]
+            return None, "wrong-type", params
+        if kind == "money" and number < 0:
+            return None, "negative-amount", params
+        if (col.low is not None and number < col.low) or (col.high is not None and number > col.high):
+            params.update(low=_num_text(col.low, kind), high=_num_text(col.high, kind))
+            return None, "out-of-range", params
+        return (int(number) if kind == "int" else number), None, params
+    if kind == "choice":
+        key = choices.resolve(col.choices, shown)
+        if key is None:
+            params["allowed"] = choices.allowed(col.choices, lang)
+            code = {"stage": "unknown-stage", "category": "unknown-category"}.get(col.choices, "unknown-choice")
+            return None, code, params
+        return key, None, params
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _num_text(value: float | None, kind: str) -> str:
+    if value is None:
+        return "∞"
+    if kind == "percent":
+        return f"{value:.0%}"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def validate_table(
+    raw: RawTable,
+    spec: Table,
+    label: str,
+    choices: Choices,
+    lang: str,
+    normalise: Callable[[str, Any], Any] | None = None,
+) -> tuple[list[Record], list[Issue]]:
+    """Typed records for the rows without errors, and every issue found."""
+    records: list[Record] = []
+    issues: list[Issue] = []
+    seen: dict[tuple, int] = {}
+    for rr in raw.rows:
+        values: dict[str, Any] = {}
+        cells: dict[str, str] = {}
+        row_issues: list[Issue] = []
+        for col in spec.columns:
+            c = rr.cols.get(col.key)
+            if c is None:
+                values[col.key] = None
+                continue
+            ref = cell_ref(rr.row, c)
+            cells[col.key] = ref
+            if col.key in rr.formulas and col.kind != "text":
+                row_issues.append(Issue("formula-in-cell", label, raw.sheet, ref, {"column": col.label(lang)}))
+                values[col.key] = None
+                continue
+            value = rr.values.get(col.key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                values[col.key] = None
+                if col.required:
+                    row_issues.append(Issue("missing-value", label, raw.sheet, ref, {"column": col.label(lang)}))
+                continue
+            converted, code, params = convert(col, value, choices, lang)
+            if code:
+                row_issues.append(Issue(code, label, raw.sheet, ref, params))
+            values[col.key] = converted
+        if not any(i.severity == ERROR for i in row_issues) and spec.key_columns:
+            key = tuple(
+                normalise(k, values[k]) if normalise else values[k] for k in spec.key_columns
+            )
+            if key in seen:
+                first = seen[key]
+                ref = cells.get(spec.key_columns[0], cell_ref(rr.row, 0))
+                row_issues.append(Issue("duplicate-row", label, raw.sheet, ref, {"first_row": first}))
+            else:
+                seen[key] = rr.row + 1
+        issues.extend(row_issues)
+        if not any(i.severity == ERROR for i in row_issues):
+            records.append(Record(row=rr.row + 1, values=values, cells=cells))
+    return records, issues
