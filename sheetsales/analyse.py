@@ -1,0 +1,292 @@
+"""Analyse: the store as of a date becomes the figures of the summary.
+
+Everything here is computed from the append-only store filtered on
+``observed_on <= as_of``, so any past week is reproduced exactly. The result
+is a :class:`Summary` of plain records (lists of dicts with stable English
+keys): the summary workbook, the feedback workbooks and ``report --json`` all
+render the same records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .i18n import t
+from .issues import CATALOGUE, Issue
+from .playbook import Playbook, Stage
+from .store import Store
+
+LEVELS = ("company", "region", "team", "rep")
+
+
+@dataclass
+class Summary:
+    as_of: dt.date
+    lang: str
+    currency: str
+    stages: list[dict] = field(default_factory=list)
+    funnel: list[dict] = field(default_factory=list)
+    funnel_states: list[dict] = field(default_factory=list)
+    forecast: list[dict] = field(default_factory=list)
+    mpc_review: list[dict] = field(default_factory=list)
+    opportunities: list[dict] = field(default_factory=list)
+    issues: list[dict] = field(default_factory=list)
+    reminders: list[dict] = field(default_factory=list)
+    people: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        def clean(records: list[dict]) -> list[dict]:
+            return [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()} for r in records]
+
+        return {
+            "as_of": self.as_of.isoformat(),
+            "language": self.lang,
+            "currency": self.currency,
+            "funnel": clean(self.funnel),
+            "funnel_states": clean(self.funnel_states),
+            "forecast": clean(self.forecast),
+            "mpc_review": clean(self.mpc_review),
+            "opportunities": clean(self.opportunities),
+            "issues": clean(self.issues),
+            "reminders": clean(self.reminders),
+        }
+
+
+def _groups(person: dict) -> dict[str, str]:
+    return {"company": "*", "region": person["region"], "team": person["team"], "rep": person["rep"]}
+
+
+def _open_deals(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[list[dict], dict[str, dict]]:
+    """Open deals as of ``as_of`` (including deals gone from a list) and every rep's current list."""
+    latest = store.latest_mpc_versions(as_of)
+    current = store.opportunities_of(v["id"] for v in latest.values())
+    by_key = {r["opp_key"]: r for r in current}
+    deals = [dict(r, list_status="open") for r in current if r["status"] == "open"]
+    for key, r in store.last_known_opportunities(as_of).items():
+        if key in by_key or r["status"] != "open" or r["rep"] not in latest:
+            continue
+        deals.append(dict(r, list_status="dropped"))
+    return deals, by_key
+
+
+def _state_at(store: Store, as_of: dt.date) -> dict[str, dict]:
+    latest = store.latest_mpc_versions(as_of)
+    return {r["opp_key"]: r for r in store.opportunities_of(v["id"] for v in latest.values())}
+
+
+def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summary:
+    """Every figure of the summary as of ``as_of``."""
+    summary = Summary(as_of=as_of, lang=lang, currency=playbook.currency)
+    stages = {s.order: s for s in playbook.stages}
+    people = {p.id: {"rep": p.id, "rep_name": p.name, "team": p.team, "region": p.region,
+                     "supervisor": p.supervisor} for p in playbook.team}
+    summary.people = list(people.values())
+    summary.stages = [{"stage_order": s.order, "stage": s.name(lang), "funnel_state": s.funnel_state,
+                       "probability": s.probability, "limit_days": s.limit_days} for s in playbook.stages]
+    history = store.stage_history(as_of)
+    deals, _ = _open_deals(store, playbook, as_of)
+
+    # --- opportunities ----------------------------------------------------------------------
+    opps = []
+    for d in deals:
+        stage = stages.get(d["stage"])
+        if stage is None:
+            continue
+        person = people.get(d["rep"], {"rep": d["rep"], "rep_name": d["rep"], "team": "", "region": ""})
+        events = history.get(d["opp_key"], [])
+        since = events[-1]["observed_on"] if events else d["observed_on"]
+        opps.append({
+            "deal": d["opp_key"], "rep": d["rep"], "rep_name": person["rep_name"], "team": person["team"],
+            "region": person["region"], "customer": d["customer"], "category": d["category"],
+            "model": d["model"] or "", "stage_order": stage.order, "stage": stage.name(lang),
+            "funnel_state": stage.funnel_state, "probability": stage.probability, "amount": d["amount"],
+            "weighted": round(d["amount"] * stage.probability, 2), "sign_date": d["sign_date"],
+            "days_in_stage": (as_of - since).days, "stage_since": since, "status": d["list_status"],
+            "row": d["row"],
+        })
+    opps.sort(key=lambda o: (-o["weighted"], -o["amount"], o["deal"]))
+    summary.opportunities = opps
+
+    # --- funnel ---------------------------------------------------------------------------
+    summary.funnel, summary.funnel_states = _funnel(opps, playbook, people, lang)
+    # --- forecast -------------------------------------------------------------------------
+    summary.forecast = _forecast(opps, playbook, people, as_of)
+    # --- MPC review -----------------------------------------------------------------------
+    summary.mpc_review = _mpc_review(store, playbook, people, as_of, lang)
+    # --- issues ---------------------------------------------------------------------------
+    for r in store.current_issues(as_of):
+        if r["code"] not in CATALOGUE:
+            continue
+        issue = Issue(r["code"], r["file"] or "", r["sheet"] or "", r["cell"] or "", r["params"],
+                      r["rep"] or "", r["severity"])
+        person = people.get(issue.rep, {})
+        summary.issues.append({**issue.as_record(lang), "rep_name": person.get("rep_name", ""),
+                               "observed_on": r["observed_on"]})
+    # --- reminders --------------------------------------------------------------------------
+    summary.reminders = _reminders(opps, stages, playbook.reminder_lead_days, as_of, lang)
+    return summary
+
+
+def _funnel(opps: list[dict], playbook: Playbook, people: dict, lang: str) -> tuple[list[dict], list[dict]]:
+    frame = pd.DataFrame(opps, columns=["rep", "team", "region", "stage_order", "amount", "weighted"])
+    groups: list[tuple[str, str]] = [("company", "*")]
+    for level in ("region", "team", "rep"):
+        groups += [(level, g) for g in dict.fromkeys(p[level] for p in people.values() if p[level])]
+    if not frame.empty:
+        frame["company"] = "*"
+    by_stage, by_state = [], []
+    for level, group in groups:
+        if level == "rep" and group not in {p.id for p in playbook.reps} and (frame.empty or group not in set(frame["rep"])):
+            continue
+        part = frame[frame[level] == group] if not frame.empty else frame
+        agg = part.groupby("stage_order").agg(count=("amount", "size"), amount=("amount", "sum"),
+                                              weighted=("weighted", "sum")) if not part.empty else None
+        states: dict[str, dict] = {}
+        for s in playbook.stages:
+            count = int(agg.loc[s.order, "count"]) if agg is not None and s.order in agg.index else 0
+            amount = float(agg.loc[s.order, "amount"]) if count else 0.0
+            weighted = round(float(agg.loc[s.order, "weighted"]), 2) if count else 0.0
+            by_stage.append({"level": level, "group": group, "stage_order": s.order, "stage": s.name(lang),
+                             "funnel_state": s.funnel_state, "count": count, "amount": amount,
+                             "weighted": weighted})
+            st = states.setdefault(s.funnel_state, {"level": level, "group": group, "funnel_state": s.funnel_state,
+                                                    "count": 0, "amount": 0.0, "weighted": 0.0})
+            st["count"] += count
+            st["amount"] += amount
+            st["weighted"] = round(st["weighted"] + weighted, 2)
+        by_state += states.values()
+    return by_stage, by_state
+
+
+def _targets(playbook: Playbook, people: dict) -> dict[tuple[str, str, str], float]:
+    """(level, group, month) -> target; an explicit target wins, else the sum of the level below."""
+    explicit = playbook.monthly_targets()
+    teams = {p["team"] for p in people.values()}
+    regions = {p["region"] for p in people.values()}
+    out: dict[tuple[str, str, str], float] = {}
+    months = {m for _, m in explicit}
+    for month in months:
+        for p in playbook.reps:
+            if (p.id, month) in explicit:
+                out[("rep", p.id, month)] = explicit[(p.id, month)]
+        for team in teams:
+            if (team, month) in explicit:
+                out[("team", team, month)] = explicit[(team, month)]
+            else:
+                members = [p.id for p in playbook.reps if p.team == team]
+                vals = [out[("rep", m, month)] for m in members if ("rep", m, month) in out]
+                if vals:
+                    out[("team", team, month)] = sum(vals)
+        for region in regions:
+            if (region, month) in explicit:
+                out[("region", region, month)] = explicit[(region, month)]
+            else:
+                rteams = {p["team"] for p in people.values() if p["region"] == region}
+                vals = [out[("team", tm, month)] for tm in rteams if ("team", tm, month) in out]
+                if vals:
+                    out[("region", region, month)] = sum(vals)
+        top = [p.id for p in playbook.team if not p.supervisor]
+        explicit_top = [explicit[(pid, month)] for pid in top if (pid, month) in explicit]
+        if explicit_top:
+            out[("company", "*", month)] = sum(explicit_top)
+        else:
+            vals = [v for (lvl, _, m), v in out.items() if lvl == "region" and m == month]
+            if vals:
+                out[("company", "*", month)] = sum(vals)
+    return out
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _forecast(opps: list[dict], playbook: Playbook, people: dict, as_of: dt.date) -> list[dict]:
+    first = dt.date(as_of.year, as_of.month, 1)
+    window = {add_months(first, i).strftime("%Y-%m") for i in range(12)}
+    weighted: dict[tuple[str, str, str], float] = defaultdict(float)
+    for o in opps:
+        if not o["sign_date"]:
+            continue
+        month = o["sign_date"].strftime("%Y-%m")
+        month = max(month, first.strftime("%Y-%m"))  # overdue deals are due now
+        for level, group in _groups(o).items():
+            weighted[(level, group, month)] += o["weighted"]
+    targets = _targets(playbook, people)
+    keys = {k for k in weighted if k[2] in window} | {k for k in targets if k[2] in window}
+    order = {lvl: i for i, lvl in enumerate(LEVELS)}
+    out = []
+    for level, group, month in sorted(keys, key=lambda k: (order[k[0]], k[1], k[2])):
+        w = round(weighted.get((level, group, month), 0.0), 2)
+        target = targets.get((level, group, month))
+        out.append({"level": level, "group": group, "month": month, "weighted": w,
+                    "target": round(target, 2) if target is not None else None,
+                    "gap": round(w - target, 2) if target is not None else None})
+    return out
+
+
+def _mpc_review(store: Store, playbook: Playbook, people: dict, as_of: dt.date, lang: str) -> list[dict]:
+    now = _state_at(store, as_of)
+    before = _state_at(store, as_of - dt.timedelta(days=7))
+    reps_now = {r["rep"] for r in now.values()} | set(store.latest_mpc_versions(as_of))
+    stage_name = {s.order: s.name(lang) for s in playbook.stages}
+    out = []
+
+    def add(r: dict, change: str, old: Any = "", new: Any = "") -> None:
+        person = people.get(r["rep"], {})
+        out.append({"deal": r["opp_key"], "rep": r["rep"], "rep_name": person.get("rep_name", r["rep"]),
+                    "customer": r["customer"], "category": r["category"], "change": change,
+                    "change_label": t(f"change.{change}", lang), "before": old, "after": new})
+
+    for key, r in now.items():
+        old = before.get(key)
+        if old is None:
+            add(r, "new", "", stage_name.get(r["stage"], r["stage"]))
+            continue
+        if r["status"] != old["status"] and r["status"] in ("won", "lost"):
+            add(r, r["status"], t(f"status.{old['status']}", lang) if old["status"] == "open" else old["status"],
+                t(f"change.{r['status']}", lang))
+        if r["stage"] > old["stage"]:
+            add(r, "advanced", stage_name.get(old["stage"]), stage_name.get(r["stage"]))
+        elif r["stage"] < old["stage"]:
+            add(r, "moved_back", stage_name.get(old["stage"]), stage_name.get(r["stage"]))
+        if r["amount"] != old["amount"]:
+            add(r, "amount_changed", old["amount"], r["amount"])
+        if r["sign_date"] != old["sign_date"]:
+            add(r, "date_changed", old["sign_date"], r["sign_date"])
+    for key, r in before.items():
+        if key not in now and r["rep"] in reps_now:
+            add(r, "gone", stage_name.get(r["stage"], r["stage"]), "")
+    out.sort(key=lambda x: (x["rep"], x["customer"], x["change"]))
+    return out
+
+
+def _reminders(opps: list[dict], stages: dict[int, Stage], lead: int, as_of: dt.date, lang: str) -> list[dict]:
+    out = []
+    for o in opps:
+        stage = stages[o["stage_order"]]
+        base = {"rep": o["rep"], "rep_name": o["rep_name"], "deal": o["deal"], "customer": o["customer"]}
+        if o["status"] == "dropped":
+            out.append({**base, "code": "deal-dropped",
+                        "message": t("reminder.deal-dropped", lang, customer=o["customer"])})
+            continue
+        if stage.limit_days:
+            days, limit = o["days_in_stage"], stage.limit_days
+            if days > limit:
+                out.append({**base, "code": "stage-overdue", "message": t(
+                    "reminder.stage-overdue", lang, customer=o["customer"], stage=o["stage"], days=days, limit=limit)})
+            elif days >= limit - lead:
+                out.append({**base, "code": "stage-deadline-near", "message": t(
+                    "reminder.stage-deadline-near", lang, customer=o["customer"], stage=o["stage"], days=days,
+                    limit=limit, left=limit - days)})
+        if o["sign_date"] and o["sign_date"] < as_of:
+            out.append({**base, "code": "sign-date-passed", "message": t(
+                "reminder.sign-date-passed", lang, customer=o["customer"], date=o["sign_date"].isoformat())})
+    out.sort(key=lambda r: (r["rep"], r["code"], r["customer"]))
+    return out

@@ -1,0 +1,225 @@
+"""The ``sheetsales`` command: a thin shell over the pipeline.
+
+Every command takes ``--as-of DATE`` so any week can be replayed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .i18n import t
+from .ingest import ingest, load_playbook, parse_input
+from .playbook import Playbook
+from .read import read_meta
+from .report import build_summary, run_report
+from .templates import KINDS, build_committed_templates, iso_week, template_filename
+from .workspace import LANGS, Workspace, WorkspaceError, init_workspace
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (yyyy-mm-dd): {text!r}") from None
+
+
+def _progress(total_hint: str = "") -> object:
+    tty = sys.stderr.isatty()
+
+    def show(n: int, total: int, label: str) -> None:
+        if tty:
+            sys.stderr.write(f"\r[{n}/{total}] {label[:70]:<70}")
+            if n == total:
+                sys.stderr.write("\n")
+        elif n == total or n % 50 == 0:
+            sys.stderr.write(f"[{n}/{total}] {label}\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    ws = init_workspace(Path(args.dir), lang=args.lang, as_of=args.as_of)
+    print(t("cli.init_done", ws.lang, path=ws.root.resolve()))
+    for d in ("playbook.xlsx", "inbox", "reports", "archive"):
+        print(f"  {ws.root / d}")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    ws = Workspace.open(Path(args.workspace))
+    store = ws.store()
+    try:
+        playbook, _ = load_playbook(ws, store, args.as_of)
+    finally:
+        store.close()
+    if args.rep and playbook.person(args.rep) is None:
+        print(f"error: {args.rep} is not in the playbook's team sheet", file=sys.stderr)
+        return 2
+    week = args.week or (iso_week(args.as_of) if args.kind == "weekly" else "")
+    out = Path(args.output) if args.output else Path(template_filename(args.kind, ws.lang, args.rep, week))
+    if out.exists():
+        print(f"error: {out} exists; sheetsales never overwrites a file a person may have filled", file=sys.stderr)
+        return 2
+    ws.write_template(out, args.kind, playbook, args.rep, week)
+    print(t("cli.template_done", ws.lang, path=out))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    ws = Workspace.open(Path(args.dir))
+    result = ingest(ws, args.as_of, progress=None if args.quiet else _progress())
+    for issue in result.playbook_issues:
+        print(issue.render(ws.lang))
+    for parsed in result.files:
+        for issue in parsed.issues:
+            print(issue.render(ws.lang))
+    print(t("cli.ingest_done", ws.lang, new=result.new, unchanged=result.unchanged, rejected=result.rejected,
+            errors=result.errors, warnings=result.warnings))
+    return 0
+
+
+def _find_workspace(path: Path) -> Workspace | None:
+    for parent in [path.resolve().parent, *path.resolve().parents]:
+        if (parent / "sheetsales.toml").is_file():
+            return Workspace.open(parent)
+    return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    ws = _find_workspace(path)
+    lang = args.lang
+    folder_rep = ""
+    playbook = Playbook()
+    workspace_id = ""
+    if ws is not None:
+        store = ws.store()
+        try:
+            playbook, _ = load_playbook(ws, store, args.as_of)
+        finally:
+            store.close()
+        lang = lang or ws.lang
+        workspace_id = ws.workspace_id
+        try:
+            rel = path.resolve().relative_to(ws.inbox.resolve())
+            folder_rep = rel.parts[0] if len(rel.parts) > 1 else ""
+        except ValueError:
+            pass
+    if not lang:
+        from .read import open_workbook
+
+        raw, _ = open_workbook(path)
+        lang = (read_meta(raw).get("lang") if raw else "") or "zh-CN"
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    parsed = parse_input(path, path.name, playbook, lang, folder_rep=folder_rep, workspace_id=workspace_id)
+    if args.json:
+        print(json.dumps({"file": str(path), "kind": parsed.kind, "rep": parsed.rep, "week": parsed.week,
+                          "readable": parsed.readable, "issues": [i.as_record(lang) for i in parsed.issues]},
+                         ensure_ascii=False, indent=2))
+    else:
+        for issue in parsed.issues:
+            print(issue.render(lang))
+        if not parsed.errors:
+            print(t("cli.check_ok", lang, file=path.name))
+    return 1 if parsed.errors else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    ws = Workspace.open(Path(args.dir))
+    if args.json and args.no_write:
+        summary = build_summary(ws, args.as_of)
+    else:
+        result = run_report(ws, args.as_of)
+        summary = result.summary
+        if not args.json:
+            print(t("cli.report_done", ws.lang, path=result.summary_path.resolve()))
+            print(t("cli.feedback_done", ws.lang, path=(ws.reports / "feedback").resolve(),
+                    count=len(result.feedback)))
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.dir), as_of=args.as_of, lang=args.lang, weeks=args.weeks)
+    return 0
+
+
+def cmd_build_templates(args: argparse.Namespace) -> int:
+    for path in build_committed_templates(Path(args.dir)):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sheetsales", description="Sales-process control for teams that live in Excel.")
+    p.add_argument("--version", action="version", version=f"sheetsales {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def cmd(name: str, func: object, help_text: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="DATE",
+                        help="act as on this date (yyyy-mm-dd); default today")
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = cmd("init", cmd_init, "create a workspace: playbook, inbox folders with templates, reports, archive, store")
+    sp.add_argument("dir")
+    sp.add_argument("--lang", choices=LANGS, default="zh-CN")
+
+    sp = cmd("template", cmd_template, "hand out one template again")
+    sp.add_argument("kind", choices=KINDS)
+    sp.add_argument("--rep", default="", help="person id from the team sheet")
+    sp.add_argument("--week", default="", help="ISO week for a weekly report, e.g. 2026-W48")
+    sp.add_argument("-o", "--output", default="", help="file to write (never overwritten)")
+    sp.add_argument("-w", "--workspace", default=".", help="workspace folder (default: current folder)")
+
+    sp = cmd("ingest", cmd_ingest, "read every new or changed workbook of the inbox into the store")
+    sp.add_argument("dir")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress")
+
+    sp = cmd("check", cmd_check, "validate one workbook without recording anything (exit 1 on errors)")
+    sp.add_argument("file")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--lang", choices=LANGS, default="")
+
+    sp = cmd("report", cmd_report, "write reports/summary.xlsx and reports/feedback/<id>.xlsx")
+    sp.add_argument("dir")
+    sp.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    sp.add_argument("--no-write", action="store_true", help="with --json: print only, write no workbook")
+
+    sp = cmd("demo", cmd_demo, "build a demo workspace with a realistic team and eight weeks of saves")
+    sp.add_argument("dir", nargs="?", default="reports/demo")
+    sp.add_argument("--lang", choices=LANGS, default="zh-CN")
+    sp.add_argument("--weeks", type=int, default=8)
+
+    sp = cmd("build-templates", cmd_build_templates, "regenerate the committed blank templates")
+    sp.add_argument("dir", nargs="?", default="workbook_templates")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except WorkspaceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

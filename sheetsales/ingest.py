@@ -1,0 +1,330 @@
+"""Ingest: every new or changed workbook in the inbox becomes rows in the store.
+
+For each file: skip it when its content is what the store already holds for
+that path; otherwise copy it to staging, archive it, read it, validate it and
+record what is valid, all in one transaction per file. One bad file never stops
+the others. ``parse_input`` is also what ``sheetsales check`` runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .issues import ERROR, Issue
+from .names import normalise_customer, opportunity_key
+from .playbook import Playbook, read_playbook
+from .read import RawWorkbook, ignored_name, open_workbook, read_form, read_meta, read_table
+from .specs import (
+    CONTRACTS_TABLE,
+    EXPENSES_TABLE,
+    LOG_TABLE,
+    MPC_TABLE,
+    WEEKLY_FORM,
+)
+from .store import Store, activities, contracts, expenses, opportunities, stage_events, weekly_notes
+from .templates import week_bounds
+from .validate import Record, validate_table
+from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+# Structural problems that make a file unusable as a whole: its rows are not read
+# and, for an MPC list, the rep's previous list stays in force.
+FILE_LEVEL = {"missing-sheet", "missing-column", "unknown-workbook", "unknown-rep", "missing-week",
+              "not-a-workbook", "legacy-xls", "macro-workbook", "encrypted-workbook", "corrupt-workbook",
+              "workbook-too-large", "file-unreadable"}
+
+
+@dataclass
+class Parsed:
+    """What one workbook holds, after validation."""
+
+    label: str
+    kind: str = ""
+    rep: str = ""
+    week: str = ""
+    readable: bool = False
+    issues: list[Issue] = field(default_factory=list)
+    tables: dict[str, list[Record]] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    sheets: dict[str, str] = field(default_factory=dict)  # table key -> sheet name
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == ERROR]
+
+
+def _key_normaliser(key: str, value: Any) -> Any:
+    if key == "customer":
+        return normalise_customer(str(value or ""))
+    if isinstance(value, str):
+        return value.strip().casefold()
+    return value
+
+
+def _identify(raw: RawWorkbook, folder_rep: str, playbook: Playbook, workspace_id: str,
+              parsed: Parsed) -> None:
+    meta = read_meta(raw)
+    kind = meta.get("kind", "")
+    if not kind:
+        if raw.sheet(MPC_TABLE.zh, MPC_TABLE.en):
+            kind = "mpc"
+        elif raw.sheet(LOG_TABLE.zh, LOG_TABLE.en):
+            kind = "weekly"
+        if kind:
+            parsed.issues.append(Issue("missing-meta", raw.label, params={"kind": kind}))
+    if kind not in ("mpc", "weekly"):
+        parsed.issues.append(Issue("unknown-workbook", raw.label))
+        return
+    parsed.kind = kind
+    rep = meta.get("rep", "") or folder_rep
+    if meta.get("rep") and folder_rep and meta["rep"] != folder_rep:
+        parsed.issues.append(Issue("misfiled-workbook", raw.label, params={"owner": meta["rep"], "folder": folder_rep}))
+    ws_id = meta.get("workspace", "")
+    if ws_id and workspace_id and ws_id != workspace_id:
+        parsed.issues.append(Issue("foreign-workspace", raw.label, params={"workspace": ws_id}))
+    if not rep or playbook.person(rep) is None:
+        parsed.issues.append(Issue("unknown-rep", raw.label, params={"rep": rep or "?"}))
+        return
+    parsed.rep = rep
+    parsed.week = meta.get("week", "")
+
+
+def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
+    rt, found = read_table(raw, MPC_TABLE)
+    parsed.issues += found
+    if rt is None:
+        return
+    parsed.sheets["mpc"] = rt.sheet
+    records, found = validate_table(rt, MPC_TABLE, raw.label, playbook, lang, normalise=_key_normaliser)
+    parsed.issues += found
+    for r in records:
+        if not r.values.get("status"):
+            r.values["status"] = "open"
+        if r.values["stage"] == len(playbook.stages) and r.values["status"] == "open":
+            r.values["status"] = "won"
+    parsed.tables["mpc"] = records
+
+
+def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
+    form = read_form(raw, WEEKLY_FORM)
+    if form is None:
+        parsed.issues.append(Issue("missing-sheet", raw.label, WEEKLY_FORM.zh,
+                                   params={"sheet": f"{WEEKLY_FORM.zh} / {WEEKLY_FORM.en}"}))
+    else:
+        sheet, values, _cells = form
+        parsed.notes = {k: (str(values.get(k) or "").strip()) for k in ("key_events", "market_news")}
+        if not parsed.week:
+            parsed.week = str(values.get("week") or "").strip().upper()
+    try:
+        start, end = week_bounds(parsed.week) if parsed.week else (None, None)
+    except ValueError:
+        start = end = None
+    if start is None:
+        parsed.issues.append(Issue("missing-week", raw.label, WEEKLY_FORM.name(lang)))
+        return
+    for table in (LOG_TABLE, CONTRACTS_TABLE, EXPENSES_TABLE):
+        rt, found = read_table(raw, table)
+        parsed.issues += found
+        if rt is None:
+            continue
+        parsed.sheets[table.key] = rt.sheet
+        records, found = validate_table(rt, table, raw.label, playbook, lang)
+        parsed.issues += found
+        if "date" in {c.key for c in table.columns}:
+            for r in records:
+                day = r.values["date"]
+                if day and not (start <= day <= end):
+                    parsed.issues.append(Issue("date-outside-week", raw.label, rt.sheet, r.cells["date"], {
+                        "value": day.isoformat(), "week": parsed.week, "start": start, "end": end}))
+        parsed.tables[table.key] = records
+
+
+def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder_rep: str = "",
+                workspace_id: str = "") -> Parsed:
+    """Read and validate one workbook; never raises on bad content."""
+    parsed = Parsed(label=label)
+    raw, issues = open_workbook(path, label)
+    parsed.issues += issues
+    if raw is not None:
+        _identify(raw, folder_rep, playbook, workspace_id, parsed)
+        if parsed.kind == "mpc" and parsed.rep:
+            _read_mpc(raw, playbook, lang, parsed)
+        elif parsed.kind == "weekly" and parsed.rep:
+            _read_weekly(raw, playbook, lang, parsed)
+    parsed.readable = bool(parsed.kind and parsed.rep) and not any(i.code in FILE_LEVEL for i in parsed.issues)
+    parsed.issues = [replace(i, rep=parsed.rep or folder_rep) for i in parsed.issues]
+    return parsed
+
+
+# --------------------------------------------------------------------------------------------
+# Ingest of a whole workspace
+# --------------------------------------------------------------------------------------------
+@dataclass
+class IngestResult:
+    as_of: dt.date
+    seen: int = 0
+    new: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: int = 0
+    warnings: int = 0
+    playbook_issues: list[Issue] = field(default_factory=list)
+    handed_out: list[Path] = field(default_factory=list)
+    files: list[Parsed] = field(default_factory=list)
+
+
+def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | None = None,
+                  conn: Any = None) -> tuple[Playbook, list[Issue]]:
+    """The playbook in force: re-read playbook.xlsx when it changed; the last good one otherwise."""
+    issues: list[Issue] = []
+    if ingest_id is not None and ws.playbook_path.exists():
+        sha = hashlib.sha256(ws.playbook_path.read_bytes()).hexdigest()
+        if sha != store.latest_playbook_sha(as_of):
+            sha, archived, _ = ws.stage_and_archive(ws.playbook_path)
+            playbook, issues = read_playbook(archived, ws.lang)
+            pb_id = store.add_playbook(conn, ingest_id, as_of, sha, playbook.to_json() if playbook else None)
+            if playbook is None:
+                previous = store.playbook_as_of(as_of)
+                issues.append(Issue("playbook-rejected", "playbook.xlsx",
+                                    params={"version": previous[1] if previous else "-"}))
+            store.add_issues(conn, ingest_id, as_of, issues, playbook_id=pb_id)
+            if playbook is not None:
+                return playbook, issues
+    found = store.playbook_as_of(as_of)
+    if found:
+        return Playbook.from_json(found[0]), issues
+    return Playbook(), issues
+
+
+def inbox_files(ws: Workspace) -> list[tuple[Path, str, str]]:
+    """(path, label relative to the inbox, folder rep) for every candidate file, in a stable order."""
+    out = []
+    if not ws.inbox.is_dir():
+        return out
+    for path in sorted(ws.inbox.rglob("*")):
+        if not path.is_file() or ignored_name(path.name):
+            continue
+        rel = path.relative_to(ws.inbox)
+        folder_rep = rel.parts[0] if len(rel.parts) > 1 else ""
+        out.append((path, rel.as_posix(), folder_rep))
+    return out
+
+
+def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], None] | None = None) -> IngestResult:
+    """Ingest every new or changed file of ``ws``'s inbox as observed on ``as_of``."""
+    result = IngestResult(as_of=as_of)
+    store = ws.store()
+    try:
+        with store.transaction() as conn:
+            ingest_id = store.add_ingest(conn, as_of)
+            playbook, result.playbook_issues = load_playbook(ws, store, as_of, ingest_id, conn)
+        result.handed_out = ws.handout(playbook, as_of)
+        files = inbox_files(ws)
+        for n, (path, label, folder_rep) in enumerate(files, 1):
+            result.seen += 1
+            if progress:
+                progress(n, len(files), label)
+            try:
+                parsed = _ingest_file(ws, store, ingest_id, as_of, playbook, path, label, folder_rep)
+            except OSError as exc:  # the file vanished or is locked: report, go on
+                log.warning("cannot read %s: %s", label, exc)
+                parsed = Parsed(label=label, issues=[Issue("file-unreadable", label, rep=folder_rep,
+                                                           params={"detail": exc.strerror or str(exc)})])
+                result.files.append(parsed)
+                result.rejected += 1
+                continue
+            if parsed is None:
+                result.unchanged += 1
+                continue
+            result.new += 1
+            result.files.append(parsed)
+            if not parsed.readable:
+                result.rejected += 1
+            result.errors += sum(1 for i in parsed.issues if i.severity == ERROR)
+            result.warnings += sum(1 for i in parsed.issues if i.severity != ERROR)
+    finally:
+        store.close()
+    return result
+
+
+def _fingerprint(values: dict[str, Any]) -> str:
+    text = "\x1f".join(str(values.get(c.key) or "") for c in LOG_TABLE.columns)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _ingest_file(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playbook: Playbook,
+                 path: Path, label: str, folder_rep: str) -> Parsed | None:
+    with store.transaction() as conn:
+        # Cheap check first: the same bytes as the latest recorded version change nothing.
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        if store.latest_sha(conn, label, as_of) == sha:
+            return None
+        sha, archived, size = ws.stage_and_archive(path)
+        parsed = parse_input(archived, label, playbook, ws.lang, folder_rep=folder_rep,
+                             workspace_id=ws.workspace_id)
+        fv_id = store.add_file_version(
+            conn, ingest_id=ingest_id, observed_on=as_of, path=label, sha256=sha, size=size,
+            archive=archived.relative_to(ws.root).as_posix(), kind=parsed.kind or None,
+            rep=parsed.rep or None, week=parsed.week or None, readable=parsed.readable,
+        )
+        if parsed.readable and parsed.kind == "mpc":
+            _store_mpc(conn, store, fv_id, as_of, parsed)
+        elif parsed.readable and parsed.kind == "weekly":
+            _store_weekly(conn, store, fv_id, as_of, parsed)
+        store.add_issues(conn, ingest_id, as_of, parsed.issues, file_version_id=fv_id)
+    return parsed
+
+
+def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Parsed) -> None:
+    rows, events = [], []
+    for r in parsed.tables.get("mpc", []):
+        v = r.values
+        key = opportunity_key(parsed.rep, v["customer"], v["category"])
+        rows.append({
+            "file_version_id": fv_id, "observed_on": as_of, "rep": parsed.rep, "opp_key": key, "row": r.row,
+            "customer": v["customer"], "customer_norm": normalise_customer(v["customer"]),
+            "category": v["category"], "model": v["model"], "amount": v["amount"], "sign_date": v["sign_date"],
+            "delivery_date": v["delivery_date"], "stage": v["stage"], "win_rate": v["win_rate"],
+            "status": v["status"], "detail": v["detail"], "owner_name": v["owner_name"],
+            "resources": v["resources"], "distributor": v["distributor"],
+        })
+        previous = store.last_stage(conn, key, as_of)
+        if previous != v["stage"]:
+            events.append({"file_version_id": fv_id, "observed_on": as_of, "opp_key": key, "rep": parsed.rep,
+                           "stage": v["stage"], "prev_stage": previous})
+    store.add_rows(conn, opportunities, rows)
+    store.add_rows(conn, stage_events, events)
+
+
+def _store_weekly(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Parsed) -> None:
+    base = {"file_version_id": fv_id, "observed_on": as_of, "rep": parsed.rep, "week": parsed.week}
+    earlier = store.activity_fingerprints(conn, parsed.rep, parsed.week, as_of)
+    current = set()
+    rows = []
+    for r in parsed.tables.get("log", []):
+        fp = _fingerprint(r.values)
+        current.add(fp)
+        rows.append({**base, "fingerprint": fp, "row": r.row, **{c.key: r.values[c.key] for c in LOG_TABLE.columns}})
+    store.add_rows(conn, activities, rows)
+    for fp, entry in earlier.items():
+        if fp not in current:
+            parsed.issues.append(Issue("log-entry-changed", parsed.label, parsed.sheets.get("log", LOG_TABLE.zh),
+                                       rep=parsed.rep, params={"date": entry["date"], "content": entry["content"]}))
+    store.add_rows(conn, contracts, [
+        {**base, "row": r.row, **{c.key: r.values[c.key] for c in CONTRACTS_TABLE.columns}}
+        for r in parsed.tables.get("contracts", [])
+    ])
+    store.add_rows(conn, expenses, [
+        {**base, "row": r.row, **{c.key: r.values[c.key] for c in EXPENSES_TABLE.columns}}
+        for r in parsed.tables.get("expenses", [])
+    ])
+    if parsed.notes:
+        store.add_rows(conn, weekly_notes, [{"file_version_id": fv_id, "rep": parsed.rep, "week": parsed.week,
+                                             **parsed.notes}])

@@ -1,0 +1,400 @@
+"""The append-only store: SQLite by default, through SQLAlchemy Core.
+
+Nothing is updated in place or deleted. Every ingest records the file versions
+it read (content-addressed, archived), the opportunity rows of each MPC list
+version, the date the system first observed each stage of a deal (the stage
+clock starts there), the log rows of each weekly report and every issue. Any
+past week is reproduced by filtering on ``observed_on <= as_of``.
+
+Pointing ``url`` at PostgreSQL needs no code change here: only Core constructs
+are used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from .issues import Issue
+
+metadata = MetaData()
+
+ingests = Table(
+    "ingests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("started_at", String(32), nullable=False),
+)
+
+playbooks = Table(
+    "playbooks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ingest_id", ForeignKey("ingests.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("valid", Boolean, nullable=False),
+    Column("content", Text),
+)
+
+file_versions = Table(
+    "file_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ingest_id", ForeignKey("ingests.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("archive", String(500), nullable=False),
+    Column("kind", String(20)),
+    Column("rep", String(40)),
+    Column("week", String(10)),
+    Column("readable", Boolean, nullable=False),
+    Index("ix_fv_path", "path", "observed_on"),
+    Index("ix_fv_rep", "rep", "kind", "observed_on"),
+)
+
+opportunities = Table(
+    "opportunities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", String(40), nullable=False),
+    Column("opp_key", String(60), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("customer", Text, nullable=False),
+    Column("customer_norm", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("model", Text),
+    Column("amount", Float, nullable=False),
+    Column("sign_date", Date),
+    Column("delivery_date", Date),
+    Column("stage", Integer, nullable=False),
+    Column("win_rate", Float),
+    Column("status", String(10), nullable=False),
+    Column("detail", Text),
+    Column("owner_name", Text),
+    Column("resources", Text),
+    Column("distributor", Text),
+    Index("ix_opp_fv", "file_version_id"),
+    Index("ix_opp_key", "opp_key", "observed_on"),
+)
+
+stage_events = Table(
+    "stage_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("opp_key", String(60), nullable=False),
+    Column("rep", String(40), nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("prev_stage", Integer),
+    Index("ix_se_key", "opp_key", "observed_on"),
+)
+
+activities = Table(
+    "activities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", String(40), nullable=False),
+    Column("week", String(10), nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("time", Text),
+    Column("content", Text, nullable=False),
+    Column("unit", Text),
+    Column("person", Text),
+    Column("contact", Text),
+    Column("result", Text),
+    Column("hours", Float),
+    Column("cost", Float),
+    Column("remarks", Text),
+    Index("ix_act_rep", "rep", "week"),
+)
+
+contracts = Table(
+    "contracts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", String(40), nullable=False),
+    Column("week", String(10), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("customer", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("model", Text),
+    Column("quantity", Integer),
+    Column("amount", Float, nullable=False),
+    Column("remarks", Text),
+)
+
+expenses = Table(
+    "expenses", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", String(40), nullable=False),
+    Column("week", String(10), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("travel", Float),
+    Column("entertainment", Float),
+    Column("other", Float),
+    Column("remarks", Text),
+)
+
+weekly_notes = Table(
+    "weekly_notes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("rep", String(40), nullable=False),
+    Column("week", String(10), nullable=False),
+    Column("key_events", Text),
+    Column("market_news", Text),
+)
+
+issues_t = Table(
+    "issues", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ingest_id", ForeignKey("ingests.id"), nullable=False),
+    Column("file_version_id", ForeignKey("file_versions.id")),
+    Column("playbook_id", ForeignKey("playbooks.id")),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", String(40)),
+    Column("code", String(40), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("file", Text),
+    Column("sheet", Text),
+    Column("cell", String(20)),
+    Column("params", Text),
+)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+class Store:
+    """Append-only access to the workspace database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- writes (inserts only) -----------------------------------------------------------
+    @staticmethod
+    def add_ingest(conn: Connection, as_of: dt.date) -> int:
+        started = dt.datetime.now().isoformat(timespec="seconds")
+        return conn.execute(insert(ingests).values(as_of=as_of, started_at=started)).inserted_primary_key[0]
+
+    @staticmethod
+    def add_playbook(conn: Connection, ingest_id: int, as_of: dt.date, sha: str, content: str | None) -> int:
+        return conn.execute(insert(playbooks).values(
+            ingest_id=ingest_id, observed_on=as_of, sha256=sha, valid=content is not None, content=content,
+        )).inserted_primary_key[0]
+
+    @staticmethod
+    def add_file_version(conn: Connection, **values: Any) -> int:
+        return conn.execute(insert(file_versions).values(**values)).inserted_primary_key[0]
+
+    @staticmethod
+    def add_rows(conn: Connection, table: Table, rows: list[Mapping[str, Any]]) -> None:
+        if rows:
+            conn.execute(insert(table), rows)
+
+    @staticmethod
+    def add_issues(conn: Connection, ingest_id: int, as_of: dt.date, issues: Iterable[Issue],
+                   file_version_id: int | None = None, playbook_id: int | None = None) -> None:
+        rows = [
+            {"ingest_id": ingest_id, "file_version_id": file_version_id, "playbook_id": playbook_id,
+             "observed_on": as_of, "rep": i.rep or None, "code": i.code, "severity": i.severity,
+             "file": i.file, "sheet": i.sheet, "cell": i.cell,
+             "params": json.dumps(dict(i.params), ensure_ascii=False, default=str)}
+            for i in issues
+        ]
+        if rows:
+            conn.execute(insert(issues_t), rows)
+
+    # --- reads ---------------------------------------------------------------------------
+    @staticmethod
+    def latest_sha(conn: Connection, path: str, as_of: dt.date) -> str | None:
+        row = conn.execute(
+            select(file_versions.c.sha256)
+            .where(file_versions.c.path == path, file_versions.c.observed_on <= as_of)
+            .order_by(file_versions.c.observed_on.desc(), file_versions.c.id.desc())
+            .limit(1)
+        ).first()
+        return row[0] if row else None
+
+    @staticmethod
+    def last_stage(conn: Connection, opp_key: str, as_of: dt.date) -> int | None:
+        row = conn.execute(
+            select(stage_events.c.stage)
+            .where(stage_events.c.opp_key == opp_key, stage_events.c.observed_on <= as_of)
+            .order_by(stage_events.c.observed_on.desc(), stage_events.c.id.desc())
+            .limit(1)
+        ).first()
+        return row[0] if row else None
+
+    @staticmethod
+    def activity_fingerprints(conn: Connection, rep: str, week: str, as_of: dt.date) -> dict[str, dict]:
+        rows = conn.execute(
+            select(activities.c.fingerprint, activities.c.date, activities.c.content)
+            .where(activities.c.rep == rep, activities.c.week == week, activities.c.observed_on <= as_of)
+        ).mappings()
+        return {r["fingerprint"]: dict(r) for r in rows}
+
+    def playbook_as_of(self, as_of: dt.date) -> tuple[str, int] | None:
+        """The content and ingest id of the last valid playbook observed by ``as_of``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(playbooks.c.content, playbooks.c.ingest_id)
+                .where(playbooks.c.valid.is_(True), playbooks.c.observed_on <= as_of)
+                .order_by(playbooks.c.observed_on.desc(), playbooks.c.id.desc()).limit(1)
+            ).first()
+        return (row[0], row[1]) if row else None
+
+    def latest_playbook_sha(self, as_of: dt.date) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(playbooks.c.sha256).where(playbooks.c.observed_on <= as_of)
+                .order_by(playbooks.c.observed_on.desc(), playbooks.c.id.desc()).limit(1)
+            ).first()
+        return row[0] if row else None
+
+    def latest_mpc_versions(self, as_of: dt.date) -> dict[str, dict]:
+        """Per rep, the last readable MPC list version observed by ``as_of``."""
+        fv = file_versions
+        ranked = (
+            select(fv.c.id, fv.c.rep, fv.c.path, fv.c.observed_on,
+                   func.row_number().over(partition_by=fv.c.rep,
+                                          order_by=(fv.c.observed_on.desc(), fv.c.id.desc())).label("rn"))
+            .where(fv.c.kind == "mpc", fv.c.readable.is_(True), fv.c.observed_on <= as_of, fv.c.rep.is_not(None))
+            .subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ranked).where(ranked.c.rn == 1)).mappings()
+            return {r["rep"]: dict(r) for r in rows}
+
+    def opportunities_of(self, version_ids: Iterable[int]) -> list[dict]:
+        ids = list(version_ids)
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(opportunities).where(opportunities.c.file_version_id.in_(ids))
+                .order_by(opportunities.c.rep, opportunities.c.row)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def last_known_opportunities(self, as_of: dt.date) -> dict[str, dict]:
+        """Every deal ever listed by ``as_of``, with its last observed row."""
+        o = opportunities
+        ranked = (
+            select(o, func.row_number().over(partition_by=o.c.opp_key,
+                                             order_by=(o.c.observed_on.desc(), o.c.id.desc())).label("rn"))
+            .where(o.c.observed_on <= as_of).subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ranked).where(ranked.c.rn == 1)).mappings()
+            return {r["opp_key"]: dict(r) for r in rows}
+
+    def stage_history(self, as_of: dt.date) -> dict[str, list[dict]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(stage_events).where(stage_events.c.observed_on <= as_of)
+                .order_by(stage_events.c.observed_on, stage_events.c.id)
+            ).mappings()
+            out: dict[str, list[dict]] = {}
+            for r in rows:
+                out.setdefault(r["opp_key"], []).append(dict(r))
+            return out
+
+    def current_issues(self, as_of: dt.date) -> list[dict]:
+        """Issues of the latest version of every file (and of the latest playbook), by ``as_of``."""
+        fv = file_versions
+        latest = (
+            select(fv.c.path, func.max(fv.c.id).label("id"))
+            .where(fv.c.observed_on <= as_of).group_by(fv.c.path).subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(
+                select(issues_t, fv.c.path).join(fv, fv.c.id == issues_t.c.file_version_id)
+                .join(latest, latest.c.id == fv.c.id)
+                .order_by(issues_t.c.rep, issues_t.c.file, issues_t.c.id)
+            ).mappings()]
+            last_pb = conn.execute(
+                select(playbooks.c.id).where(playbooks.c.observed_on <= as_of)
+                .order_by(playbooks.c.observed_on.desc(), playbooks.c.id.desc()).limit(1)
+            ).first()
+            if last_pb:
+                rows += [dict(r) for r in conn.execute(
+                    select(issues_t).where(issues_t.c.playbook_id == last_pb[0]).order_by(issues_t.c.id)
+                ).mappings()]
+        for r in rows:
+            r["params"] = json.loads(r["params"] or "{}")
+        return rows
+
+    def weekly_rows(self, table: Table, as_of: dt.date) -> list[dict]:
+        """Rows of the latest readable version of every weekly report observed by ``as_of``."""
+        fv = file_versions
+        latest = (
+            select(fv.c.rep, fv.c.week, func.max(fv.c.id).label("id"))
+            .where(fv.c.kind == "weekly", fv.c.readable.is_(True), fv.c.observed_on <= as_of)
+            .group_by(fv.c.rep, fv.c.week).subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table).join(latest, and_(latest.c.id == table.c.file_version_id))
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in metadata.sorted_tables}

@@ -1,0 +1,380 @@
+"""Write: the summary workbook and the per-person feedback workbooks, in one pass.
+
+Each workbook is built with XlsxWriter into a temporary file in the target
+folder, checked (it opens, its sheets are there, its tables hold the expected
+rows) and only then moved into place, so a crash leaves the previous file
+intact. Rows sit in named Excel tables; totals are formulas with their values
+cached; text from reps is always written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from .analyse import Summary
+from .drawing import NUM_FORMATS
+from .i18n import t
+from .specs import FUNNEL_STATES, choice_label
+
+
+class OutputCheckError(Exception):
+    """A generated workbook failed its own check; the previous file was left in place."""
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    label: str  # i18n key
+    kind: str = "text"  # text | int | money | percent | date
+    width: float = 12
+    total: str = ""  # "sum" | "count" | ""
+
+
+def atomic_write(path: Path, build: Callable[[Path], None], check: Callable[[Path], None] | None = None) -> Path:
+    """Build into a temporary file beside ``path``, check it, then replace ``path`` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    try:
+        build(tmp)
+        (check or check_workbook)(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def check_workbook(path: Path, expected_sheets: Sequence[str] = ()) -> None:
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        for name in names:
+            wb.get_sheet_by_name(name).to_python()
+        wb.close()
+    except Exception as exc:
+        raise OutputCheckError(f"{path.name}: {exc}") from exc
+    missing = [s for s in expected_sheets if s not in names]
+    if missing:
+        raise OutputCheckError(f"{path.name}: missing sheets {missing}")
+
+
+class SheetWriter:
+    """Writes titled blocks of named tables down one worksheet."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, ws: Worksheet, lang: str, fmts: dict[str, Any]) -> None:
+        self.wb, self.ws, self.lang, self.fmts = wb, ws, lang, fmts
+        self.row = 0
+        self.widths: dict[int, float] = {}
+
+    def title(self, text: str, sub: str = "") -> None:
+        self.ws.write_string(self.row, 0, text, self.fmts["title"])
+        self.ws.set_row(self.row, 24)
+        self.row += 1
+        if sub:
+            self.ws.write_string(self.row, 0, sub, self.fmts["sub"])
+            self.row += 1
+        self.row += 1
+
+    def heading(self, text: str) -> None:
+        self.ws.write_string(self.row, 0, text, self.fmts["heading"])
+        self.row += 1
+
+    def table(self, name: str, cols: Sequence[Col], records: Sequence[dict], col0: int = 0,
+              total: bool = True) -> tuple[int, int]:
+        """A named table; returns (first data row, last data row), 0-based."""
+        lang = self.lang
+        has_total = total and any(c.total for c in cols) and bool(records)
+        first = self.row + 1
+        last = first + max(len(records), 1) - 1
+        columns = []
+        for i, c in enumerate(cols):
+            spec: dict[str, Any] = {"header": t(c.label, lang), "header_format": self.fmts["header"]}
+            if c.kind in NUM_FORMATS:
+                spec["format"] = self.fmts[c.kind]
+            if has_total:
+                if i == 0:
+                    spec["total_string"] = t("total", lang)
+                elif c.total == "sum":
+                    spec["total_function"] = "sum"
+                    spec["total_value"] = round(sum(float(r.get(c.key) or 0) for r in records), 2)
+                elif c.total == "count":
+                    spec["total_function"] = "count"
+                    spec["total_value"] = sum(1 for r in records if r.get(c.key) not in (None, ""))
+            columns.append(spec)
+            self.widths[col0 + i] = max(self.widths.get(col0 + i, 0), c.width)
+        self.ws.add_table(self.row, col0, last + (1 if has_total else 0), col0 + len(cols) - 1, {
+            "name": name, "columns": columns, "total_row": has_total, "style": "Table Style Medium 2",
+            "autofilter": True,
+        })
+        for r, record in enumerate(records):
+            for c, col in enumerate(cols):
+                self.cell(first + r, col0 + c, record.get(col.key), col.kind)
+        self.row = last + (2 if has_total else 1) + 1
+        return first, last
+
+    def cell(self, row: int, col: int, value: Any, kind: str) -> None:
+        ws, f = self.ws, self.fmts
+        if value is None or value == "":
+            ws.write_blank(row, col, None, f.get(kind))
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), f["date"])
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value, f.get(kind))
+        else:
+            ws.write_string(row, col, str(value), f.get(kind))  # reps' text is never a formula
+
+    def finish(self, freeze_row: int = 3) -> None:
+        for c, w in self.widths.items():
+            self.ws.set_column(c, c, w)
+        self.ws.freeze_panes(freeze_row, 0)
+
+
+def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
+    base = {"font_name": "Microsoft YaHei", "font_size": 10}
+    return {
+        "title": wb.add_format({**base, "bold": True, "font_size": 14, "font_color": "#1F3864"}),
+        "sub": wb.add_format({**base, "italic": True, "font_color": "#595959"}),
+        "heading": wb.add_format({**base, "bold": True, "font_size": 11, "font_color": "#1F4E78"}),
+        "header": wb.add_format({**base, "bold": True, "text_wrap": True, "valign": "vcenter"}),
+        "text": wb.add_format(base),
+        "money": wb.add_format({**base, "num_format": NUM_FORMATS["money"]}),
+        "percent": wb.add_format({**base, "num_format": NUM_FORMATS["percent"]}),
+        "date": wb.add_format({**base, "num_format": NUM_FORMATS["date"]}),
+        "int": wb.add_format({**base, "num_format": "0"}),
+        "hidden": wb.add_format({**base, "font_color": "#FFFFFF"}),
+    }
+
+
+def _new_workbook(path: Path) -> tuple[xlsxwriter.Workbook, dict[str, Any]]:
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    wb.set_properties({"title": "sheetsales", "author": "sheetsales"})
+    return wb, _formats(wb)
+
+
+def _label(level: str, group: str, lang: str) -> str:
+    return t("level.company", lang) if level == "company" else group
+
+
+# --------------------------------------------------------------------------------------------
+# Column sets, shared by summary and feedback
+# --------------------------------------------------------------------------------------------
+FUNNEL_COLS = (Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=16),
+               Col("funnel_state_label", "col.funnel_state", width=12), Col("count", "col.count", "int", 9, "sum"),
+               Col("amount", "col.amount", "money", 16, "sum"), Col("weighted", "col.weighted", "money", 16, "sum"))
+GROUP_FUNNEL_COLS = (Col("group", "col.group", width=14),) + FUNNEL_COLS
+STATE_COLS = (Col("group", "col.group", width=14), Col("funnel_state_label", "col.funnel_state", width=12),
+              Col("count", "col.count", "int", 9, "sum"), Col("amount", "col.amount", "money", 16, "sum"),
+              Col("weighted", "col.weighted", "money", 16, "sum"))
+FORECAST_COLS = (Col("group", "col.group", width=14), Col("month", "col.month", width=10),
+                 Col("weighted", "col.weighted", "money", 16, "sum"), Col("target", "col.target", "money", 16, "sum"),
+                 Col("gap", "col.gap", "money", 16, "sum"))
+REVIEW_COLS = (Col("rep", "col.rep", width=8), Col("rep_name", "col.rep_name", width=10),
+               Col("deal", "col.deal", width=14), Col("customer", "col.customer", width=28),
+               Col("category", "col.category", width=14), Col("change_label", "col.change", width=14),
+               Col("before", "col.before", width=16), Col("after", "col.after", width=16))
+OPP_COLS = (Col("deal", "col.deal", width=14, total="count"), Col("rep", "col.rep", width=8),
+            Col("rep_name", "col.rep_name", width=10), Col("team", "col.team", width=10),
+            Col("region", "col.region", width=8), Col("customer", "col.customer", width=28),
+            Col("category", "col.category", width=14), Col("model", "col.model", width=10),
+            Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=14),
+            Col("probability", "col.probability", "percent", 10), Col("amount", "col.amount", "money", 15, "sum"),
+            Col("weighted", "col.weighted", "money", 15, "sum"), Col("sign_date", "col.sign_date", "date", 12),
+            Col("days_in_stage", "col.days_in_stage", "int", 10), Col("status_label", "col.status", width=14))
+ISSUE_COLS = (Col("rep", "col.rep", width=8, total="count"), Col("rep_name", "col.rep_name", width=10),
+              Col("position", "col.position", width=40), Col("code", "col.code", width=18),
+              Col("severity_label", "col.severity", width=8), Col("message", "col.message", width=80),
+              Col("file", "col.file", width=28), Col("sheet", "col.sheet", width=12), Col("cell", "col.cell", width=8))
+REMINDER_COLS = (Col("rep", "col.rep", width=8, total="count"), Col("rep_name", "col.rep_name", width=10),
+                 Col("customer", "col.customer", width=28), Col("code", "col.code", width=20),
+                 Col("message", "col.message", width=90))
+
+
+def _decorate(summary: Summary) -> dict[str, list[dict]]:
+    """Records with display labels added (the summary's records keep stable keys)."""
+    lang = summary.lang
+
+    def state(r: dict) -> dict:
+        return {**r, "funnel_state_label": choice_label(FUNNEL_STATES, r["funnel_state"], lang),
+                "group": _label(r["level"], r["group"], lang)}
+
+    return {
+        "funnel": [state(r) for r in summary.funnel],
+        "funnel_states": [state(r) for r in summary.funnel_states],
+        "forecast": [{**r, "group": _label(r["level"], r["group"], lang)} for r in summary.forecast],
+        "opportunities": [{**r, "status_label": t(f"status.{r['status']}", lang)} for r in summary.opportunities],
+        "issues": [{**r, "severity_label": t(f"severity.{r['severity']}", lang)} for r in summary.issues],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The summary workbook
+# --------------------------------------------------------------------------------------------
+def summary_sheet_names(lang: str) -> list[str]:
+    return [t(k, lang) for k in ("sheet.funnel", "sheet.forecast", "sheet.mpc_review",
+                                  "sheet.opportunities", "sheet.issues")]
+
+
+def write_summary(summary: Summary, path: Path) -> Path:
+    """Write ``summary.xlsx`` atomically."""
+    names = summary_sheet_names(summary.lang)
+    return atomic_write(path, lambda tmp: _build_summary(summary, tmp),
+                        lambda tmp: check_workbook(tmp, names))
+
+
+def _build_summary(summary: Summary, path: Path) -> None:
+    lang = summary.lang
+    rec = _decorate(summary)
+    wb, f = _new_workbook(path)
+    sub = t("as_of", lang, date=summary.as_of.isoformat()) + "  ·  " + summary.currency
+    ws_f, ws_fc, ws_r, ws_o, ws_i = (wb.add_worksheet(n) for n in summary_sheet_names(lang))
+
+    # --- Funnel -----------------------------------------------------------------------------
+    w = SheetWriter(wb, ws_f, lang, f)
+    w.title(t("title.funnel", lang), sub)
+    company = [r for r in rec["funnel"] if r["level"] == "company"]
+    first, last = w.table("Funnel", FUNNEL_COLS, company)
+    _funnel_chart(wb, ws_f, names_sheet=ws_f.name, records=company, first=first, last=last, lang=lang)
+    w.row = max(w.row, first + 22)
+    w.heading(t("title.funnel_states", lang))
+    w.table("FunnelStates", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "company"])
+    for level, name in (("region", "FunnelByRegion"), ("team", "FunnelByTeam"), ("rep", "FunnelByRep")):
+        w.heading(f"{t('title.funnel_groups', lang)} · {t('level.' + level, lang)}")
+        w.table(name, GROUP_FUNNEL_COLS, [r for r in rec["funnel"] if r["level"] == level])
+    w.heading(f"{t('title.funnel_states', lang)} · {t('title.funnel_groups', lang)}")
+    w.table("FunnelStatesByRep", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "rep"])
+    w.finish()
+
+    # --- Forecast -----------------------------------------------------------------------------
+    w = SheetWriter(wb, ws_fc, lang, f)
+    w.title(t("title.forecast", lang), sub)
+    company = [r for r in rec["forecast"] if r["level"] == "company"]
+    first, last = w.table("Forecast", FORECAST_COLS, company)
+    _forecast_chart(wb, ws_fc, company, first, last, lang)
+    w.row = max(w.row, first + 20)
+    for level, name in (("region", "ForecastByRegion"), ("team", "ForecastByTeam"), ("rep", "ForecastByRep")):
+        w.heading(f"{t('title.forecast', lang)} · {t('level.' + level, lang)}")
+        w.table(name, FORECAST_COLS, [r for r in rec["forecast"] if r["level"] == level])
+    w.finish()
+
+    # --- MPC review -------------------------------------------------------------------------
+    w = SheetWriter(wb, ws_r, lang, f)
+    w.title(t("title.mpc_review", lang), sub)
+    w.table("MPCReview", REVIEW_COLS, summary.mpc_review)
+    w.finish()
+
+    # --- Opportunities ------------------------------------------------------------------------
+    w = SheetWriter(wb, ws_o, lang, f)
+    w.title(t("title.opportunities", lang), sub)
+    w.table("Opportunities", OPP_COLS, rec["opportunities"])
+    w.finish()
+
+    # --- Data issues ------------------------------------------------------------------------
+    w = SheetWriter(wb, ws_i, lang, f)
+    w.title(t("title.issues", lang), sub)
+    w.table("DataIssues", ISSUE_COLS, rec["issues"])
+    w.finish()
+
+    ws_f.activate()
+    wb.close()
+
+
+def _funnel_chart(wb: xlsxwriter.Workbook, ws: Worksheet, names_sheet: str, records: list[dict],
+                  first: int, last: int, lang: str) -> None:
+    """A stacked bar chart whose invisible first series centres the bars: a funnel."""
+    pad_col = 8  # column I, beside the table, holds the padding (white text)
+    biggest = max((r["amount"] for r in records), default=0)
+    fmt_hidden = wb.add_format({"font_color": "#FFFFFF"})
+    for i, r in enumerate(records):
+        ws.write_number(first + i, pad_col, (biggest - r["amount"]) / 2, fmt_hidden)
+    chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
+    chart.add_series({"name": "pad", "categories": [names_sheet, first, 1, last, 1],
+                      "values": [names_sheet, first, pad_col, last, pad_col],
+                      "fill": {"none": True}, "border": {"none": True}})
+    chart.add_series({"name": t("col.amount", lang), "categories": [names_sheet, first, 1, last, 1],
+                      "values": [names_sheet, first, 4, last, 4], "fill": {"color": "#2E75B6"},
+                      "data_labels": {"value": True, "num_format": "#,##0"}, "gap": 15})
+    chart.set_title({"name": t("chart.funnel", lang), "name_font": {"size": 12}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_x_axis({"visible": False, "major_gridlines": {"visible": False}})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 620, "height": 380})
+    ws.insert_chart(first - 1, 10, chart)
+
+
+def _forecast_chart(wb: xlsxwriter.Workbook, ws: Worksheet, records: list[dict], first: int, last: int,
+                    lang: str) -> None:
+    chart = wb.add_chart({"type": "column"})
+    name = ws.name
+    chart.add_series({"name": t("col.weighted", lang), "categories": [name, first, 1, last, 1],
+                      "values": [name, first, 2, last, 2], "fill": {"color": "#2E75B6"}})
+    chart.add_series({"name": t("col.target", lang), "categories": [name, first, 1, last, 1],
+                      "values": [name, first, 3, last, 3], "fill": {"color": "#C55A11"}})
+    chart.set_title({"name": t("chart.forecast", lang), "name_font": {"size": 12}})
+    chart.set_y_axis({"num_format": "#,##0"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 620, "height": 340})
+    ws.insert_chart(first - 1, 7, chart)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-person feedback
+# --------------------------------------------------------------------------------------------
+def scope(summary: Summary, person_id: str) -> set[str]:
+    """The person and everybody under them, through the supervisor chain."""
+    below: dict[str, list[str]] = {}
+    for p in summary.people:
+        below.setdefault(p["supervisor"], []).append(p["rep"])
+    out, todo = set(), [person_id]
+    while todo:
+        pid = todo.pop()
+        if pid in out:
+            continue
+        out.add(pid)
+        todo += below.get(pid, [])
+    return out
+
+
+def write_feedback(summary: Summary, folder: Path) -> list[Path]:
+    """``feedback/<id>.xlsx`` for every person: their (or their team's) issues, reminders and deals."""
+    written = []
+    for person in summary.people:
+        pid = person["rep"]
+        who = scope(summary, pid)
+        path = folder / f"{pid}.xlsx"
+        written.append(atomic_write(path, lambda tmp, who=who, person=person: _build_feedback(
+            summary, person, who, tmp)))
+    return written
+
+
+def _build_feedback(summary: Summary, person: dict, who: set[str], path: Path) -> None:
+    lang = summary.lang
+    rec = _decorate(summary)
+    wb, f = _new_workbook(path)
+    sub = f"{person['rep']} {person['rep_name']} · " + t("as_of", lang, date=summary.as_of.isoformat())
+    for sheet, title, name, cols, records in (
+        ("sheet.issues", "title.issues", "MyIssues", ISSUE_COLS, [r for r in rec["issues"] if r["rep"] in who]),
+        ("sheet.reminders", "title.reminders", "MyReminders", REMINDER_COLS,
+         [r for r in summary.reminders if r["rep"] in who]),
+        ("sheet.opportunities", "title.opportunities", "MyOpportunities", OPP_COLS,
+         [r for r in rec["opportunities"] if r["rep"] in who]),
+    ):
+        w = SheetWriter(wb, wb.add_worksheet(t(sheet, lang)), lang, f)
+        w.title(t(title, lang), sub)
+        if not records:
+            w.ws.write_string(w.row - 1, 0, t("none", lang), f["sub"])
+        w.table(name, cols, records)
+        w.finish()
+    wb.close()
