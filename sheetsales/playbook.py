@@ -24,7 +24,6 @@ from .specs import (
     FUNNEL_STATES,
     PLAYBOOK_TABLES,
     PRODUCTS_TABLE,
-    SETTINGS_TABLE,
     STAGES_TABLE,
     STATUS_CHOICES,
     TARGETS_TABLE,
@@ -263,6 +262,10 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
 # --------------------------------------------------------------------------------------------
 # Reading and validating playbook.xlsx
 # --------------------------------------------------------------------------------------------
+def _fold(_key: str, value: Any) -> Any:
+    return value.strip().casefold() if isinstance(value, str) else value
+
+
 def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[Playbook | None, list[Issue]]:
     """The playbook in ``path``, or None with the issues that keep it from being used."""
     raw, issues = open_workbook(path, label)
@@ -276,8 +279,7 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         if rt is None:
             records[t.key] = []
             continue
-        norm = (lambda k, v: str(v).strip().casefold() if isinstance(v, str) else v)
-        recs, found = validate_table(rt, t, label, choices, lang, normalise=norm)
+        recs, found = validate_table(rt, t, label, choices, lang, normalise=_fold)
         issues += found
         records[t.key] = [(rt.sheet, r) for r in recs]
 

@@ -1,0 +1,47 @@
+"""Shared fixtures: a real workspace in a temporary folder, and LibreOffice when it is needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sheetsales.playbook import Playbook
+from sheetsales.workspace import Workspace, init_workspace
+
+# A Monday; the tests' first week.
+WEEK1 = dt.date(2026, 11, 2)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A fresh zh-CN workspace with the default playbook (team D01, S01, R01-R03)."""
+    return init_workspace(tmp_path / "ws", lang="zh-CN", as_of=WEEK1)
+
+
+@pytest.fixture
+def workspace_en(tmp_path: Path) -> Workspace:
+    return init_workspace(tmp_path / "ws_en", lang="en", as_of=WEEK1)
+
+
+@pytest.fixture
+def playbook() -> Playbook:
+    return Playbook()
+
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture
+def soffice() -> str:
+    """The LibreOffice binary; the test fails instead of skipping under SHEETSALES_REQUIRE_SOFFICE=1."""
+    path = soffice_path()
+    if path is None:
+        if os.environ.get("SHEETSALES_REQUIRE_SOFFICE") == "1":
+            pytest.fail("soffice (LibreOffice) is required but not on PATH")
+        pytest.skip("soffice (LibreOffice) not installed")
+    return path
