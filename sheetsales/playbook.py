@@ -284,9 +284,11 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         records[t.key] = [(rt.sheet, r) for r in recs]
 
     stages = []
+    stage_rows_bad = any(i.sheet == records["stages"][0][0] and i.severity == "error"
+                         for i in issues) if records["stages"] else False
     for expected, (sheet, r) in enumerate(sorted(records["stages"], key=lambda x: x[1].values["order"]), 1):
         v = r.values
-        if v["order"] != expected:
+        if v["order"] != expected and not stage_rows_bad:  # a rejected row would shift every number
             issues.append(Issue("stage-order", label, sheet, r.cells["order"], {"value": v["order"]}))
         stages.append(Stage(v["order"], v["name_zh"], v["name_en"], v["probability"], v["limit_days"],
                             v["funnel_state"], v["customer_step"] or "", v["milestone_zh"] or "",

@@ -45,3 +45,23 @@ def soffice() -> str:
             pytest.fail("soffice (LibreOffice) is required but not on PATH")
         pytest.skip("soffice (LibreOffice) not installed")
     return path
+
+
+# --- helpers: what a rep does --------------------------------------------------------------
+def mpc_path(ws: Workspace, rep: str) -> Path:
+    from sheetsales.templates import template_filename
+
+    return ws.inbox / rep / template_filename("mpc", ws.lang, rep)
+
+
+def save_mpc(ws: Workspace, rep: str, rows: list[dict]) -> Path:
+    """The rep retypes their MPC list and saves it."""
+    from sheetsales.fill import fill_table
+    from sheetsales.specs import MPC_TABLE
+
+    return fill_table(mpc_path(ws, rep), MPC_TABLE, rows)
+
+
+def deal(customer: str, stage: str = "方案设计", amount: float = 1_000_000, sign: dt.date = dt.date(2026, 12, 15),
+         category: str = "数控机床", **extra: object) -> dict:
+    return {"customer": customer, "stage": stage, "amount": amount, "sign_date": sign, "category": category, **extra}

@@ -1,0 +1,278 @@
+"""Ingest end to end: reps' saves in a real workspace become rows in a real SQLite store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import openpyxl
+from conftest import WEEK1, deal, mpc_path, save_mpc
+from sqlalchemy import event
+
+from sheetsales.analyse import analyse
+from sheetsales.fill import fill_form, fill_table
+from sheetsales.ingest import ingest, load_playbook
+from sheetsales.issues import flat
+from sheetsales.specs import HEADER_ROW, LOG_TABLE, META_SHEET, TEAM_TABLE, WEEKLY_FORM
+from sheetsales.templates import template_filename
+from sheetsales.workspace import Workspace
+
+WEEK2 = WEEK1 + dt.timedelta(days=7)
+WEEK3 = WEEK1 + dt.timedelta(days=14)
+
+
+def _summary(ws: Workspace, as_of: dt.date):
+    store = ws.store()
+    try:
+        playbook, _ = load_playbook(ws, store, as_of)
+        return analyse(store, playbook, as_of, ws.lang)
+    finally:
+        store.close()
+
+
+def _issues(result) -> list[tuple[str, str, str]]:
+    return [(p.label, i.cell, i.code) for p in result.files for i in p.issues]
+
+
+def test_same_content_twice_changes_nothing(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司", "方案确认", 500_000)])
+    first = ingest(workspace, WEEK1)
+    assert first.new == 6 and first.rejected == 0  # 3 reps × (MPC list + weekly report)
+    counts = workspace.store().counts()
+    again = ingest(workspace, WEEK1)
+    assert again.new == 0 and again.unchanged == first.seen
+    assert workspace.store().counts()["opportunities"] == counts["opportunities"]
+    assert workspace.store().counts()["file_versions"] == counts["file_versions"]
+
+
+def test_every_version_is_archived_before_it_is_read(workspace: Workspace) -> None:
+    path = save_mpc(workspace, "R01", [deal("甲公司")])
+    ingest(workspace, WEEK1)
+    v1 = path.read_bytes()
+    save_mpc(workspace, "R01", [deal("甲公司", "业绩展示")])
+    ingest(workspace, WEEK2)
+    archived = sorted(p.read_bytes() for p in workspace.archive.rglob("*.xlsx"))
+    assert v1 in archived and path.read_bytes() in archived
+    import hashlib
+
+    for p in workspace.archive.rglob("*.xlsx"):
+        assert p.stem == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_resorting_rows_keeps_each_deal_identity(workspace: Workspace) -> None:
+    rows = [deal("甲公司"), deal("乙公司", "方案确认", 500_000), deal("丙公司", "项目立项", 80_000)]
+    save_mpc(workspace, "R01", rows)
+    ingest(workspace, WEEK1)
+    before = {o["customer"]: o["deal"] for o in _summary(workspace, WEEK1).opportunities}
+    save_mpc(workspace, "R01", list(reversed(rows)))
+    ingest(workspace, WEEK2)
+    summary = _summary(workspace, WEEK2)
+    assert {o["customer"]: o["deal"] for o in summary.opportunities} == before
+    assert summary.mpc_review == []
+    assert workspace.store().counts()["stage_events"] == 3
+
+
+def test_a_deal_that_disappears_is_an_event_not_a_deletion(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司", "方案确认", 500_000)])
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    ingest(workspace, WEEK2)
+    summary = _summary(workspace, WEEK2)
+    gone = [r for r in summary.mpc_review if r["change"] == "gone"]
+    assert [(r["customer"], r["rep"]) for r in gone] == [("乙公司", "R01")]
+    dropped = [o for o in summary.opportunities if o["status"] == "dropped"]
+    assert [o["customer"] for o in dropped] == ["乙公司"]
+    assert sum(f["count"] for f in summary.funnel if f["level"] == "company") == 2
+    assert [r["code"] for r in summary.reminders if r["customer"] == "乙公司"] == ["deal-dropped"]
+
+
+def test_won_and_lost_deals_leave_the_open_list(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司"), deal("丙公司")])
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [deal("甲公司", status="已签约"), deal("乙公司", status="已丢单"), deal("丙公司")])
+    ingest(workspace, WEEK2)
+    summary = _summary(workspace, WEEK2)
+    assert [o["customer"] for o in summary.opportunities] == ["丙公司"]
+    assert sorted((r["customer"], r["change"]) for r in summary.mpc_review) == [("乙公司", "lost"), ("甲公司", "won")]
+
+
+def test_one_bad_file_never_stops_the_others(workspace: Workspace) -> None:
+    (workspace.inbox / "R02" / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not really a zip")
+    (workspace.inbox / "R02" / "export.xlsx").write_text("a,b\n1,2\n", encoding="utf-8")
+    (workspace.inbox / "R02" / "~$MPC一览表_R02.xlsx").write_bytes(b"lock")
+    (workspace.inbox / "R02" / ".~lock.MPC一览表_R02.xlsx#").write_bytes(b"lock")
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    result = ingest(workspace, WEEK1)
+    issues = _issues(result)
+    assert ("R02/broken.xlsx", "", "corrupt-workbook") in issues
+    assert ("R02/export.xlsx", "", "not-a-workbook") in issues
+    assert not any("lock" in label or "~$" in label for label, _, _ in issues)
+    assert [o["customer"] for o in _summary(workspace, WEEK1).opportunities] == ["甲公司"]
+    shown = {(r["file"], r["code"]) for r in _summary(workspace, WEEK1).issues}
+    assert ("R02/broken.xlsx", "corrupt-workbook") in shown
+
+
+def test_a_renamed_column_keeps_the_previous_list_in_force(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司", "方案确认", 500_000)])
+    ingest(workspace, WEEK1)
+    path = mpc_path(workspace, "R01")
+    wb = openpyxl.load_workbook(path)
+    wb["MPC一览表"].cell(HEADER_ROW, 5).value = "金额"  # was 预计合同金额
+    wb.save(path)
+    result = ingest(workspace, WEEK2)
+    assert [(c, code) for label, c, code in _issues(result) if label.endswith("MPC一览表_R01.xlsx")] == [
+        ("E3", "unknown-column"), ("3:3", "missing-column")]
+    summary = _summary(workspace, WEEK2)
+    assert sorted(o["customer"] for o in summary.opportunities) == ["乙公司", "甲公司"]
+    assert summary.mpc_review == []
+    messages = [r["message"] for r in summary.issues if r["code"] == "missing-column"]
+    assert messages == ["缺少列“预计合同金额”(应在第 3 行的表头中)。请不要删除或重命名模板的列标题。"]
+
+
+def test_a_deleted_sheet(workspace: Workspace) -> None:
+    path = save_mpc(workspace, "R01", [deal("甲公司")])
+    wb = openpyxl.load_workbook(path)
+    wb["MPC一览表"].title = "Sheet1"
+    wb.save(path)
+    result = ingest(workspace, WEEK1)
+    assert [(c, code) for label, c, code in _issues(result) if "R01" in label and "MPC" in label] == [
+        ("", "missing-sheet")]
+
+
+def test_a_misfiled_or_renamed_workbook_is_attributed_by_its_hidden_record(workspace: Workspace) -> None:
+    src = save_mpc(workspace, "R01", [deal("甲公司")])
+    shutil.move(src, workspace.inbox / "R02" / "copy of my list.xlsx")
+    result = ingest(workspace, WEEK1)
+    assert ("R02/copy of my list.xlsx", "", "misfiled-workbook") in _issues(result)
+    opps = _summary(workspace, WEEK1).opportunities
+    assert [(o["customer"], o["rep"]) for o in opps] == [("甲公司", "R01")]
+
+
+def test_a_workbook_without_its_hidden_record(workspace: Workspace) -> None:
+    path = save_mpc(workspace, "R03", [deal("甲公司")])
+    wb = openpyxl.load_workbook(path)
+    del wb[META_SHEET]
+    wb.save(path)
+    result = ingest(workspace, WEEK1)
+    assert (path.relative_to(workspace.inbox).as_posix(), "", "missing-meta") in _issues(result)
+    assert [o["rep"] for o in _summary(workspace, WEEK1).opportunities] == ["R03"]
+    # Outside any rep's folder and without its record, nobody can be credited.
+    shutil.move(path, workspace.inbox / "loose.xlsx")
+    result = ingest(workspace, WEEK2)
+    assert ("loose.xlsx", "", "unknown-rep") in _issues(result)
+
+
+def test_weekly_report_log_rows_and_evidence_of_edits(workspace: Workspace) -> None:
+    week = "2026-W45"
+    path = workspace.inbox / "R01" / template_filename("weekly", workspace.lang, "R01", week)
+    assert path.exists()  # handed out by init for the week of WEEK1
+    fill_form(path, WEEKLY_FORM, {"key_events": "拿下甲公司技术交流", "market_news": "竞品降价 5%"})
+    rows = [
+        {"date": WEEK1, "time": "09:00-11:00", "content": "拜访甲公司设备处", "unit": "甲公司", "hours": 2, "cost": 120},
+        {"date": WEEK1 + dt.timedelta(days=1), "content": "方案编写", "hours": 6},
+        {"date": WEEK1 + dt.timedelta(days=9), "content": "下周的事", "hours": 1},
+    ]
+    fill_table(path, LOG_TABLE, rows)
+    result = ingest(workspace, WEEK1 + dt.timedelta(days=4))
+    weekly = next(p for p in result.files if p.label.endswith(f"{week}.xlsx") and p.rep == "R01")
+    assert flat(weekly.issues) == [("A6", "date-outside-week")]
+    assert weekly.notes == {"key_events": "拿下甲公司技术交流", "market_news": "竞品降价 5%"}
+    assert workspace.store().counts()["activities"] == 3
+    rows[0]["hours"] = 8  # the rep inflates an entry already recorded
+    fill_table(path, LOG_TABLE, rows)
+    result = ingest(workspace, WEEK1 + dt.timedelta(days=5))
+    weekly = next(p for p in result.files if p.label.endswith(f"{week}.xlsx") and p.rep == "R01")
+    assert [i.code for i in weekly.issues] == ["date-outside-week", "log-entry-changed"]
+    assert workspace.store().counts()["activities"] == 6  # both versions kept as evidence
+
+
+def test_the_stage_clock_starts_when_the_system_first_sees_the_stage(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计")])
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计", amount=1_200_000)])
+    ingest(workspace, WEEK2)
+    assert _summary(workspace, WEEK2 + dt.timedelta(days=3)).opportunities[0]["days_in_stage"] == 10
+    save_mpc(workspace, "R01", [deal("甲公司", "业绩展示", amount=1_200_000)])
+    ingest(workspace, WEEK3)
+    opp = _summary(workspace, WEEK3 + dt.timedelta(days=2)).opportunities[0]
+    assert (opp["stage_order"], opp["days_in_stage"], opp["stage_since"]) == (4, 2, WEEK3)
+
+
+def test_any_past_week_can_be_replayed(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计", 1_000_000)])
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [deal("甲公司", "方案确认", 1_000_000), deal("乙公司", "项目立项", 300_000)])
+    ingest(workspace, WEEK2)
+    week1 = _summary(workspace, WEEK1)
+    assert [(o["customer"], o["weighted"]) for o in week1.opportunities] == [("甲公司", 200_000)]
+    week2 = _summary(workspace, WEEK2)
+    assert [(o["customer"], o["weighted"]) for o in week2.opportunities] == [("甲公司", 500_000), ("乙公司", 15_000)]
+    assert sorted(r["change"] for r in week2.mpc_review) == ["advanced", "new"]
+
+
+def test_the_store_is_append_only(workspace: Workspace) -> None:
+    store = workspace.store()
+    statements: list[str] = []
+    # Listen on every engine the ingest creates, through the class-level event.
+    from sqlalchemy.engine import Engine
+
+    def capture(conn, cursor, statement, *args):  # noqa: ANN001
+        statements.append(statement.strip().split()[0].upper())
+
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司")])
+        ingest(workspace, WEEK1)
+        save_mpc(workspace, "R01", [deal("甲公司", "业绩展示")])
+        ingest(workspace, WEEK2)
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    assert "INSERT" in statements
+    assert not {"UPDATE", "DELETE", "DROP", "REPLACE"} & set(statements)
+    store.close()
+
+
+def test_a_bad_playbook_is_reported_and_the_last_good_one_stays(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计", 1_000_000)])
+    ingest(workspace, WEEK1)
+    wb = openpyxl.load_workbook(workspace.playbook_path)
+    stages = wb["销售阶段"]
+    stages["D6"] = 0.25  # stage 3 probability, a valid edit …
+    stages["D7"] = "很高"  # … and a bad one in stage 4
+    wb["团队"]["E8"] = "S99"  # an unknown supervisor
+    wb.save(workspace.playbook_path)
+    result = ingest(workspace, WEEK2)
+    assert [(i.sheet, i.cell, i.code) for i in result.playbook_issues] == [
+        ("销售阶段", "D7", "wrong-type"), ("团队", "E8", "unknown-person"), ("", "", "playbook-rejected")]
+    assert _summary(workspace, WEEK2).opportunities[0]["weighted"] == 200_000  # still 20 %
+    assert {r["code"] for r in _summary(workspace, WEEK2).issues} >= {"wrong-type", "playbook-rejected"}
+    stages["D7"] = 0.3
+    wb["团队"]["E8"] = "S01"
+    wb.save(workspace.playbook_path)
+    result = ingest(workspace, WEEK3)
+    assert result.playbook_issues == []
+    assert _summary(workspace, WEEK3).opportunities[0]["weighted"] == 250_000
+    assert _summary(workspace, WEEK2).opportunities[0]["weighted"] == 200_000  # the past is unchanged
+
+
+def test_a_new_team_member_gets_a_folder_and_templates(workspace: Workspace) -> None:
+    wb = openpyxl.load_workbook(workspace.playbook_path)
+    team = wb[TEAM_TABLE.zh]
+    team.append(["R04", "陈静", "华东", "华东组", "S01", 2])
+    wb.save(workspace.playbook_path)
+    result = ingest(workspace, WEEK2)
+    names = sorted(p.name for p in result.handed_out)
+    assert names == sorted([
+        template_filename("mpc", "zh-CN", "R04"),
+        *(template_filename("weekly", "zh-CN", r, "2026-W46") for r in ("R01", "R02", "R03", "R04")),
+    ])
+    # Nothing a person typed is ever overwritten: a second handout writes nothing.
+    assert _reingest_handout(workspace) == []
+
+
+def _reingest_handout(ws: Workspace) -> list[Path]:
+    store = ws.store()
+    playbook, _ = load_playbook(ws, store, WEEK2)
+    store.close()
+    return ws.handout(playbook, WEEK2)
