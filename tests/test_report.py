@@ -1,0 +1,220 @@
+"""The summary workbook, the feedback workbooks and the JSON figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import WEEK1, deal, save_mpc
+from openpyxl.cell.cell import TYPE_STRING
+
+from sheetsales import write as write_mod
+from sheetsales.cli import main
+from sheetsales.ingest import ingest
+from sheetsales.report import run_report
+from sheetsales.specs import TARGETS_TABLE
+from sheetsales.workspace import Workspace
+
+WEEK2 = WEEK1 + dt.timedelta(days=7)
+
+
+def table_records(path: Path, sheet: str, name: str) -> tuple[list[dict], dict | None]:
+    """The rows of a named table (and its total row) as header -> value."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    table = ws.tables[name]
+    cells = list(ws[table.ref])
+    headers = [c.value for c in cells[0]]
+    body = cells[1:]
+    total = None
+    if table.totalsRowCount:
+        total = dict(zip(headers, [c.value for c in body[-1]], strict=True))
+        body = body[:-1]
+    rows = [dict(zip(headers, [c.value for c in r], strict=True)) for r in body]
+    return [r for r in rows if any(v is not None for v in r.values())], total
+
+
+def cached_values(path: Path, sheet: str) -> list[list]:
+    """What a viewer that does not recalculate shows."""
+    import python_calamine
+
+    return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(
+        skip_empty_area=False)
+
+
+@pytest.fixture
+def worked_example(workspace: Workspace) -> Workspace:
+    """DOMAIN.md §2: 1,000,000 at 20 % and 500,000 at 50 %."""
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂", "方案设计", 1_000_000, dt.date(2026, 12, 10)),
+                                deal("天津港务集团", "方案确认", 500_000, dt.date(2027, 1, 20))])
+    save_mpc(workspace, "R02", [deal("青岛啤酒设备公司", "商务谈判", 2_000_000, dt.date(2026, 11, 30)),
+                                deal("坏数据公司", "方案设计", -1)])
+    ingest(workspace, WEEK1)
+    return workspace
+
+
+def test_the_worked_example_comes_out_exactly(worked_example: Workspace) -> None:
+    result = run_report(worked_example, WEEK1)
+    ranked = [(o["customer"], o["amount"], o["probability"], o["weighted"]) for o in result.summary.opportunities
+              if o["rep"] == "R01"]
+    assert ranked == [("天津港务集团", 500_000, 0.5, 250_000), ("大庆石化机械厂", 1_000_000, 0.2, 200_000)]
+    rows, total = table_records(result.summary_path, "商机", "Opportunities")
+    assert [(r["客户"], r["加权金额"]) for r in rows] == [
+        ("青岛啤酒设备公司", 1_600_000), ("天津港务集团", 250_000), ("大庆石化机械厂", 200_000)]
+    assert total["加权金额"] == "=SUBTOTAL(109,[加权金额])"
+    cached = cached_values(result.summary_path, "商机")
+    flat_cells = [v for row in cached for v in row]
+    assert 2_050_000 in flat_cells and 3_500_000 in flat_cells  # totals cached for non-recalculating viewers
+
+
+def test_every_sheet_holds_named_tables(worked_example: Workspace) -> None:
+    path = run_report(worked_example, WEEK1).summary_path
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["漏斗", "预测", "MPC周评", "商机", "数据问题"]
+    tables = {name for ws in wb.worksheets for name in ws.tables}
+    assert tables >= {"Funnel", "FunnelStates", "FunnelByRegion", "FunnelByTeam", "FunnelByRep", "Forecast",
+                      "ForecastByRep", "MPCReview", "Opportunities", "DataIssues"}
+    assert wb["漏斗"].freeze_panes == "A4"
+    assert len(wb["漏斗"]._charts) == 1 and len(wb["预测"]._charts) == 1
+
+
+def test_funnel_by_stage_state_rep_team_region(worked_example: Workspace) -> None:
+    summary = run_report(worked_example, WEEK1).summary
+    company = {r["stage_order"]: (r["count"], r["amount"], r["weighted"]) for r in summary.funnel
+               if r["level"] == "company"}
+    assert company[3] == (1, 1_000_000, 200_000) and company[5] == (1, 500_000, 250_000)
+    assert company[7] == (1, 2_000_000, 1_600_000) and company[1] == (0, 0, 0)
+    for level in ("region", "team", "rep"):
+        for order, (count, amount, weighted) in company.items():
+            rows = [r for r in summary.funnel if r["level"] == level and r["stage_order"] == order]
+            assert sum(r["count"] for r in rows) == count
+            assert sum(r["amount"] for r in rows) == pytest.approx(amount)
+            assert sum(r["weighted"] for r in rows) == pytest.approx(weighted)
+    states = {r["funnel_state"]: r["weighted"] for r in summary.funnel_states if r["level"] == "company"}
+    assert states == {"search": 0, "funnel": 450_000, "best": 1_600_000}
+    rows, total = table_records(run_report(worked_example, WEEK1).summary_path, "漏斗", "Funnel")
+    assert [r["商机数"] for r in rows] == [0, 0, 1, 0, 1, 0, 1, 0]
+    assert total["加权金额"] == "=SUBTOTAL(109,[加权金额])"
+
+
+def test_forecast_against_targets_rolls_up(worked_example: Workspace) -> None:
+    wb = openpyxl.load_workbook(worked_example.playbook_path)
+    targets = wb[TARGETS_TABLE.zh]
+    targets.append(["R01", "2026-12", 300_000])
+    targets.append(["R02", "2026-Q4", 900_000])  # 300,000 a month
+    targets.append(["华东组", "2027", 12_000_000])  # team target wins over the reps' sum
+    wb.save(worked_example.playbook_path)
+    ingest(worked_example, WEEK1 + dt.timedelta(days=1))
+    summary = run_report(worked_example, WEEK1 + dt.timedelta(days=1)).summary
+    fc = {(r["level"], r["group"], r["month"]): r for r in summary.forecast}
+    assert fc[("rep", "R01", "2026-12")]["weighted"] == 200_000
+    assert fc[("rep", "R01", "2026-12")]["target"] == 300_000
+    assert fc[("rep", "R01", "2026-12")]["gap"] == -100_000
+    assert fc[("rep", "R02", "2026-11")]["weighted"] == 1_600_000
+    assert fc[("rep", "R02", "2026-11")]["gap"] == 1_300_000
+    assert fc[("team", "华东组", "2026-12")]["target"] == 600_000  # sum of R01 and R02
+    assert fc[("team", "华东组", "2027-01")]["target"] == 1_000_000  # explicit yearly / 12
+    assert fc[("company", "*", "2027-01")]["weighted"] == 250_000
+    assert fc[("region", "华东", "2026-12")]["target"] == 600_000
+
+
+def test_mpc_review_lists_every_kind_of_change(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲"), deal("乙", "业绩展示"), deal("丙"), deal("丁"), deal("戊"), deal("己"),
+                                deal("庚")])
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [
+        deal("甲", "业绩展示"),  # advanced
+        deal("乙", "方案设计"),  # moved back
+        deal("丙", status="已签约"),  # won
+        deal("丁", status="已丢单"),  # lost
+        deal("戊", amount=1_500_000),  # amount changed
+        deal("己", sign=dt.date(2027, 2, 1)),  # date changed
+        deal("辛"),  # new; 庚 is gone
+    ])
+    ingest(workspace, WEEK2)
+    review = run_report(workspace, WEEK2).summary.mpc_review
+    assert sorted((r["customer"], r["change"]) for r in review) == [
+        ("丁", "lost"), ("丙", "won"), ("乙", "moved_back"), ("己", "date_changed"), ("庚", "gone"),
+        ("戊", "amount_changed"), ("甲", "advanced"), ("辛", "new")]
+    amount = next(r for r in review if r["change"] == "amount_changed")
+    assert (amount["before"], amount["after"]) == (1_000_000, 1_500_000)
+
+
+def test_reps_text_is_written_as_text_never_as_a_formula(workspace: Workspace) -> None:
+    path = save_mpc(workspace, "R01", [deal("placeholder")])
+    wb = openpyxl.load_workbook(path)
+    cell = wb["MPC一览表"]["D4"]
+    cell.value = '=HYPERLINK("http://evil.example","点我")'
+    cell.data_type = TYPE_STRING  # typed as text, as Excel stores a leading apostrophe
+    wb.save(path)
+    ingest(workspace, WEEK1)
+    out = run_report(workspace, WEEK1).summary_path
+    ws = openpyxl.load_workbook(out)["商机"]
+    texts = [c for row in ws.iter_rows() for c in row if c.value == '=HYPERLINK("http://evil.example","点我")']
+    assert len(texts) == 1 and texts[0].data_type == TYPE_STRING
+
+
+def test_a_crash_while_writing_leaves_the_previous_summary_intact(worked_example: Workspace, monkeypatch) -> None:
+    path = run_report(worked_example, WEEK1).summary_path
+    before = path.read_bytes()
+
+    def crash(summary, tmp):  # noqa: ANN001
+        tmp.write_bytes(b"half a workbook")
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(write_mod, "_build_summary", crash)
+    with pytest.raises(RuntimeError):
+        run_report(worked_example, WEEK2)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.is_file()) == ["summary.xlsx"]
+
+
+def test_a_workbook_failing_its_check_is_not_moved_into_place(worked_example: Workspace, monkeypatch) -> None:
+    path = run_report(worked_example, WEEK1).summary_path
+    before = path.read_bytes()
+    monkeypatch.setattr(write_mod, "_build_summary", lambda summary, tmp: tmp.write_bytes(b"PK\x03\x04junk"))
+    with pytest.raises(write_mod.OutputCheckError):
+        run_report(worked_example, WEEK2)
+    assert path.read_bytes() == before
+
+
+def test_feedback_per_person(worked_example: Workspace) -> None:
+    result = run_report(worked_example, WEEK1)
+    assert sorted(p.name for p in result.feedback) == ["D01.xlsx", "R01.xlsx", "R02.xlsx", "R03.xlsx", "S01.xlsx"]
+    folder = worked_example.reports / "feedback"
+    r02, _ = table_records(folder / "R02.xlsx", "数据问题", "MyIssues")
+    assert [(r["代码"], r["位置"]) for r in r02] == [("negative-amount", "R02/MPC一览表_R02.xlsx!MPC一览表!E5")]
+    r01, _ = table_records(folder / "R01.xlsx", "数据问题", "MyIssues")
+    assert r01 == []
+    boss, _ = table_records(folder / "S01.xlsx", "商机", "MyOpportunities")
+    assert len(boss) == 3  # the supervisor sees the whole team's deals
+    r01_opps, _ = table_records(folder / "R01.xlsx", "商机", "MyOpportunities")
+    assert {r["客户"] for r in r01_opps} == {"大庆石化机械厂", "天津港务集团"}
+
+
+def test_report_json_has_stable_english_keys(worked_example: Workspace, capsys) -> None:
+    assert main(["report", str(worked_example.root), "--as-of", WEEK1.isoformat(), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"funnel", "forecast", "mpc_review", "opportunities", "issues"} <= set(data)
+    assert all(isinstance(data[k], list) for k in ("funnel", "forecast", "mpc_review", "opportunities", "issues"))
+    opp = data["opportunities"][1]
+    assert set(opp) >= {"deal", "rep", "customer", "stage", "probability", "amount", "weighted", "sign_date",
+                        "days_in_stage"}
+    assert (opp["customer"], opp["weighted"], opp["sign_date"]) == ("天津港务集团", 250_000, "2027-01-20")
+    issue = data["issues"][0]
+    assert (issue["code"], issue["position"], issue["severity"]) == (
+        "negative-amount", "R02/MPC一览表_R02.xlsx!MPC一览表!E5", "error")
+
+
+def test_english_workspace_summary(workspace_en: Workspace) -> None:
+    save_mpc(workspace_en, "R01", [deal("Acme Machinery Co., Ltd.", "Solution design", 1_000_000)])
+    ingest(workspace_en, WEEK1)
+    result = run_report(workspace_en, WEEK1)
+    wb = openpyxl.load_workbook(result.summary_path)
+    assert wb.sheetnames == ["Funnel", "Forecast", "MPC review", "Opportunities", "Data issues"]
+    rows, _ = table_records(result.summary_path, "Opportunities", "Opportunities")
+    assert [(r["Customer"], r["Stage"], r["Weighted"]) for r in rows] == [
+        ("Acme Machinery Co., Ltd.", "Solution design", 200_000)]
