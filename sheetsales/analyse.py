@@ -133,24 +133,26 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
 
 
 def _funnel(opps: list[dict], playbook: Playbook, people: dict, lang: str) -> tuple[list[dict], list[dict]]:
+    """Count, amount and weighted amount per stage and per funnel state, at every level."""
     frame = pd.DataFrame(opps, columns=["rep", "team", "region", "stage_order", "amount", "weighted"])
+    frame["company"] = "*"
+    reps = {p.id for p in playbook.reps} | set(frame["rep"])
     groups: list[tuple[str, str]] = [("company", "*")]
     for level in ("region", "team", "rep"):
-        groups += [(level, g) for g in dict.fromkeys(p[level] for p in people.values() if p[level])]
-    if not frame.empty:
-        frame["company"] = "*"
+        groups += [(level, g) for g in dict.fromkeys(p[level] for p in people.values() if p[level])
+                   if level != "rep" or g in reps]
+    totals: dict[tuple[str, str, int], tuple[int, float, float]] = {}
+    for level in LEVELS:
+        agg = frame.groupby([level, "stage_order"]).agg(count=("amount", "size"), amount=("amount", "sum"),
+                                                        weighted=("weighted", "sum"))
+        for (group, order), row in agg.iterrows():
+            totals[(level, group, int(order))] = (int(row["count"]), float(row["amount"]), float(row["weighted"]))
     by_stage, by_state = [], []
     for level, group in groups:
-        if level == "rep" and group not in {p.id for p in playbook.reps} and (frame.empty or group not in set(frame["rep"])):
-            continue
-        part = frame[frame[level] == group] if not frame.empty else frame
-        agg = part.groupby("stage_order").agg(count=("amount", "size"), amount=("amount", "sum"),
-                                              weighted=("weighted", "sum")) if not part.empty else None
         states: dict[str, dict] = {}
         for s in playbook.stages:
-            count = int(agg.loc[s.order, "count"]) if agg is not None and s.order in agg.index else 0
-            amount = float(agg.loc[s.order, "amount"]) if count else 0.0
-            weighted = round(float(agg.loc[s.order, "weighted"]), 2) if count else 0.0
+            count, amount, weighted = totals.get((level, group, s.order), (0, 0.0, 0.0))
+            weighted = round(weighted, 2)
             by_stage.append({"level": level, "group": group, "stage_order": s.order, "stage": s.name(lang),
                              "funnel_state": s.funnel_state, "count": count, "amount": amount,
                              "weighted": weighted})

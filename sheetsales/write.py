@@ -348,20 +348,23 @@ def scope(summary: Summary, person_id: str) -> set[str]:
 
 
 def write_feedback(summary: Summary, folder: Path) -> list[Path]:
-    """``feedback/<id>.xlsx`` for every person: their (or their team's) issues, reminders and deals."""
+    """``feedback/<id>.xlsx`` for every person: the issues and reminders of their scope, and their own deals.
+
+    A supervisor's scope is their whole team (through the supervisor chain); the team's deals are in
+    the summary, so a feedback workbook lists only the person's own.
+    """
+    rec = _decorate(summary)
     written = []
     for person in summary.people:
-        pid = person["rep"]
-        who = scope(summary, pid)
-        path = folder / f"{pid}.xlsx"
+        who = scope(summary, person["rep"])
+        path = folder / f"{person['rep']}.xlsx"
         written.append(atomic_write(path, lambda tmp, who=who, person=person: _build_feedback(
-            summary, person, who, tmp)))
+            summary, rec, person, who, tmp)))
     return written
 
 
-def _build_feedback(summary: Summary, person: dict, who: set[str], path: Path) -> None:
+def _build_feedback(summary: Summary, rec: dict[str, list[dict]], person: dict, who: set[str], path: Path) -> None:
     lang = summary.lang
-    rec = _decorate(summary)
     wb, f = _new_workbook(path)
     sub = f"{person['rep']} {person['rep_name']} · " + t("as_of", lang, date=summary.as_of.isoformat())
     for sheet, title, name, cols, records in (
@@ -369,7 +372,7 @@ def _build_feedback(summary: Summary, person: dict, who: set[str], path: Path) -
         ("sheet.reminders", "title.reminders", "MyReminders", REMINDER_COLS,
          [r for r in summary.reminders if r["rep"] in who]),
         ("sheet.opportunities", "title.opportunities", "MyOpportunities", OPP_COLS,
-         [r for r in rec["opportunities"] if r["rep"] in who]),
+         [r for r in rec["opportunities"] if r["rep"] == person["rep"]]),
     ):
         w = SheetWriter(wb, wb.add_worksheet(t(sheet, lang)), lang, f)
         w.title(t(title, lang), sub)
