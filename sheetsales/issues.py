@@ -154,8 +154,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "duplicate-row": (
         ERROR,
-        "与第 {first_row} 行重复(同一客户、同一产品类别)。请合并为一行。",
-        "Duplicates row {first_row} (same customer and product category). Merge them into one row.",
+        "与第 {first_row} 行重复({keys}相同)。请合并为一行。",
+        "Duplicates row {first_row} (same {keys}). Merge them into one row.",
     ),
     "date-outside-week": (
         WARNING,

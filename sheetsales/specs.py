@@ -56,6 +56,7 @@ class Table:
     hint_en: str = ""
     rows: int = 200  # rows prepared for input (validation, unlocked)
     key_columns: tuple[str, ...] = ()  # a row is a duplicate when these repeat
+    duplicate_code: str = "duplicate-row"  # or "duplicate-id" when the key is an id
 
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh
@@ -284,6 +285,7 @@ STAGES_TABLE = Table(
     hint_en="Stages in order; the win probability weights the forecast, the limit (days) drives time limits.",
     rows=20,
     key_columns=("order",),
+    duplicate_code="duplicate-id",
     columns=(
         Column("order", "序号", "No.", "int", True, width=6, low=1, high=20),
         Column("name_zh", "阶段(中文)", "Stage (zh)", required=True, width=14),
@@ -307,6 +309,7 @@ TEAM_TABLE = Table(
     hint_en="One row per person; supervisor is their id; permission level 1-9 (1 rep … 9 general manager).",
     rows=200,
     key_columns=("id",),
+    duplicate_code="duplicate-id",
     columns=(
         Column("id", "编号", "Id", required=True, width=10),
         Column("name", "姓名", "Name", required=True, width=12),
@@ -361,6 +364,7 @@ SETTINGS_TABLE = Table(
     hint_en="Change the Value column only.",
     rows=20,
     key_columns=("key",),
+    duplicate_code="duplicate-id",
     columns=(
         Column("key", "设置项", "Setting", required=True, width=26),
         Column("value", "值", "Value", required=True, width=16),

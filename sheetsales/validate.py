@@ -175,9 +175,10 @@ def validate_table(
                 normalise(k, values[k]) if normalise else values[k] for k in spec.key_columns
             )
             if key in seen:
-                first = seen[key]
                 ref = cells.get(spec.key_columns[0], cell_ref(rr.row, 0))
-                row_issues.append(Issue("duplicate-row", label, raw.sheet, ref, {"first_row": first}))
+                keys = (" + " if lang == "en" else "、").join(spec.column(k).label(lang) for k in spec.key_columns)
+                row_issues.append(Issue(spec.duplicate_code, label, raw.sheet, ref, {
+                    "first_row": seen[key], "keys": keys, "value": as_text(values[spec.key_columns[0]])}))
             else:
                 seen[key] = rr.row + 1
         issues.extend(row_issues)

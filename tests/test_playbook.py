@@ -42,7 +42,7 @@ def test_playbook_errors_are_cell_addressed(tmp_path: Path) -> None:
     playbook, issues = read_playbook(path, "zh-CN")
     assert playbook is None
     assert [(i.sheet, *pair) for i, pair in zip(issues, flat(issues), strict=True)] == [
-        ("销售阶段", "A7", "duplicate-row"),
+        ("销售阶段", "A7", "duplicate-id"),
         ("团队", "F8", "out-of-range"),
         ("目标", "B4", "bad-period"),
         ("目标", "A5", "unknown-person"),
