@@ -276,3 +276,39 @@ def _reingest_handout(ws: Workspace) -> list[Path]:
     playbook, _ = load_playbook(ws, store, WEEK2)
     store.close()
     return ws.handout(playbook, WEEK2)
+
+
+def test_a_template_from_another_workspace(workspace: Workspace, tmp_path: Path) -> None:
+    from sheetsales.workspace import init_workspace
+
+    other = init_workspace(tmp_path / "other", as_of=WEEK1)
+    src = save_mpc(other, "R01", [deal("甲公司")])
+    target = mpc_path(workspace, "R01")
+    shutil.copyfile(src, target)
+    result = ingest(workspace, WEEK1)
+    label = target.relative_to(workspace.inbox).as_posix()
+    assert (label, "", "foreign-workspace") in _issues(result)
+    assert [o["customer"] for o in _summary(workspace, WEEK1).opportunities] == ["甲公司"]
+
+
+def test_an_unrelated_workbook(workspace: Workspace) -> None:
+    import xlsxwriter
+
+    path = workspace.inbox / "R01" / "holiday plan.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Plan").write("A1", "beach")
+    wb.close()
+    assert ("R01/holiday plan.xlsx", "", "unknown-workbook") in _issues(ingest(workspace, WEEK1))
+
+
+def test_a_blank_weekly_template_needs_its_week(workspace: Workspace) -> None:
+    from sheetsales.playbook import Playbook
+    from sheetsales.templates import build_template
+
+    path = build_template(workspace.inbox / "R02" / "weekly.xlsx", "weekly", Playbook(), "zh-CN")
+    fill_table(path, LOG_TABLE, [{"date": WEEK1, "content": "拜访", "hours": 2}])
+    assert ("R02/weekly.xlsx", "", "missing-week") in _issues(ingest(workspace, WEEK1))
+    fill_form(path, WEEKLY_FORM, {"week": "2026-w45"})
+    result = ingest(workspace, WEEK2)
+    parsed = next(p for p in result.files if p.label == "R02/weekly.xlsx")
+    assert (parsed.rep, parsed.week, parsed.readable, parsed.issues) == ("R02", "2026-W45", True, [])
