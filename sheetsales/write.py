@@ -119,6 +119,14 @@ class SheetWriter:
         for r, record in enumerate(records):
             for c, col in enumerate(cols):
                 self.cell(first + r, col0 + c, record.get(col.key), col.kind)
+        if has_total:
+            # XlsxWriter writes SUBTOTAL(109,[Column]); spelled with the table's name, as Excel itself
+            # saves it, every spreadsheet program resolves the reference.
+            for c, (col, spec) in enumerate(zip(cols, columns, strict=True)):
+                if "total_function" in spec:
+                    code = 109 if col.total == "sum" else 103
+                    self.ws.write_formula(last + 1, col0 + c, f"=SUBTOTAL({code},{structured_ref(name, spec['header'])})",
+                                          spec.get("format"), spec["total_value"])
         self.row = last + (2 if has_total else 1) + 1
         return first, last
 
@@ -139,6 +147,14 @@ class SheetWriter:
         for c, w in self.widths.items():
             self.ws.set_column(c, c, w)
         self.ws.freeze_panes(freeze_row, 0)
+
+
+def structured_ref(table: str, header: str) -> str:
+    """``Table[Column]``, with the escapes Excel requires for special characters in the header."""
+    escaped = "".join("'" + ch if ch in "[]#'" else ch for ch in header)
+    if any(ch in " \t\n,:.[]#'\"{}$^&*+=-<>/" for ch in header):
+        return f"{table}[[{escaped}]]"
+    return f"{table}[{escaped}]"
 
 
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:

@@ -93,9 +93,6 @@ def number(text: str) -> float:
 # table's name (XlsxWriter issue #725, "wont_fix"); Excel resolves it, LibreOffice 7.4 shows #NAME?.
 # Fix in sheetsales/write.py: write the totals as SUBTOTAL(109,Table[Column]). Strict: once fixed,
 # the tests pass and this marker has to go. Any wrong *number* still fails outright.
-TOTALS_NAME_BUG = pytest.mark.xfail(
-    raises=UnresolvedFormulaError, strict=True,
-    reason="table totals SUBTOTAL(109,[col]) lack the table name: #NAME? in LibreOffice")
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,7 +201,6 @@ def column(rows: list[list[str]], header: str) -> list[str]:
     raise AssertionError(f"no column {header!r}")
 
 
-@TOTALS_NAME_BUG
 def test_summary_totals_recalculated_by_libreoffice(soffice: str, workspace: Workspace, tmp_path: Path) -> None:
     ws = workspace
     fill_mpc(mpc_path(ws, "R01"), R01_DEALS)
@@ -311,7 +307,6 @@ def test_workbooks_saved_by_libreoffice_read_identically(soffice: str, workspace
 # --------------------------------------------------------------------------------------------
 # d. the feedback workbooks and the templates open in LibreOffice
 # --------------------------------------------------------------------------------------------
-@TOTALS_NAME_BUG
 def test_feedback_and_templates_open_in_libreoffice(soffice: str, workspace: Workspace, tmp_path: Path) -> None:
     templates = build_committed_templates(tmp_path / "templates")
     pdfs = lo.convert_many(templates, "pdf", tmp_path / "pdf")

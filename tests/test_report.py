@@ -64,7 +64,7 @@ def test_the_worked_example_comes_out_exactly(worked_example: Workspace) -> None
     rows, total = table_records(result.summary_path, "商机", "Opportunities")
     assert [(r["客户"], r["加权金额"]) for r in rows] == [
         ("青岛啤酒设备公司", 1_600_000), ("天津港务集团", 250_000), ("大庆石化机械厂", 200_000)]
-    assert total["加权金额"] == "=SUBTOTAL(109,[加权金额])"
+    assert total["加权金额"] == "=SUBTOTAL(109,Opportunities[加权金额])"
     cached = cached_values(result.summary_path, "商机")
     flat_cells = [v for row in cached for v in row]
     assert 2_050_000 in flat_cells and 3_500_000 in flat_cells  # totals cached for non-recalculating viewers
@@ -97,7 +97,7 @@ def test_funnel_by_stage_state_rep_team_region(worked_example: Workspace) -> Non
     assert states == {"search": 0, "funnel": 450_000, "best": 1_600_000}
     rows, total = table_records(run_report(worked_example, WEEK1).summary_path, "漏斗", "Funnel")
     assert [r["商机数"] for r in rows] == [0, 0, 1, 0, 1, 0, 1, 0]
-    assert total["加权金额"] == "=SUBTOTAL(109,[加权金额])"
+    assert total["加权金额"] == "=SUBTOTAL(109,Funnel[加权金额])"
 
 
 def test_forecast_against_targets_rolls_up(worked_example: Workspace) -> None:
