@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .playbook import Playbook, write_playbook
+from .playbook import Playbook, read_playbook, write_playbook
 from .store import Store, sqlite_url
 from .templates import build_template, iso_week, template_filename
 
@@ -156,8 +156,12 @@ def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = 
     ws = Workspace.open(root)
     for d in (ws.inbox, ws.reports, ws.archive):
         d.mkdir(parents=True, exist_ok=True)
-    playbook = playbook or Playbook()
-    if not ws.playbook_path.exists():
+    if ws.playbook_path.exists():
+        # A workspace initialised again keeps the managers' playbook and hands out templates from it.
+        existing, _ = read_playbook(ws.playbook_path, ws.lang)
+        playbook = existing or playbook or Playbook()
+    else:
+        playbook = playbook or Playbook()
         tmp = ws.playbook_path.with_name(".playbook.xlsx.tmp")
         write_playbook(tmp, playbook, ws.lang)
         os.replace(tmp, ws.playbook_path)

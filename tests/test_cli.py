@@ -25,9 +25,15 @@ def test_init_creates_the_workspace(tmp_path: Path, capsys) -> None:
         "MPC_list_R02.xlsx", "Weekly_report_R02_2026-W48.xlsx"]
     assert list((root / "inbox" / "S01").iterdir()) == []  # supervisors fill no sales templates
     # Running init again keeps everything a person may have edited.
+    import openpyxl
+
+    wb = openpyxl.load_workbook(root / "playbook.xlsx")
+    wb["Team"].append(["R09", "Wendy", "East", "East team", "S01", 2])
+    wb.save(root / "playbook.xlsx")
     playbook = (root / "playbook.xlsx").read_bytes()
     assert main(["init", str(root), "--as-of", "2026-11-23"]) == 0
     assert (root / "playbook.xlsx").read_bytes() == playbook
+    assert (root / "inbox" / "R09" / "MPC_list_R09.xlsx").is_file()  # handed out from the managers' playbook
 
 
 def test_template_hands_out_a_fresh_copy_and_never_overwrites(workspace: Workspace, tmp_path: Path, capsys) -> None:
