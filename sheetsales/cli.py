@@ -75,6 +75,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     ws = Workspace.open(Path(args.dir))
     result = ingest(ws, args.as_of, progress=None if args.quiet else _progress())
+    if result.unavailable:
+        print(t("cli.inbox_unavailable", ws.lang, path=ws.inbox), file=sys.stderr)
+        return 1
     for issue in result.playbook_issues:
         print(issue.render(ws.lang))
     for parsed in result.files:

@@ -99,6 +99,8 @@ TEXT: dict[str, tuple[str, str]] = {
                         "{errors} 个错误,{warnings} 个警告。",
                         "Read {new} new or changed files ({unchanged} unchanged, {rejected} unusable); "
                         "{errors} errors, {warnings} warnings."),
+    "cli.inbox_unavailable": ("收件箱 {path} 无法访问(共享盘断开?)。本次没有读取或改动任何内容。",
+                              "The inbox {path} cannot be reached (a share offline?). Nothing was read or changed."),
     "cli.report_done": ("汇总已写入 {path}", "Summary written to {path}"),
     "cli.feedback_done": ("个人反馈已写入 {path}({count} 人)", "Feedback written to {path} ({count} people)"),
     "cli.init_done": ("工作区已创建:{path}", "Workspace created: {path}"),

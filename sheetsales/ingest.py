@@ -27,7 +27,7 @@ from .specs import (
     MPC_TABLE,
     WEEKLY_FORM,
 )
-from .store import Store, activities, contracts, expenses, opportunities, stage_events, weekly_notes
+from .store import REMOVED, Store, activities, contracts, expenses, opportunities, stage_events, weekly_notes
 from .templates import week_bounds
 from .validate import Record, validate_table
 from .workspace import Workspace
@@ -178,6 +178,8 @@ class IngestResult:
     playbook_issues: list[Issue] = field(default_factory=list)
     handed_out: list[Path] = field(default_factory=list)
     files: list[Parsed] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unavailable: bool = False  # the inbox folder (a share) could not be reached
 
 
 def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | None = None,
@@ -225,6 +227,10 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
         with store.transaction() as conn:
             ingest_id = store.add_ingest(conn, as_of)
             playbook, result.playbook_issues = load_playbook(ws, store, as_of, ingest_id, conn)
+        if not ws.inbox.is_dir():  # the share is offline: read nothing, hand out nothing, remove nothing
+            log.warning("inbox %s is unavailable", ws.inbox)
+            result.unavailable = True
+            return result
         result.handed_out = ws.handout(playbook, as_of)
         files = inbox_files(ws)
         for n, (path, label, folder_rep) in enumerate(files, 1):
@@ -249,9 +255,29 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
                 result.rejected += 1
             result.errors += sum(1 for i in parsed.issues if i.severity == ERROR)
             result.warnings += sum(1 for i in parsed.issues if i.severity != ERROR)
+        result.removed = _record_removals(ws, store, ingest_id, as_of, {label for _, label, _ in files})
     finally:
         store.close()
     return result
+
+
+def _record_removals(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, seen: set[str]) -> list[str]:
+    """Record files gone from the inbox as removal versions, so their issues close.
+
+    Only a file whose folder is still there counts as removed: a folder or share that vanished is
+    "source unavailable", never "the rep deleted everything". A rep's last MPC list stays in force.
+    """
+    if not ws.inbox.is_dir():
+        return []
+    removed = []
+    with store.transaction() as conn:
+        for label in sorted(store.present_paths(conn, as_of) - seen):
+            if not (ws.inbox / label).parent.is_dir():
+                continue
+            store.add_file_version(conn, ingest_id=ingest_id, observed_on=as_of, path=label, sha256=REMOVED,
+                                   size=0, archive="", kind=None, rep=None, week=None, readable=False)
+            removed.append(label)
+    return removed
 
 
 def _fingerprint(values: dict[str, Any]) -> str:

@@ -44,6 +44,9 @@ from .issues import Issue
 
 metadata = MetaData()
 
+# The sha256 recorded for a file that has disappeared from the inbox (a tombstone version).
+REMOVED = "removed"
+
 ingests = Table(
     "ingests", metadata,
     Column("id", Integer, primary_key=True),
@@ -270,6 +273,19 @@ class Store:
             .limit(1)
         ).first()
         return row[0] if row else None
+
+    @staticmethod
+    def present_paths(conn: Connection, as_of: dt.date) -> set[str]:
+        """Paths whose latest version by ``as_of`` is a file, not a removal."""
+        fv = file_versions
+        latest = (
+            select(fv.c.path, func.max(fv.c.id).label("id")).where(fv.c.observed_on <= as_of)
+            .group_by(fv.c.path).subquery()
+        )
+        rows = conn.execute(
+            select(fv.c.path).join(latest, latest.c.id == fv.c.id).where(fv.c.sha256 != REMOVED)
+        )
+        return {r[0] for r in rows}
 
     @staticmethod
     def last_stage(conn: Connection, opp_key: str, as_of: dt.date) -> int | None:

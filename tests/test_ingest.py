@@ -312,3 +312,30 @@ def test_a_blank_weekly_template_needs_its_week(workspace: Workspace) -> None:
     result = ingest(workspace, WEEK2)
     parsed = next(p for p in result.files if p.label == "R02/weekly.xlsx")
     assert (parsed.rep, parsed.week, parsed.readable, parsed.issues) == ("R02", "2026-W45", True, [])
+
+
+def test_a_removed_file_closes_its_issues_but_not_its_deals(workspace: Workspace) -> None:
+    bad = workspace.inbox / "R02" / "broken.xlsx"
+    bad.write_bytes(b"not a workbook")
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    ingest(workspace, WEEK1)
+    assert "R02/broken.xlsx" in {r["file"] for r in _summary(workspace, WEEK1).issues}
+    bad.unlink()
+    mpc_path(workspace, "R01").unlink()  # the rep deletes their whole list
+    result = ingest(workspace, WEEK2)
+    assert "R02/broken.xlsx" in result.removed
+    assert "R02/broken.xlsx" not in {r["file"] for r in _summary(workspace, WEEK2).issues}
+    assert "R02/broken.xlsx" in {r["file"] for r in _summary(workspace, WEEK1).issues}  # the past is kept
+    assert [o["customer"] for o in _summary(workspace, WEEK2).opportunities] == ["甲公司"]
+
+
+def test_a_vanished_inbox_is_not_a_mass_deletion(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    ingest(workspace, WEEK1)
+    hidden = workspace.root / "inbox-offline"
+    workspace.inbox.rename(hidden)  # the share dropped
+    result = ingest(workspace, WEEK2)
+    assert result.unavailable and result.removed == [] and result.seen == 0 and result.handed_out == []
+    assert not workspace.inbox.exists()
+    hidden.rename(workspace.inbox)
+    assert ingest(workspace, WEEK2).new == 0  # nothing changed while it was away
