@@ -338,4 +338,6 @@ def test_a_vanished_inbox_is_not_a_mass_deletion(workspace: Workspace) -> None:
     assert result.unavailable and result.removed == [] and result.seen == 0 and result.handed_out == []
     assert not workspace.inbox.exists()
     hidden.rename(workspace.inbox)
-    assert ingest(workspace, WEEK2).new == 0  # nothing changed while it was away
+    back = ingest(workspace, WEEK2)
+    assert back.removed == []
+    assert sorted(p.label for p in back.files) == [f"{r}/工作周报_{r}_2026-W46.xlsx" for r in ("R01", "R02", "R03")]
