@@ -325,11 +325,39 @@ def _page_setup(xml: str, landscape: bool, fit_width: bool) -> str:
     return xml
 
 
+def _content_box(pgm: Path, threshold: int = 245) -> tuple[int, int, int, int] | None:
+    """(x, y, width, height) of the non-white pixels of a binary PGM (P5) image; None when blank."""
+    data = pgm.read_bytes()
+    fields = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    if not fields:
+        raise SofficeError(f"unexpected pdftoppm output {pgm.name}")
+    width, height = int(fields.group(1)), int(fields.group(2))
+    pixels = data[fields.end():]
+    ink = re.compile(rb"[\x00-" + bytes([threshold - 1]) + rb"]")
+    top = bottom = None
+    left, right = width, -1
+    for y in range(height):
+        row = pixels[y * width:(y + 1) * width]
+        first = ink.search(row)
+        if first is None:
+            continue
+        top = y if top is None else top
+        bottom = y
+        left = min(left, first.start())
+        right = max(right, width - 1 - ink.search(row[::-1]).start())  # type: ignore[union-attr]
+    if top is None or bottom is None:
+        return None
+    return left, top, right - left + 1, bottom - top + 1
+
+
 def render_png(src: Path, out_png: Path, *, sheet: str | None = None, dpi: int = 110,
-               print_area: str | None = None, timeout: float = 120) -> Path:
+               print_area: str | None = None, crop: bool = True, margin: int = 16,
+               timeout: float = 120) -> Path:
     """A PNG of the first printed page of ``src`` (of ``sheet`` alone when given), via PDF and pdftoppm.
 
-    The workbook is never modified: a copy is made when a sheet or print area is chosen.
+    ``print_area`` (e.g. ``"A1:P30"``) limits what is printed; ``crop`` trims the white page
+    around the content down to ``margin`` pixels. The workbook is never modified: a copy is
+    made when a sheet or print area is chosen.
     """
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
@@ -344,12 +372,22 @@ def render_png(src: Path, out_png: Path, *, sheet: str | None = None, dpi: int =
             source = page_copy(src, work / "copy" / src.name, sheet if sheet is not None else first[0][0],
                                print_area=print_area)
         pdf = convert(source, PDF, work / "pdf", recalc=True, timeout=timeout)
-        out_png.parent.mkdir(parents=True, exist_ok=True)
-        stem = work / "page"
-        done = _run_process([pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                             str(stem)], timeout)
-        png = stem.with_suffix(".png")
+        page = [pdftoppm, "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile"]
+        box = None
+        if crop:
+            done = _run_process([*page, "-gray", str(pdf), str(work / "gray")], timeout)
+            if done.returncode != 0:
+                raise SofficeError(f"pdftoppm failed on {pdf.name}: {done.stderr.strip()}")
+            box = _content_box(work / "gray.pgm")
+        args = [*page, "-png"]
+        if box is not None:
+            x, y, w, h = box
+            args += ["-x", str(max(x - margin, 0)), "-y", str(max(y - margin, 0)),
+                     "-W", str(w + 2 * margin), "-H", str(h + 2 * margin)]
+        done = _run_process([*args, str(pdf), str(work / "page")], timeout)
+        png = work / "page.png"
         if done.returncode != 0 or not png.is_file():
             raise SofficeError(f"pdftoppm failed on {pdf.name}: {done.stderr.strip()}")
+        out_png.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(png, out_png)
     return out_png
