@@ -151,7 +151,7 @@ def convert_many(sources: Sequence[Path], fmt: str, outdir: Path, *, recalc: boo
         raise SofficeError(f"soffice exited with {done.returncode} converting to {ext}: {detail}")
     missing = [s.name for s in sources if not any(p.stem == s.stem or p.stem.startswith(s.stem + "-")
                                                   for p in produced)]
-    if missing or "Error" in done.stderr:
+    if missing or re.search(r"^Error:", done.stderr + done.stdout, re.M):  # "Error: source file could not be loaded"
         raise SofficeError(f"soffice did not convert {', '.join(missing) or 'every file'} to {ext}: {detail}")
     return produced
 

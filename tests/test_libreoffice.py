@@ -117,6 +117,9 @@ def test_missing_or_failing_soffice_is_a_clear_error(soffice: str, tmp_path: Pat
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(lo.SofficeError, match="no such file"):
         lo.convert(tmp_path / "absent.xlsx", "pdf", tmp_path)
+    (tmp_path / "garbage.xlsx").write_text("not a workbook")
+    with pytest.raises(lo.SofficeError, match="did not convert garbage.xlsx"):
+        lo.convert(tmp_path / "garbage.xlsx", "pdf", tmp_path / "out")
     monkeypatch.setattr(lo, "find_soffice", lambda: None)
     (tmp_path / "a.xlsx").write_bytes(b"PK")
     with pytest.raises(lo.SofficeNotFoundError, match="LibreOffice"):
