@@ -64,9 +64,8 @@ def _groups(person: dict) -> dict[str, str]:
 def _open_deals(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[list[dict], dict[str, dict]]:
     """Open deals as of ``as_of`` (including deals gone from a list) and every rep's current list."""
     latest = store.latest_mpc_versions(as_of)
-    current = store.opportunities_of(v["id"] for v in latest.values())
-    by_key = {r["opp_key"]: r for r in current}
-    deals = [dict(r, list_status="open") for r in current if r["status"] == "open"]
+    by_key = _state_at(store, as_of, latest)
+    deals = [dict(r, list_status="open") for r in by_key.values() if r["status"] == "open"]
     for key, r in store.last_known_opportunities(as_of).items():
         if key in by_key or r["status"] != "open" or r["rep"] not in latest:
             continue
@@ -74,9 +73,16 @@ def _open_deals(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[list[
     return deals, by_key
 
 
-def _state_at(store: Store, as_of: dt.date) -> dict[str, dict]:
-    latest = store.latest_mpc_versions(as_of)
-    return {r["opp_key"]: r for r in store.opportunities_of(v["id"] for v in latest.values())}
+def _state_at(store: Store, as_of: dt.date, latest: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Every deal on the reps' current lists; a row kept out for errors keeps its last good values."""
+    latest = store.latest_mpc_versions(as_of) if latest is None else latest
+    versions = [v["id"] for v in latest.values()]
+    state = {r["opp_key"]: r for r in store.opportunities_of(versions)}
+    held = store.held_keys(versions) - set(state)
+    if held:
+        known = store.last_known_opportunities(as_of)
+        state.update({key: known[key] for key in held if key in known})
+    return state
 
 
 def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summary:
@@ -139,8 +145,7 @@ def _funnel(opps: list[dict], playbook: Playbook, people: dict, lang: str) -> tu
     reps = {p.id for p in playbook.reps} | set(frame["rep"])
     groups: list[tuple[str, str]] = [("company", "*")]
     for level in ("region", "team", "rep"):
-        groups += [(level, g) for g in dict.fromkeys(p[level] for p in people.values() if p[level])
-                   if level != "rep" or g in reps]
+        groups += [(level, g) for g in dict.fromkeys(p[level] for p in people.values() if p["rep"] in reps)]
     totals: dict[tuple[str, str, int], tuple[int, float, float]] = {}
     for level in LEVELS:
         agg = frame.groupby([level, "stage_order"]).agg(count=("amount", "size"), amount=("amount", "sum"),

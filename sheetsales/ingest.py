@@ -27,7 +27,17 @@ from .specs import (
     MPC_TABLE,
     WEEKLY_FORM,
 )
-from .store import REMOVED, Store, activities, contracts, expenses, opportunities, stage_events, weekly_notes
+from .store import (
+    REMOVED,
+    Store,
+    activities,
+    contracts,
+    expenses,
+    held_rows,
+    opportunities,
+    stage_events,
+    weekly_notes,
+)
 from .templates import week_bounds
 from .validate import Record, validate_table
 from .workspace import Workspace
@@ -102,8 +112,11 @@ def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -
     if rt is None:
         return
     parsed.sheets["mpc"] = rt.sheet
-    records, found = validate_table(rt, MPC_TABLE, raw.label, playbook, lang, normalise=_key_normaliser)
+    rejected: list[Record] = []
+    records, found = validate_table(rt, MPC_TABLE, raw.label, playbook, lang, normalise=_key_normaliser,
+                                    rejected=rejected)
     parsed.issues += found
+    parsed.tables["mpc_rejected"] = [r for r in rejected if r.values.get("customer") and r.values.get("category")]
     for r in records:
         if not r.values.get("status"):
             r.values["status"] = "open"
@@ -327,6 +340,13 @@ def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Pars
                            "stage": v["stage"], "prev_stage": previous})
     store.add_rows(conn, opportunities, rows)
     store.add_rows(conn, stage_events, events)
+    listed = {r["opp_key"] for r in rows}
+    store.add_rows(conn, held_rows, [
+        {"file_version_id": fv_id, "observed_on": as_of, "rep": parsed.rep, "row": r.row,
+         "opp_key": key}
+        for r in parsed.tables.get("mpc_rejected", [])
+        if (key := opportunity_key(parsed.rep, r.values["customer"], r.values["category"])) not in listed
+    ])
 
 
 def _store_weekly(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Parsed) -> None:

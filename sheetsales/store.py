@@ -107,6 +107,19 @@ opportunities = Table(
     Index("ix_opp_key", "opp_key", "observed_on"),
 )
 
+# Rows of an MPC list version kept out for errors, by the deal they name: the deal's last good
+# values stay in force instead of the deal looking dropped.
+held_rows = Table(
+    "held_rows", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", String(40), nullable=False),
+    Column("opp_key", String(60), nullable=False),
+    Column("row", Integer, nullable=False),
+    Index("ix_held_fv", "file_version_id"),
+)
+
 stage_events = Table(
     "stage_events", metadata,
     Column("id", Integer, primary_key=True),
@@ -347,6 +360,13 @@ class Store:
                 .order_by(opportunities.c.rep, opportunities.c.row)
             ).mappings()
             return [dict(r) for r in rows]
+
+    def held_keys(self, version_ids: Iterable[int]) -> set[str]:
+        ids = list(version_ids)
+        if not ids:
+            return set()
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(held_rows.c.opp_key).where(held_rows.c.file_version_id.in_(ids)))}
 
     def last_known_opportunities(self, as_of: dt.date) -> dict[str, dict]:
         """Every deal ever listed by ``as_of``, with its last observed row."""

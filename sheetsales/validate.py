@@ -140,8 +140,13 @@ def validate_table(
     choices: Choices,
     lang: str,
     normalise: Callable[[str, Any], Any] | None = None,
+    rejected: list[Record] | None = None,
 ) -> tuple[list[Record], list[Issue]]:
-    """Typed records for the rows without errors, and every issue found."""
+    """Typed records for the rows without errors, and every issue found.
+
+    Rows kept out for errors are appended to ``rejected`` (their valid cells converted, the
+    others None), so a caller can still tell which deal a bad row was about.
+    """
     records: list[Record] = []
     issues: list[Issue] = []
     seen: dict[tuple, int] = {}
@@ -184,4 +189,6 @@ def validate_table(
         issues.extend(row_issues)
         if not any(i.severity == ERROR for i in row_issues):
             records.append(Record(row=rr.row + 1, values=values, cells=cells))
+        elif rejected is not None:
+            rejected.append(Record(row=rr.row + 1, values=values, cells=cells))
     return records, issues

@@ -341,3 +341,16 @@ def test_a_vanished_inbox_is_not_a_mass_deletion(workspace: Workspace) -> None:
     back = ingest(workspace, WEEK2)
     assert back.removed == []
     assert sorted(p.label for p in back.files) == [f"{r}/工作周报_{r}_2026-W46.xlsx" for r in ("R01", "R02", "R03")]
+
+
+def test_a_row_kept_out_for_errors_keeps_its_deal_at_its_last_good_values(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司", amount=800_000), deal("乙公司")])
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [deal("甲公司", amount="八十万"), deal("乙公司", "业绩展示")])
+    ingest(workspace, WEEK2)
+    summary = _summary(workspace, WEEK2)
+    assert sorted((o["customer"], o["amount"], o["status"]) for o in summary.opportunities) == [
+        ("乙公司", 1_000_000, "open"), ("甲公司", 800_000, "open")]
+    assert [(r["customer"], r["change"]) for r in summary.mpc_review] == [("乙公司", "advanced")]
+    assert "deal-dropped" not in {r["code"] for r in summary.reminders}
+    assert [(r["cell"], r["code"]) for r in summary.issues] == [("E4", "wrong-type")]
