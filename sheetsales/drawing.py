@@ -37,6 +37,7 @@ class Formats:
         self.wb = wb
         self.base = base
         self.title = wb.add_format({**base, "bold": True, "font_size": 14, "font_color": "#1F3864"})
+        self.plain = wb.add_format({**base, "locked": True})
         self.hint = wb.add_format({**base, "italic": True, "font_color": "#595959", "text_wrap": False})
         self.header = wb.add_format({**base, "bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
                                      "border": 1, "border_color": "#BFBFBF", "text_wrap": True,
@@ -95,9 +96,12 @@ def draw_table(
     sources = sources or {}
     en = lang == "en"
     ncols = len(table.columns)
+    # Title and hint rows are plain and locked across the sheet (the row format wins over the
+    # columns' input format).
+    ws.set_row(TITLE_ROW - 1, 24, fmt.plain)
+    ws.set_row(HINT_ROW - 1, None, fmt.plain)
     ws.write(TITLE_ROW - 1, 0, table.title(lang), fmt.title)
     ws.write(HINT_ROW - 1, 0, table.hint(lang), fmt.hint)
-    ws.set_row(TITLE_ROW - 1, 24)
     ws.set_row(HEADER_ROW - 1, 32)
     first = FIRST_DATA_ROW - 1
     last = first + max(table.rows, len(data)) - 1

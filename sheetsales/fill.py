@@ -6,6 +6,7 @@ their inputs, so both exercise the same path a person's Excel save takes.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,13 +37,19 @@ def fill_table(path: Path, table: Table, rows: Sequence[Mapping[str, Any]], *, c
         for row in ws.iter_rows(min_row=FIRST_DATA_ROW, max_row=max(ws.max_row, FIRST_DATA_ROW)):
             for cell in row:
                 cell.value = None
+    # A cell typed into a formatted column takes the column's format (number format, unlocked),
+    # as in Excel; openpyxl would otherwise leave it General and locked.
+    styled = [d for d in ws.column_dimensions.values() if d.has_style and d.min and d.max]
     for r, record in enumerate(rows):
         for c, col in enumerate(table.columns, start=1):
             if col.key in record:
                 value = record[col.key]
                 if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
                     value = dt.datetime.combine(value, dt.time())
-                ws.cell(FIRST_DATA_ROW + r, c, value)
+                cell = ws.cell(FIRST_DATA_ROW + r, c, value)
+                column = next((d for d in styled if d.min <= c <= d.max), None)
+                if column is not None:
+                    cell._style = copy.copy(column._style)
     wb.save(out or path)
     return out or path
 

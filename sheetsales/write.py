@@ -94,15 +94,21 @@ class SheetWriter:
         """A named table; returns (first data row, last data row), 0-based."""
         lang = self.lang
         has_total = total and any(c.total for c in cols) and bool(records)
+        label_col = next((i for i, c in enumerate(cols) if not c.total), -1)
+        if not records:
+            self.ws.write_string(self.row, col0, t("none", lang), self.fmts["sub"])
+            self.row += 1
         first = self.row + 1
         last = first + max(len(records), 1) - 1
         columns = []
         for i, c in enumerate(cols):
-            spec: dict[str, Any] = {"header": t(c.label, lang), "header_format": self.fmts["header"]}
+            numeric = c.kind in ("int", "money", "percent")
+            spec: dict[str, Any] = {"header": t(c.label, lang),
+                                    "header_format": self.fmts["header_num" if numeric else "header"]}
             if c.kind in NUM_FORMATS:
                 spec["format"] = self.fmts[c.kind]
             if has_total:
-                if i == 0:
+                if i == label_col:
                     spec["total_string"] = t("total", lang)
                 elif c.total == "sum":
                     spec["total_function"] = "sum"
@@ -159,11 +165,15 @@ def structured_ref(table: str, header: str) -> str:
 
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
     base = {"font_name": "Microsoft YaHei", "font_size": 10}
+    # An explicit fill, so that viewers that ignore Excel's table styles still show a header.
+    header = {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#1F4E78",
+              "font_color": "#FFFFFF", "border": 1, "border_color": "#BFBFBF"}
     return {
         "title": wb.add_format({**base, "bold": True, "font_size": 14, "font_color": "#1F3864"}),
         "sub": wb.add_format({**base, "italic": True, "font_color": "#595959"}),
         "heading": wb.add_format({**base, "bold": True, "font_size": 11, "font_color": "#1F4E78"}),
-        "header": wb.add_format({**base, "bold": True, "text_wrap": True, "valign": "vcenter"}),
+        "header": wb.add_format({**base, **header}),
+        "header_num": wb.add_format({**base, **header, "align": "right"}),
         "text": wb.add_format(base),
         "money": wb.add_format({**base, "num_format": NUM_FORMATS["money"]}),
         "percent": wb.add_format({**base, "num_format": NUM_FORMATS["percent"]}),
@@ -261,16 +271,17 @@ def _build_summary(summary: Summary, path: Path) -> None:
     w = SheetWriter(wb, ws_f, lang, f)
     w.title(t("title.funnel", lang), sub)
     company = [r for r in rec["funnel"] if r["level"] == "company"]
-    first, last = w.table("Funnel", FUNNEL_COLS, company)
+    first, last = w.table("Funnel", GROUP_FUNNEL_COLS, company)
     _funnel_chart(wb, ws_f, names_sheet=ws_f.name, records=company, first=first, last=last, lang=lang)
     w.row = max(w.row, first + 22)
     w.heading(t("title.funnel_states", lang))
-    w.table("FunnelStates", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "company"])
+    # State tables start in column C so that their numbers line up under the stage tables'.
+    w.table("FunnelStates", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "company"], col0=2)
     for level, name in (("region", "FunnelByRegion"), ("team", "FunnelByTeam"), ("rep", "FunnelByRep")):
         w.heading(f"{t('title.funnel_groups', lang)} · {t('level.' + level, lang)}")
         w.table(name, GROUP_FUNNEL_COLS, [r for r in rec["funnel"] if r["level"] == level])
     w.heading(f"{t('title.funnel_states', lang)} · {t('title.funnel_groups', lang)}")
-    w.table("FunnelStatesByRep", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "rep"])
+    w.table("FunnelStatesByRep", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "rep"], col0=2)
     w.finish()
 
     # --- Forecast -----------------------------------------------------------------------------
@@ -310,24 +321,24 @@ def _build_summary(summary: Summary, path: Path) -> None:
 def _funnel_chart(wb: xlsxwriter.Workbook, ws: Worksheet, names_sheet: str, records: list[dict],
                   first: int, last: int, lang: str) -> None:
     """A stacked bar chart whose invisible first series centres the bars: a funnel."""
-    pad_col = 8  # column I, beside the table, holds the padding (white text)
+    pad_col = 8  # column I, under the chart, holds the padding (white text)
     biggest = max((r["amount"] for r in records), default=0)
     fmt_hidden = wb.add_format({"font_color": "#FFFFFF"})
     for i, r in enumerate(records):
         ws.write_number(first + i, pad_col, (biggest - r["amount"]) / 2, fmt_hidden)
     chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
-    chart.add_series({"name": "pad", "categories": [names_sheet, first, 1, last, 1],
+    chart.add_series({"name": "pad", "categories": [names_sheet, first, 2, last, 2],
                       "values": [names_sheet, first, pad_col, last, pad_col],
                       "fill": {"none": True}, "border": {"none": True}})
-    chart.add_series({"name": t("col.amount", lang), "categories": [names_sheet, first, 1, last, 1],
-                      "values": [names_sheet, first, 4, last, 4], "fill": {"color": "#2E75B6"},
-                      "data_labels": {"value": True, "num_format": "#,##0"}, "gap": 15})
+    chart.add_series({"name": t("col.amount", lang), "categories": [names_sheet, first, 2, last, 2],
+                      "values": [names_sheet, first, 5, last, 5], "fill": {"color": "#2E75B6"},
+                      "data_labels": {"value": True, "num_format": "#,##0;-#,##0;;"}, "gap": 15})
     chart.set_title({"name": t("chart.funnel", lang), "name_font": {"size": 12}})
     chart.set_y_axis({"reverse": True})
     chart.set_x_axis({"visible": False, "major_gridlines": {"visible": False}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 620, "height": 380})
-    ws.insert_chart(first - 1, 10, chart)
+    ws.insert_chart(first - 1, 8, chart)
 
 
 def _forecast_chart(wb: xlsxwriter.Workbook, ws: Worksheet, records: list[dict], first: int, last: int,

@@ -20,7 +20,6 @@ Needs LibreOffice (soffice), poppler-utils (pdftoppm) and a CJK font (Debian: fo
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as dt
 import re
 import shutil
@@ -300,28 +299,8 @@ def filled_mpc(folder: Path, lang: str) -> tuple[Path, str]:
             "resources": res, "distributor": dist,
         })
     fill_table(path, MPC_TABLE, [{k: v for k, v in r.items() if v not in (None, "")} for r in records])
-    with_column_formats(path, MPC_TABLE.name(lang), FIRST_DATA_ROW, FIRST_DATA_ROW + len(records) - 1)
     last_col = _col_letters([c.key for c in MPC_TABLE.columns].index("detail") + 1)
     return path, f"A1:{last_col}{FIRST_DATA_ROW + len(records) + 1}"
-
-
-def with_column_formats(path: Path, sheet: str, first_row: int, last_row: int) -> None:
-    """Give typed cells their column's format, as Excel does when a person types into a formatted column.
-
-    (openpyxl, which ``fill_table`` uses, leaves new cells in the General style: dates would show
-    as ``yyyy-mm-dd h:mm:ss`` and win rates as 0.2.)
-    """
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path)
-    ws = wb[sheet]
-    columns = [d for d in ws.column_dimensions.values() if d.has_style and d.min and d.max]
-    for row in ws.iter_rows(min_row=first_row, max_row=last_row):
-        for cell in row:
-            column = next((d for d in columns if d.min <= cell.column <= d.max), None)
-            if column is not None:
-                cell._style = copy.copy(column._style)
-    wb.save(path)
 
 
 def check_tools() -> None:
