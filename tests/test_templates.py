@@ -117,3 +117,19 @@ def test_the_reader_finds_what_the_template_wrote(tmp_path: Path) -> None:
         assert issues == []
         assert table.rows[0].cols == {c.key: i for i, c in enumerate(MPC_TABLE.columns)}
         assert table.rows[0].values["customer"] == "X" and table.rows[0].values["distributor"] == "D"
+
+
+def test_a_filled_cell_takes_its_columns_format_and_stays_editable(tmp_path: Path) -> None:
+    import datetime as dt
+
+    path = build_template(tmp_path / "mpc.xlsx", "mpc", Playbook(), "zh-CN")
+    fill_table(path, MPC_TABLE, [{"customer": "X", "sign_date": dt.date(2026, 12, 1), "win_rate": 0.5,
+                                  "amount": 1000}])
+    ws = openpyxl.load_workbook(path)[MPC_TABLE.zh]
+    row = FIRST_DATA_ROW
+    assert ws.cell(row, 6).number_format == "yyyy-mm-dd"
+    assert ws.cell(row, 9).number_format == "0%"
+    assert ws.cell(row, 5).number_format == "#,##0"
+    assert not any(ws.cell(row, c).protection.locked for c in (4, 5, 6, 9))
+    title_row = ws.row_dimensions[1]
+    assert title_row.customFormat and ws.parent._protections[title_row._style.protectionId].locked
