@@ -37,6 +37,7 @@ class Summary:
     opportunities: list[dict] = field(default_factory=list)
     issues: list[dict] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)
+    alerts: list[dict] = field(default_factory=list)  # code, severity, deal, people, message, …
     people: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class Summary:
             "opportunities": clean(self.opportunities),
             "issues": clean(self.issues),
             "reminders": clean(self.reminders),
+            "alerts": clean(self.alerts),
         }
 
 
