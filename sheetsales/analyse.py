@@ -16,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from . import rules
 from .i18n import t
 from .issues import CATALOGUE, Issue
-from .playbook import Playbook, Stage
+from .playbook import Playbook
 from .store import Store
 
 LEVELS = ("company", "region", "team", "rep")
@@ -36,8 +37,8 @@ class Summary:
     mpc_review: list[dict] = field(default_factory=list)
     opportunities: list[dict] = field(default_factory=list)
     issues: list[dict] = field(default_factory=list)
-    reminders: list[dict] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)  # code, severity, deal, people, message, …
+    small_deals: list[dict] = field(default_factory=list)  # below the playbook's threshold, outside the funnel
     people: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -54,25 +55,13 @@ class Summary:
             "mpc_review": clean(self.mpc_review),
             "opportunities": clean(self.opportunities),
             "issues": clean(self.issues),
-            "reminders": clean(self.reminders),
             "alerts": clean(self.alerts),
+            "small_deals": clean(self.small_deals),
         }
 
 
 def _groups(person: dict) -> dict[str, str]:
     return {"company": "*", "region": person["region"], "team": person["team"], "rep": person["rep"]}
-
-
-def _open_deals(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[list[dict], dict[str, dict]]:
-    """Open deals as of ``as_of`` (including deals gone from a list) and every rep's current list."""
-    latest = store.latest_mpc_versions(as_of)
-    by_key = _state_at(store, as_of, latest)
-    deals = [dict(r, list_status="open") for r in by_key.values() if r["status"] == "open"]
-    for key, r in store.last_known_opportunities(as_of).items():
-        if key in by_key or r["status"] != "open" or r["rep"] not in latest:
-            continue
-        deals.append(dict(r, list_status="dropped"))
-    return deals, by_key
 
 
 def _state_at(store: Store, as_of: dt.date, latest: dict[str, dict] | None = None) -> dict[str, dict]:
@@ -96,29 +85,37 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
     summary.people = list(people.values())
     summary.stages = [{"stage_order": s.order, "stage": s.name(lang), "funnel_state": s.funnel_state,
                        "probability": s.probability, "limit_days": s.limit_days} for s in playbook.stages]
-    history = store.stage_history(as_of)
-    deals, _ = _open_deals(store, playbook, as_of)
+    ctx = rules.context(store, playbook, as_of)
 
-    # --- opportunities ----------------------------------------------------------------------
-    opps = []
-    for d in deals:
-        stage = stages.get(d["stage"])
+    # --- opportunities: one per deal, at its evidenced stage, with its current owner --------
+    opps, small = [], []
+    for state in ctx.deals.values():
+        if state.status != "open":
+            continue
+        stage = stages.get(state.evidenced)
         if stage is None:
             continue
-        person = people.get(d["rep"], {"rep": d["rep"], "rep_name": d["rep"], "team": "", "region": ""})
-        events = history.get(d["opp_key"], [])
-        since = events[-1]["observed_on"] if events else d["observed_on"]
-        opps.append({
-            "deal": d["opp_key"], "rep": d["rep"], "rep_name": person["rep_name"], "team": person["team"],
-            "region": person["region"], "customer": d["customer"], "category": d["category"],
-            "model": d["model"] or "", "stage_order": stage.order, "stage": stage.name(lang),
-            "funnel_state": stage.funnel_state, "probability": stage.probability, "amount": d["amount"],
-            "weighted": round(d["amount"] * stage.probability, 2), "sign_date": d["sign_date"],
-            "days_in_stage": (as_of - since).days, "stage_since": since, "status": d["list_status"],
-            "row": d["row"],
-        })
-    opps.sort(key=lambda o: (-o["weighted"], -o["amount"], o["deal"]))
+        row = state.row
+        person = people.get(state.owner, {"rep": state.owner, "rep_name": state.owner, "team": "", "region": ""})
+        status = "dropped" if state.dropped else (
+            "confiscated" if state.last_transfer and state.last_transfer["reason"] == "confiscated" else "open")
+        record = {
+            "deal": state.key, "rep": state.owner, "rep_name": person["rep_name"], "team": person["team"],
+            "region": person["region"], "claimed_by": state.rep, "customer": state.customer,
+            "category": state.category, "model": row["model"] or "", "stage_order": stage.order,
+            "stage": stage.name(lang), "claimed_stage_order": state.claimed,
+            "claimed_stage": stages[state.claimed].name(lang) if state.claimed in stages else str(state.claimed),
+            "funnel_state": stage.funnel_state, "probability": stage.probability, "amount": state.amount,
+            "weighted": round(state.amount * stage.probability, 2), "sign_date": row["sign_date"],
+            "win_rate": row["win_rate"], "c931": rules.c931_score(row), "days_in_stage": state.days_in_stage(as_of),
+            "stage_since": state.stage_since, "status": status, "row": row["row"],
+        }
+        (small if state.small else opps).append(record)
+    for records in (opps, small):
+        records.sort(key=lambda o: (-o["weighted"], -o["amount"], o["deal"]))
     summary.opportunities = opps
+    summary.small_deals = small
+    summary.alerts = [_alert_record(a, lang, people) for a in rules.run_rules(ctx, lang)]
 
     # --- funnel ---------------------------------------------------------------------------
     summary.funnel, summary.funnel_states = _funnel(opps, playbook, people, lang)
@@ -135,16 +132,20 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
         person = people.get(issue.rep, {})
         summary.issues.append({**issue.as_record(lang), "rep_name": person.get("rep_name", ""),
                                "observed_on": r["observed_on"]})
-    # --- reminders --------------------------------------------------------------------------
-    summary.reminders = _reminders(opps, stages, playbook.reminder_lead_days, as_of, lang)
     return summary
+
+
+def _alert_record(alert: rules.Alert, lang: str, people: dict) -> dict[str, Any]:
+    record = alert.as_record(lang)
+    record["people_names"] = ", ".join(people.get(p, {}).get("rep_name", p) for p in alert.people)
+    return record
 
 
 def _funnel(opps: list[dict], playbook: Playbook, people: dict, lang: str) -> tuple[list[dict], list[dict]]:
     """Count, amount and weighted amount per stage and per funnel state, at every level."""
     frame = pd.DataFrame(opps, columns=["rep", "team", "region", "stage_order", "amount", "weighted"])
     frame["company"] = "*"
-    reps = {p.id for p in playbook.reps} | set(frame["rep"])
+    reps = {p.id for p in playbook.reps} | set(frame["rep"])  # reps, and supervisors who own deals
     groups: list[tuple[str, str]] = [("company", "*")]
     for level in ("region", "team", "rep"):
         groups += [(level, g) for g in dict.fromkeys(p[level] for p in people.values() if p["rep"] in reps)]
@@ -273,29 +274,4 @@ def _mpc_review(store: Store, playbook: Playbook, people: dict, as_of: dt.date, 
         if key not in now and r["rep"] in reps_now:
             add(r, "gone", stage_name.get(r["stage"], r["stage"]), "")
     out.sort(key=lambda x: (x["rep"], x["customer"], x["change"]))
-    return out
-
-
-def _reminders(opps: list[dict], stages: dict[int, Stage], lead: int, as_of: dt.date, lang: str) -> list[dict]:
-    out = []
-    for o in opps:
-        stage = stages[o["stage_order"]]
-        base = {"rep": o["rep"], "rep_name": o["rep_name"], "deal": o["deal"], "customer": o["customer"]}
-        if o["status"] == "dropped":
-            out.append({**base, "code": "deal-dropped",
-                        "message": t("reminder.deal-dropped", lang, customer=o["customer"])})
-            continue
-        if stage.limit_days:
-            days, limit = o["days_in_stage"], stage.limit_days
-            if days > limit:
-                out.append({**base, "code": "stage-overdue", "message": t(
-                    "reminder.stage-overdue", lang, customer=o["customer"], stage=o["stage"], days=days, limit=limit)})
-            elif days >= limit - lead:
-                out.append({**base, "code": "stage-deadline-near", "message": t(
-                    "reminder.stage-deadline-near", lang, customer=o["customer"], stage=o["stage"], days=days,
-                    limit=limit, left=limit - days)})
-        if o["sign_date"] and o["sign_date"] < as_of:
-            out.append({**base, "code": "sign-date-passed", "message": t(
-                "reminder.sign-date-passed", lang, customer=o["customer"], date=o["sign_date"].isoformat())})
-    out.sort(key=lambda r: (r["rep"], r["code"], r["customer"]))
     return out

@@ -38,6 +38,8 @@ class Formats:
         self.base = base
         self.title = wb.add_format({**base, "bold": True, "font_size": 14, "font_color": "#1F3864"})
         self.plain = wb.add_format({**base, "locked": True})
+        self.note = wb.add_format({**base, "font_size": 8, "text_wrap": True, "valign": "bottom",
+                                   "font_color": "#1F4E78", "locked": True})
         self.hint = wb.add_format({**base, "italic": True, "font_color": "#595959", "text_wrap": False})
         self.header = wb.add_format({**base, "bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
                                      "border": 1, "border_color": "#BFBFBF", "text_wrap": True,
@@ -63,7 +65,7 @@ class Formats:
 
 def _validation(col_kind: str, low: float | None, high: float | None, source: str | None,
                 date_range: tuple[dt.date, dt.date] | None) -> dict[str, Any]:
-    if col_kind == "choice" and source:
+    if col_kind in ("choice", "tick") and source:
         return {"validate": "list", "source": source}
     if col_kind == "date":
         start, end = date_range or (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
@@ -87,19 +89,25 @@ def draw_table(
     table: Table,
     lang: str,
     *,
-    sources: Mapping[str, str] | None = None,
+    sources: Mapping[str, str | list[str]] | None = None,
     data: Sequence[Mapping[str, Any]] = (),
     date_range: tuple[dt.date, dt.date] | None = None,
     protect: bool = True,
+    notes: Mapping[str, str] | None = None,
 ) -> None:
-    """Title, hint, header and ``table.rows`` validated input rows (optionally pre-filled)."""
+    """Title, hint, header and ``table.rows`` validated input rows (optionally pre-filled).
+
+    ``notes`` (column key -> text) are written in the hint row above their columns and shown as
+    the columns' input message: the milestone texts above the milestone ticks.
+    """
     sources = sources or {}
+    notes = notes or {}
     en = lang == "en"
     ncols = len(table.columns)
     # Title and hint rows are plain and locked across the sheet (the row format wins over the
     # columns' input format).
     ws.set_row(TITLE_ROW - 1, 24, fmt.plain)
-    ws.set_row(HINT_ROW - 1, None, fmt.plain)
+    ws.set_row(HINT_ROW - 1, 36 if notes else None, fmt.plain)
     ws.write(TITLE_ROW - 1, 0, table.title(lang), fmt.title)
     ws.write(HINT_ROW - 1, 0, table.hint(lang), fmt.hint)
     ws.set_row(HEADER_ROW - 1, 32)
@@ -110,7 +118,9 @@ def draw_table(
         header = col.label(lang) + (" *" if col.required else "")
         ws.write(HEADER_ROW - 1, c, header, fmt.header)
         rule = _validation(col.kind, col.low, col.high, sources.get(col.choices), date_range)
-        help_text = col.help(lang)
+        help_text = notes.get(col.key) or col.help(lang)
+        if col.key in notes:
+            ws.write_string(HINT_ROW - 1, c, notes[col.key], fmt.note)
         if help_text:
             rule["input_title"] = col.label(lang)[:32]
             rule["input_message"] = help_text[:255]

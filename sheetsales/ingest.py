@@ -20,18 +20,24 @@ from .issues import ERROR, Issue
 from .names import normalise_customer, opportunity_key
 from .playbook import Playbook, read_playbook
 from .read import RawWorkbook, ignored_name, open_workbook, read_form, read_meta, read_table
+from .rules import decision_fingerprint, settle
 from .specs import (
+    C931_TABLE,
     CONTRACTS_TABLE,
+    DECISIONS_TABLE,
     EXPENSES_TABLE,
     LOG_TABLE,
     MPC_TABLE,
+    QUALIFICATION_TABLE,
     WEEKLY_FORM,
+    mpc_table,
 )
 from .store import (
     REMOVED,
     Store,
     activities,
     contracts,
+    decisions,
     expenses,
     held_rows,
     opportunities,
@@ -87,9 +93,11 @@ def _identify(raw: RawWorkbook, folder_rep: str, playbook: Playbook, workspace_i
             kind = "mpc"
         elif raw.sheet(LOG_TABLE.zh, LOG_TABLE.en):
             kind = "weekly"
+        elif raw.sheet(DECISIONS_TABLE.zh, DECISIONS_TABLE.en):
+            kind = "decisions"
         if kind:
             parsed.issues.append(Issue("missing-meta", raw.label, params={"kind": kind}))
-    if kind not in ("mpc", "weekly"):
+    if kind not in ("mpc", "weekly", "decisions"):
         parsed.issues.append(Issue("unknown-workbook", raw.label))
         return
     parsed.kind = kind
@@ -107,13 +115,14 @@ def _identify(raw: RawWorkbook, folder_rep: str, playbook: Playbook, workspace_i
 
 
 def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
-    rt, found = read_table(raw, MPC_TABLE)
+    table = mpc_table(len(playbook.stages))
+    rt, found = read_table(raw, table)
     parsed.issues += found
     if rt is None:
         return
     parsed.sheets["mpc"] = rt.sheet
     rejected: list[Record] = []
-    records, found = validate_table(rt, MPC_TABLE, raw.label, playbook, lang, normalise=_key_normaliser,
+    records, found = validate_table(rt, table, raw.label, playbook, lang, normalise=_key_normaliser,
                                     rejected=rejected)
     parsed.issues += found
     parsed.tables["mpc_rejected"] = [r for r in rejected if r.values.get("customer") and r.values.get("category")]
@@ -122,7 +131,40 @@ def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -
             r.values["status"] = "open"
         if r.values["stage"] == len(playbook.stages) and r.values["status"] == "open":
             r.values["status"] = "won"
+        r.values["milestones"] = ",".join(str(n) for n in range(1, len(playbook.stages)) if r.values.get(f"m{n}"))
     parsed.tables["mpc"] = records
+    # The qualification and C931 sheets describe the same deals, matched by customer and category.
+    extras: dict[tuple, dict[str, int]] = {}
+    for table, counts in ((QUALIFICATION_TABLE, {"q_answered": "q"}),
+                          (C931_TABLE, {"c_clear": "c", "c_first": "f", "c_win": "w"})):
+        if not raw.sheet(table.zh, table.en):
+            parsed.issues.append(Issue("missing-sheet", raw.label, table.zh, severity="warning",
+                                       params={"sheet": f"{table.zh} / {table.en}"}))
+            continue
+        rt, found = read_table(raw, table)
+        parsed.issues += found
+        rows, found = validate_table(rt, table, raw.label, playbook, lang, normalise=_key_normaliser)
+        parsed.issues += found
+        for r in rows:
+            key = (_key_normaliser("customer", r.values["customer"]), r.values["category"])
+            extras[key] = extras.get(key, {}) | {
+                name: sum(1 for k, v in r.values.items() if k[0] == prefix and k[1:].isdigit() and v)
+                for name, prefix in counts.items()}
+    for r in records:
+        found_extra = extras.get((_key_normaliser("customer", r.values["customer"]), r.values["category"]), {})
+        for name in ("q_answered", "c_clear", "c_first", "c_win"):
+            r.values[name] = found_extra.get(name, 0)
+
+
+def _read_decisions(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
+    rt, found = read_table(raw, DECISIONS_TABLE)
+    parsed.issues += found
+    if rt is None:
+        return
+    parsed.sheets["decisions"] = rt.sheet
+    records, found = validate_table(rt, DECISIONS_TABLE, raw.label, playbook, lang)
+    parsed.issues += found
+    parsed.tables["decisions"] = records
 
 
 def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
@@ -171,7 +213,10 @@ def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder
             _read_mpc(raw, playbook, lang, parsed)
         elif parsed.kind == "weekly" and parsed.rep:
             _read_weekly(raw, playbook, lang, parsed)
-    parsed.readable = bool(parsed.kind and parsed.rep) and not any(i.code in FILE_LEVEL for i in parsed.issues)
+        elif parsed.kind == "decisions" and parsed.rep:
+            _read_decisions(raw, playbook, lang, parsed)
+    parsed.readable = bool(parsed.kind and parsed.rep) and not any(
+        i.code in FILE_LEVEL and i.severity == ERROR for i in parsed.issues)
     parsed.issues = [replace(i, rep=parsed.rep or folder_rep) for i in parsed.issues]
     return parsed
 
@@ -193,6 +238,7 @@ class IngestResult:
     files: list[Parsed] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unavailable: bool = False  # the inbox folder (a share) could not be reached
+    settled: dict[str, int] = field(default_factory=dict)  # decisions applied/invalid, deals confiscated
 
 
 def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | None = None,
@@ -269,6 +315,7 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             result.errors += sum(1 for i in parsed.issues if i.severity == ERROR)
             result.warnings += sum(1 for i in parsed.issues if i.severity != ERROR)
         result.removed = _record_removals(ws, store, ingest_id, as_of, {label for _, label, _ in files})
+        result.settled = settle(store, ingest_id, playbook, as_of)
     finally:
         store.close()
     return result
@@ -317,6 +364,8 @@ def _ingest_file(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, pl
             _store_mpc(conn, store, fv_id, as_of, parsed)
         elif parsed.readable and parsed.kind == "weekly":
             _store_weekly(conn, store, fv_id, as_of, parsed)
+        elif parsed.readable and parsed.kind == "decisions":
+            _store_decisions(conn, store, fv_id, as_of, parsed)
         store.add_issues(conn, ingest_id, as_of, parsed.issues, file_version_id=fv_id)
     return parsed
 
@@ -332,7 +381,8 @@ def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Pars
             "category": v["category"], "model": v["model"], "amount": v["amount"], "sign_date": v["sign_date"],
             "delivery_date": v["delivery_date"], "stage": v["stage"], "win_rate": v["win_rate"],
             "status": v["status"], "detail": v["detail"], "owner_name": v["owner_name"],
-            "resources": v["resources"], "distributor": v["distributor"],
+            "resources": v["resources"], "distributor": v["distributor"], "milestones": v["milestones"],
+            "q_answered": v["q_answered"], "c_clear": v["c_clear"], "c_first": v["c_first"], "c_win": v["c_win"],
         })
         previous = store.last_stage(conn, key, as_of)
         if previous != v["stage"]:
@@ -346,6 +396,16 @@ def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Pars
          "opp_key": key}
         for r in parsed.tables.get("mpc_rejected", [])
         if (key := opportunity_key(parsed.rep, r.values["customer"], r.values["category"])) not in listed
+    ])
+
+
+def _store_decisions(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Parsed) -> None:
+    store.add_rows(conn, decisions, [
+        {"file_version_id": fv_id, "observed_on": as_of, "author": parsed.rep, "file": parsed.label,
+         "sheet": parsed.sheets["decisions"], "row": r.row, "fingerprint": decision_fingerprint(parsed.rep, r.values),
+         "deal": r.values["deal"], "decision": r.values["decision"], "to_person": r.values["to"],
+         "days": r.values["days"], "reason": r.values["reason"], "date": r.values["date"]}
+        for r in parsed.tables.get("decisions", [])
     ])
 
 

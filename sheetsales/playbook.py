@@ -21,6 +21,7 @@ from .drawing import FIXED_CREATED, Formats, draw_table, write_list_sheet
 from .issues import Issue
 from .read import open_workbook, read_table
 from .specs import (
+    DECISION_CHOICES,
     FUNNEL_STATES,
     PLAYBOOK_TABLES,
     PRODUCTS_TABLE,
@@ -28,6 +29,7 @@ from .specs import (
     STATUS_CHOICES,
     TARGETS_TABLE,
     TEAM_TABLE,
+    TICK,
     choice_key,
     choice_label,
 )
@@ -168,6 +170,8 @@ class Playbook:
             return choice_key(STATUS_CHOICES, t)
         if kind == "funnel_state":
             return choice_key(FUNNEL_STATES, t)
+        if kind == "decision":
+            return choice_key(DECISION_CHOICES, t)
         return None
 
     def allowed(self, kind: str, lang: str) -> str:
@@ -182,6 +186,10 @@ class Playbook:
             return [choice_label(STATUS_CHOICES, k, lang) for k in STATUS_CHOICES]
         if kind == "funnel_state":
             return [choice_label(FUNNEL_STATES, k, lang) for k in FUNNEL_STATES]
+        if kind == "decision":
+            return [choice_label(DECISION_CHOICES, k, lang) for k in DECISION_CHOICES]
+        if kind == "tick":
+            return [TICK]
         return []
 
     # --- targets -----------------------------------------------------------------------------

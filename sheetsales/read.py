@@ -335,8 +335,10 @@ def read_table(raw: RawWorkbook, table: Table) -> tuple[RawTable | None, list[Is
             issues.append(Issue("unknown-column", raw.label, sheet, cell_ref(header_row, c), {"header": text}))
     for col in table.columns:
         if col.key not in cols:
+            # Without a required column the sheet cannot be used; an optional one is just empty.
             issues.append(Issue("missing-column", raw.label, sheet, f"{header_row + 1}:{header_row + 1}",
-                                {"column": col.zh if _is_zh(headers) else col.en, "row": header_row + 1}))
+                                {"column": col.zh if _is_zh(headers) else col.en, "row": header_row + 1},
+                                severity="error" if col.required else "warning"))
     formulas = raw.formulas.get(sheet, set())
     out = []
     for r in range(header_row + 1, len(rows)):

@@ -11,7 +11,7 @@ workbook keeps working when a workspace switches language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Layout shared by every table sheet: title, hint, header, then data.
 TITLE_ROW = 1
@@ -28,9 +28,9 @@ class Column:
     key: str
     zh: str
     en: str
-    kind: str = "text"  # text | int | number | money | percent | date | choice
+    kind: str = "text"  # text | int | number | money | percent | date | choice | tick
     required: bool = False
-    choices: str = ""  # stage | category | status | funnel_state
+    choices: str = ""  # stage | category | status | funnel_state | decision | tick
     width: float = 14
     help_zh: str = ""
     help_en: str = ""
@@ -128,6 +128,16 @@ FUNNEL_STATES: dict[str, tuple[str, str]] = {
 }
 
 
+DECISION_CHOICES: dict[str, tuple[str, str]] = {
+    "keep": ("保留", "keep"),
+    "return": ("退回", "return"),
+    "reassign": ("转派", "reassign"),
+    "extend": ("延期", "extend"),
+    "close": ("关闭", "close"),
+}
+TICK = "✓"
+
+
 def choice_label(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
     zh, en = table[key]
     return en if lang == "en" else zh
@@ -144,7 +154,7 @@ def choice_key(table: dict[str, tuple[str, str]], text: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 # MPC list (MPC一览表): one living workbook per rep, updated every week.
 # --------------------------------------------------------------------------------------------
-MPC_TABLE = Table(
+MPC_BASE = Table(
     key="mpc",
     zh="MPC一览表",
     en="MPC list",
@@ -181,7 +191,104 @@ MPC_TABLE = Table(
     ),
 )
 
-MPC_SPEC = TemplateSpec(kind="mpc", version=1, zh="MPC一览表", en="MPC list", sheets=(MPC_TABLE,))
+
+
+def milestone_column(n: int) -> Column:
+    """The tick column for the milestone that completes stage ``n`` (its text comes from the playbook)."""
+    return Column(f"m{n}", f"里程碑{n}", f"Milestone {n}", "tick", width=8, choices="tick")
+
+
+def mpc_table(stages: int = 8) -> Table:
+    """The MPC list for a playbook of ``stages`` stages: one milestone tick per stage but the last
+    (the last stage's milestone is the signed contract itself)."""
+    return replace(MPC_BASE, columns=MPC_BASE.columns + tuple(milestone_column(n) for n in range(1, stages)))
+
+
+MPC_TABLE = mpc_table()  # for the default eight stages
+
+
+def _tick_table(key: str, zh: str, en: str, title_zh: str, title_en: str, hint_zh: str, hint_en: str,
+                items: tuple[tuple[str, str, str], ...], kind: str) -> Table:
+    return Table(
+        key=key, zh=zh, en=en, title_zh=title_zh, title_en=title_en, hint_zh=hint_zh, hint_en=hint_en,
+        rows=300, key_columns=("customer", "category"),
+        columns=(
+            Column("customer", "客户名称", "Customer", required=True, width=28,
+                   help_zh="与 MPC 一览表中的客户名称一致", help_en="As in the MPC list"),
+            Column("category", "产品类别", "Product category", "choice", True, "category", 16),
+        ) + tuple(Column(k, zh_, en_, kind, width=12 if kind == "text" else 9,
+                         choices="tick" if kind == "tick" else "") for k, zh_, en_ in items),
+    )
+
+
+QUALIFICATION_QUESTIONS: tuple[tuple[str, str, str], ...] = (
+    ("q1", "Q1 需求明确(疼痛或收获)", "Q1 Clear need (pain or gain)"),
+    ("q2", "Q2 符合我们的客户类型", "Q2 Fits our customer type"),
+    ("q3", "Q3 有无排除我们的硬指标", "Q3 Hard constraint ruling us out"),
+    ("q4", "Q4 预算", "Q4 Budget"),
+    ("q5", "Q5 财务状况与付款记录", "Q5 Financial health and payment record"),
+    ("q6", "Q6 何时采购", "Q6 When will they buy"),
+    ("q7", "Q7 有无教练(线人)", "Q7 Is there a coach (insider)"),
+    ("q8", "Q8 采购量与我方最低量", "Q8 Likely volume vs our minimum"),
+    ("q9", "Q9 可达利润与我方底线", "Q9 Achievable margin vs our floor"),
+)
+
+QUALIFICATION_TABLE = _tick_table(
+    "qualification", "资格审查", "Qualification", "商机资格审查:九个问题", "Qualifying the deal: the nine questions",
+    "每个进入漏斗(方案设计及以后)的商机都要回答全部九个问题,写下答案。",
+    "Every deal past the search state needs all nine questions answered: write the answers.",
+    QUALIFICATION_QUESTIONS, "text")
+
+C931_ITEMS: tuple[tuple[str, str, str], ...] = (
+    ("c1", "C1 我方流程与要点", "C1 Our process and key points"),
+    ("c2", "C2 客户采购流程与时间表", "C2 Buying process and timetable"),
+    ("c3", "C3 采购组织、人员与关系", "C3 Buying organisation and people"),
+    ("c4", "C4 决策方式", "C4 Decision mode"),
+    ("c5", "C5 确切需求与关注点", "C5 Exact needs and focus"),
+    ("c6", "C6 资金与付款条件", "C6 Funds and payment terms"),
+    ("c7", "C7 竞争对手及其报价", "C7 Competitors and their offers"),
+    ("c8", "C8 与对手的SWOT", "C8 SWOT against them"),
+    ("c9", "C9 我方策略", "C9 Our strategy"),
+    ("f1", "F1 决策者综合排名第一", "F1 Ranked first overall"),
+    ("f2", "F2 性价比第一", "F2 First on price/performance"),
+    ("f3", "F3 关系最近", "F3 Closest relationship"),
+    ("w1", "W1 关键决策者已选择我们", "W1 Key decision maker chose us"),
+)
+
+C931_TABLE = _tick_table(
+    "c931", "C931评估", "C931", "C931 赢单评估:9 个清楚、3 个第一、1 个赢", "C931: 9 Clear, 3 First, 1 Win",
+    "已做到的打 ✓。8C+1F 及以上,赢率才能报 60% 以上。",
+    "Tick what is true. Only 8C+1F or better supports a win rate of 60% or more.",
+    C931_ITEMS, "tick")
+
+MPC_SPEC = TemplateSpec(kind="mpc", version=2, zh="MPC一览表", en="MPC list",
+                        sheets=(MPC_TABLE, QUALIFICATION_TABLE, C931_TABLE))
+
+# --------------------------------------------------------------------------------------------
+# Decisions (决策): a supervisor's answers on confiscated and dropped deals.
+# --------------------------------------------------------------------------------------------
+DECISIONS_TABLE = Table(
+    key="decisions",
+    zh="决策",
+    en="Decisions",
+    title_zh="主管决策:被没收或从清单消失的商机",
+    title_en="Supervisor's decisions on confiscated or dropped deals",
+    hint_zh="商机编号见你的反馈表或汇总表。保留=自己跟进;退回=还给原销售;转派=交给他人;延期=再给 N 天;关闭=不再跟进。",
+    hint_en="Deal ids are in your feedback and the summary. keep = work it yourself; return = give it back; "
+    "reassign = give it to someone else; extend = N more days; close = stop.",
+    rows=200,
+    columns=(
+        Column("deal", "商机编号", "Deal", required=True, width=16,
+               help_zh="如 R01-1a2b3c4d", help_en="e.g. R01-1a2b3c4d"),
+        Column("decision", "决定", "Decision", "choice", True, "decision", 10),
+        Column("to", "转派给", "Reassign to", width=12, help_zh="转派时填人员编号", help_en="A person id, for reassign"),
+        Column("days", "延期天数", "Extension days", "int", width=10, low=1, high=365),
+        Column("reason", "理由", "Reason", width=40),
+        Column("date", "日期", "Date", "date", width=12),
+    ),
+)
+
+DECISIONS_SPEC = TemplateSpec(kind="decisions", version=1, zh="决策", en="Decisions", sheets=(DECISIONS_TABLE,))
 
 # --------------------------------------------------------------------------------------------
 # Weekly report (工作周报): one file per ISO week.
@@ -270,7 +377,7 @@ WEEKLY_SPEC = TemplateSpec(
     sheets=(WEEKLY_FORM, LOG_TABLE, CONTRACTS_TABLE, EXPENSES_TABLE),
 )
 
-TEMPLATE_SPECS: dict[str, TemplateSpec] = {s.kind: s for s in (MPC_SPEC, WEEKLY_SPEC)}
+TEMPLATE_SPECS: dict[str, TemplateSpec] = {s.kind: s for s in (MPC_SPEC, WEEKLY_SPEC, DECISIONS_SPEC)}
 
 # --------------------------------------------------------------------------------------------
 # The playbook (作战手册): the method as data that managers edit.

@@ -103,6 +103,11 @@ opportunities = Table(
     Column("owner_name", Text),
     Column("resources", Text),
     Column("distributor", Text),
+    Column("milestones", String(60)),  # the met milestones' numbers, comma-separated: "1,2,3"
+    Column("q_answered", Integer),  # how many of the nine qualification questions are answered
+    Column("c_clear", Integer),  # C931: Clear ticks (of 9)
+    Column("c_first", Integer),  # C931: First ticks (of 3)
+    Column("c_win", Integer),  # C931: Win tick (of 1)
     Index("ix_opp_fv", "file_version_id"),
     Index("ix_opp_key", "opp_key", "observed_on"),
 )
@@ -193,6 +198,64 @@ weekly_notes = Table(
     Column("week", String(10), nullable=False),
     Column("key_events", Text),
     Column("market_news", Text),
+)
+
+# A supervisor's decision rows, as read from their decisions workbook; each distinct row is applied once.
+decisions = Table(
+    "decisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("author", String(40), nullable=False),
+    Column("file", Text, nullable=False),
+    Column("sheet", Text, nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("deal", String(60), nullable=False),
+    Column("decision", String(10), nullable=False),
+    Column("to_person", String(40)),
+    Column("days", Integer),
+    Column("reason", Text),
+    Column("date", Date),
+    Index("ix_dec_fp", "fingerprint"),
+)
+
+# The outcome of applying a decision row: applied, or invalid with a reason code.
+decision_results = Table(
+    "decision_results", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("decision_id", ForeignKey("decisions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("outcome", String(20), nullable=False),  # applied | invalid
+    Column("reason", String(40)),  # why invalid: unknown-deal, unknown-person, no-authority, …
+)
+
+# Who owns a deal: every change of owner (confiscation, return, reassignment, keep, close).
+transfers = Table(
+    "transfers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ingest_id", ForeignKey("ingests.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("deal", String(60), nullable=False),
+    Column("from_person", String(40)),
+    Column("to_person", String(40)),
+    Column("reason", String(20), nullable=False),  # confiscated | returned | reassigned | kept | closed
+    Column("stage", Integer),
+    Column("decision_id", ForeignKey("decisions.id")),
+    Index("ix_tr_deal", "deal", "observed_on"),
+)
+
+# Extra days granted on a deal's current stage limit.
+extensions = Table(
+    "extensions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("observed_on", Date, nullable=False),
+    Column("deal", String(60), nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("reason", Text),
+    Column("by_person", String(40)),
+    Column("decision_id", ForeignKey("decisions.id")),
 )
 
 issues_t = Table(
@@ -429,6 +492,30 @@ class Store:
                 select(table).join(latest, and_(latest.c.id == table.c.file_version_id))
             ).mappings()
             return [dict(r) for r in rows]
+
+    def rows(self, table: Table, as_of: dt.date, date_column: str = "observed_on") -> list[dict]:
+        """Every row of an append-only ``table`` observed by ``as_of``, oldest first."""
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                select(table).where(table.c[date_column] <= as_of).order_by(table.c[date_column], table.c.id)
+            ).mappings()]
+
+    def snapshots(self, as_of: dt.date) -> list[dict]:
+        """Every opportunity row of every readable MPC list version by ``as_of``, oldest first."""
+        return self.rows(opportunities, as_of)
+
+    def latest_decision_rows(self, as_of: dt.date) -> list[dict]:
+        """The decision rows of the latest version of every decisions workbook, by ``as_of``."""
+        fv = file_versions
+        latest = (
+            select(fv.c.path, func.max(fv.c.id).label("id"))
+            .where(fv.c.observed_on <= as_of).group_by(fv.c.path).subquery()
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                select(decisions).join(latest, latest.c.id == decisions.c.file_version_id)
+                .order_by(decisions.c.id)
+            ).mappings()]
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

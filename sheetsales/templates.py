@@ -9,6 +9,7 @@ playbook through a hidden ``_lists`` sheet.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import xlsxwriter
@@ -16,9 +17,18 @@ import xlsxwriter
 from . import __version__
 from .drawing import FIXED_CREATED, Formats, draw_form, draw_table, write_list_sheet, write_meta_sheet
 from .playbook import Person, Playbook
-from .specs import LISTS_SHEET, META_SHEET, TEMPLATE_SPECS, Form, Table
+from .specs import LISTS_SHEET, META_SHEET, TEMPLATE_SPECS, TICK, Form, Table, TemplateSpec, mpc_table
 
 KINDS = tuple(TEMPLATE_SPECS)
+
+
+def template_spec(kind: str, playbook: Playbook) -> TemplateSpec:
+    """The template of ``kind`` for ``playbook``: the MPC list has one milestone tick per stage but the last."""
+    spec = TEMPLATE_SPECS[kind]
+    if kind == "mpc":
+        sheets = tuple(mpc_table(len(playbook.stages)) if s.key == "mpc" else s for s in spec.sheets)
+        return replace(spec, sheets=sheets)
+    return spec
 
 
 def iso_week(day: dt.date) -> str:
@@ -54,21 +64,24 @@ def build_template(
     week: str = "",
 ) -> Path:
     """Write the ``kind`` template for ``rep`` (blank when None) to ``path``."""
-    spec = TEMPLATE_SPECS[kind]
+    spec = template_spec(kind, playbook)
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"title": spec.name(lang), "author": "sheetsales", "created": FIXED_CREATED})
     fmt = Formats(wb)
     sheets = [(s, wb.add_worksheet(s.name(lang))) for s in spec.sheets]
-    sources = write_list_sheet(wb, LISTS_SHEET, {
+    sources: dict[str, str | list[str]] = dict(write_list_sheet(wb, LISTS_SHEET, {
         "stage": playbook.choice_list("stage", lang),
         "category": playbook.choice_list("category", lang),
         "status": playbook.choice_list("status", lang),
-    })
+        "decision": playbook.choice_list("decision", lang),
+    }))
+    sources["tick"] = [TICK]
     date_range = week_bounds(week) if week else None
     manager = playbook.person(rep.supervisor) if rep and rep.supervisor else None
+    milestones = {f"m{s.order}": s.milestone_en if lang == "en" else s.milestone_zh for s in playbook.stages[:-1]}
     for sheet_spec, ws in sheets:
         if isinstance(sheet_spec, Table):
-            draw_table(wb, ws, fmt, sheet_spec, lang, sources=sources,
+            draw_table(wb, ws, fmt, sheet_spec, lang, sources=sources, notes=milestones,
                        date_range=date_range if sheet_spec.key in ("log", "expenses") else None)
         elif isinstance(sheet_spec, Form):
             values = {

@@ -53,7 +53,10 @@ _EXPECTED = {
     "percent": ("百分比", "a percentage"),
     "date": ("日期", "a date"),
     "text": ("文本", "text"),
+    "tick": ("✓ 或留空", "✓ or empty"),
 }
+TICKED = {"✓", "√", "✔", "☑", "x", "是", "有", "已", "y", "yes", "true", "ok", "1"}
+UNTICKED = {"否", "无", "n", "no", "false", "0", "-", "×", "✗"}
 
 
 def _number(value: Any) -> float | None:
@@ -115,6 +118,18 @@ def convert(col: Column, value: Any, choices: Choices, lang: str) -> tuple[Any, 
             params.update(low=_num_text(col.low, kind), high=_num_text(col.high, kind))
             return None, "out-of-range", params
         return (int(number) if kind == "int" else number), None, params
+    if kind == "tick":
+        if isinstance(value, bool):
+            return value, None, params
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value), None, params
+        folded = shown.casefold()
+        if folded in TICKED:
+            return True, None, params
+        if folded in UNTICKED:
+            return False, None, params
+        params["expected"] = _EXPECTED["tick"][lang == "en"]
+        return None, "wrong-type", params
     if kind == "choice":
         key = choices.resolve(col.choices, shown)
         if key is None:

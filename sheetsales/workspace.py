@@ -85,6 +85,11 @@ class Workspace:
         for person in playbook.team:
             folder = self.inbox / person.id
             folder.mkdir(parents=True, exist_ok=True)
+        bosses = {p.supervisor for p in playbook.team if p.supervisor}
+        for person in playbook.team:
+            decisions = self.inbox / person.id / template_filename("decisions", self.lang, person.id)
+            if person.id in bosses and not decisions.exists():
+                written.append(self.write_template(decisions, "decisions", playbook, person.id))
         for rep in playbook.reps:
             folder = self.inbox / rep.id
             mpc = folder / template_filename("mpc", self.lang, rep.id)

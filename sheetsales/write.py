@@ -10,8 +10,6 @@ cached; text from reps is always written as text, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 from .analyse import Summary
 from .drawing import NUM_FORMATS
 from .i18n import t
+from .outputs import ReplacePolicy, move_into_place, remove_stale_temps, temp_path
 from .specs import FUNNEL_STATES, choice_label
 
 
@@ -40,18 +39,23 @@ class Col:
     total: str = ""  # "sum" | "count" | ""
 
 
-def atomic_write(path: Path, build: Callable[[Path], None], check: Callable[[Path], None] | None = None) -> Path:
-    """Build into a temporary file beside ``path``, check it, then replace ``path`` in one step."""
+def atomic_write(path: Path, build: Callable[[Path], None], check: Callable[[Path], None] | None = None,
+                 policy: ReplacePolicy | None = None) -> Path:
+    """Build into a temporary file beside ``path``, check it, then replace ``path`` in one step.
+
+    Returns where the file went: ``path``, or a timestamped copy beside it when ``path`` stayed
+    locked (open in Excel on Windows); see :mod:`sheetsales.outputs`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    remove_stale_temps(path)
+    tmp = temp_path(path)
     try:
         build(tmp)
         (check or check_workbook)(tmp)
-        os.replace(tmp, path)
+        return move_into_place(tmp, path, policy)
     finally:
         if tmp.exists():
             tmp.unlink()
-    return path
 
 
 def check_workbook(path: Path, expected_sheets: Sequence[str] = ()) -> None:
@@ -215,22 +219,26 @@ OPP_COLS = (Col("deal", "col.deal", width=14, total="count"), Col("rep", "col.re
             Col("rep_name", "col.rep_name", width=10), Col("team", "col.team", width=10),
             Col("region", "col.region", width=8), Col("customer", "col.customer", width=28),
             Col("category", "col.category", width=14), Col("model", "col.model", width=10),
-            Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=14),
-            Col("probability", "col.probability", "percent", 10), Col("amount", "col.amount", "money", 15, "sum"),
+            Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=12),
+            Col("claimed_stage", "col.claimed_stage", width=12), Col("c931", "col.c931", width=10),
+            Col("probability", "col.probability", "percent", 8), Col("amount", "col.amount", "money", 15, "sum"),
             Col("weighted", "col.weighted", "money", 15, "sum"), Col("sign_date", "col.sign_date", "date", 12),
-            Col("days_in_stage", "col.days_in_stage", "int", 10), Col("status_label", "col.status", width=14))
+            Col("days_in_stage", "col.days_in_stage", "int", 10), Col("status_label", "col.status", width=12),
+            Col("claimed_by", "col.claimed_by", width=8))
 ISSUE_COLS = (Col("rep", "col.rep", width=8, total="count"), Col("rep_name", "col.rep_name", width=10),
               Col("position", "col.position", width=40), Col("code", "col.code", width=18),
               Col("severity_label", "col.severity", width=8), Col("message", "col.message", width=80),
               Col("file", "col.file", width=28), Col("sheet", "col.sheet", width=12), Col("cell", "col.cell", width=8))
-REMINDER_COLS = (Col("rep", "col.rep", width=8, total="count"), Col("rep_name", "col.rep_name", width=10),
-                 Col("customer", "col.customer", width=28), Col("code", "col.code", width=20),
-                 Col("message", "col.message", width=90))
+ALERT_COLS = (Col("person", "col.person", width=8, total="count"), Col("person_name", "col.rep_name", width=10),
+              Col("code", "col.code", width=24), Col("severity_label", "col.severity", width=8),
+              Col("customer", "col.customer", width=28), Col("deal", "col.deal", width=14),
+              Col("message", "col.message", width=100))
 
 
 def _decorate(summary: Summary) -> dict[str, list[dict]]:
     """Records with display labels added (the summary's records keep stable keys)."""
     lang = summary.lang
+    names = {p["rep"]: p["rep_name"] for p in summary.people}
 
     def state(r: dict) -> dict:
         return {**r, "funnel_state_label": choice_label(FUNNEL_STATES, r["funnel_state"], lang),
@@ -242,6 +250,12 @@ def _decorate(summary: Summary) -> dict[str, list[dict]]:
         "forecast": [{**r, "group": _label(r["level"], r["group"], lang)} for r in summary.forecast],
         "opportunities": [{**r, "status_label": t(f"status.{r['status']}", lang)} for r in summary.opportunities],
         "issues": [{**r, "severity_label": t(f"severity.{r['severity']}", lang)} for r in summary.issues],
+        "small_deals": [{**r, "status_label": t(f"status.{r['status']}", lang)} for r in summary.small_deals],
+        # Alerts grouped by person: one row for every person an alert is addressed to.
+        "alerts": sorted(({**r, "person": p, "person_name": names.get(p, p),
+                           "severity_label": t(f"severity.{r['severity']}", lang)}
+                          for r in summary.alerts for p in r["people"]),
+                         key=lambda r: (r["person"], r["code"], r["customer"])),
     }
 
 
@@ -250,7 +264,7 @@ def _decorate(summary: Summary) -> dict[str, list[dict]]:
 # --------------------------------------------------------------------------------------------
 def summary_sheet_names(lang: str) -> list[str]:
     return [t(k, lang) for k in ("sheet.funnel", "sheet.forecast", "sheet.mpc_review",
-                                  "sheet.opportunities", "sheet.issues")]
+                                  "sheet.opportunities", "sheet.alerts", "sheet.issues")]
 
 
 def write_summary(summary: Summary, path: Path) -> Path:
@@ -265,7 +279,7 @@ def _build_summary(summary: Summary, path: Path) -> None:
     rec = _decorate(summary)
     wb, f = _new_workbook(path)
     sub = t("as_of", lang, date=summary.as_of.isoformat()) + "  ·  " + summary.currency
-    ws_f, ws_fc, ws_r, ws_o, ws_i = (wb.add_worksheet(n) for n in summary_sheet_names(lang))
+    ws_f, ws_fc, ws_r, ws_o, ws_a, ws_i = (wb.add_worksheet(n) for n in summary_sheet_names(lang))
 
     # --- Funnel -----------------------------------------------------------------------------
     w = SheetWriter(wb, ws_f, lang, f)
@@ -306,6 +320,14 @@ def _build_summary(summary: Summary, path: Path) -> None:
     w = SheetWriter(wb, ws_o, lang, f)
     w.title(t("title.opportunities", lang), sub)
     w.table("Opportunities", OPP_COLS, rec["opportunities"])
+    w.heading(t("title.small_deals", lang))
+    w.table("SmallDeals", OPP_COLS, rec["small_deals"])
+    w.finish()
+
+    # --- Alerts -----------------------------------------------------------------------------
+    w = SheetWriter(wb, ws_a, lang, f)
+    w.title(t("title.alerts", lang), sub)
+    w.table("Alerts", ALERT_COLS, rec["alerts"])
     w.finish()
 
     # --- Data issues ------------------------------------------------------------------------
@@ -375,7 +397,7 @@ def scope(summary: Summary, person_id: str) -> set[str]:
 
 
 def write_feedback(summary: Summary, folder: Path) -> list[Path]:
-    """``feedback/<id>.xlsx`` for every person: the issues and reminders of their scope, and their own deals.
+    """``feedback/<id>.xlsx`` for every person: the issues and alerts of their scope, and their own deals.
 
     A supervisor's scope is their whole team (through the supervisor chain); the team's deals are in
     the summary, so a feedback workbook lists only the person's own.
@@ -396,8 +418,7 @@ def _build_feedback(summary: Summary, rec: dict[str, list[dict]], person: dict, 
     sub = f"{person['rep']} {person['rep_name']} · " + t("as_of", lang, date=summary.as_of.isoformat())
     for sheet, title, name, cols, records in (
         ("sheet.issues", "title.issues", "MyIssues", ISSUE_COLS, [r for r in rec["issues"] if r["rep"] in who]),
-        ("sheet.reminders", "title.reminders", "MyReminders", REMINDER_COLS,
-         [r for r in summary.reminders if r["rep"] in who]),
+        ("sheet.alerts", "title.alerts", "MyAlerts", ALERT_COLS, [r for r in rec["alerts"] if r["person"] in who]),
         ("sheet.opportunities", "title.opportunities", "MyOpportunities", OPP_COLS,
          [r for r in rec["opportunities"] if r["rep"] == person["rep"]]),
     ):

@@ -63,5 +63,11 @@ def save_mpc(ws: Workspace, rep: str, rows: list[dict]) -> Path:
 
 
 def deal(customer: str, stage: str = "方案设计", amount: float = 1_000_000, sign: dt.date = dt.date(2026, 12, 15),
-         category: str = "数控机床", **extra: object) -> dict:
-    return {"customer": customer, "stage": stage, "amount": amount, "sign_date": sign, "category": category, **extra}
+         category: str = "数控机床", milestones: int | None = None, **extra: object) -> dict:
+    """An MPC row; the milestones of the stages before the claimed one are ticked unless
+    ``milestones`` says how many are (counting from the first)."""
+    order = Playbook().resolve("stage", stage) or 1
+    met = order - 1 if milestones is None else milestones
+    ticks = {f"m{n}": "✓" for n in range(1, met + 1)}
+    return {"customer": customer, "stage": stage, "amount": amount, "sign_date": sign, "category": category,
+            **ticks, **extra}

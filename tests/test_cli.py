@@ -23,7 +23,9 @@ def test_init_creates_the_workspace(tmp_path: Path, capsys) -> None:
     assert sorted(p.name for p in (root / "inbox").iterdir()) == ["D01", "R01", "R02", "R03", "S01"]
     assert sorted(p.name for p in (root / "inbox" / "R02").iterdir()) == [
         "MPC_list_R02.xlsx", "Weekly_report_R02_2026-W48.xlsx"]
-    assert list((root / "inbox" / "S01").iterdir()) == []  # supervisors fill no sales templates
+    # Supervisors fill no sales templates, only their decisions.
+    assert [p.name for p in (root / "inbox" / "S01").iterdir()] == ["Decisions_S01.xlsx"]
+    assert [p.name for p in (root / "inbox" / "D01").iterdir()] == ["Decisions_D01.xlsx"]
     # Running init again keeps everything a person may have edited.
     import openpyxl
 

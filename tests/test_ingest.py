@@ -38,7 +38,7 @@ def _issues(result) -> list[tuple[str, str, str]]:
 def test_same_content_twice_changes_nothing(workspace: Workspace) -> None:
     save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司", "方案确认", 500_000)])
     first = ingest(workspace, WEEK1)
-    assert first.new == 6 and first.rejected == 0  # 3 reps × (MPC list + weekly report)
+    assert first.new == 8 and first.rejected == 0  # 3 reps × (MPC list + weekly report) + 2 decisions
     counts = workspace.store().counts()
     again = ingest(workspace, WEEK1)
     assert again.new == 0 and again.unchanged == first.seen
@@ -84,7 +84,9 @@ def test_a_deal_that_disappears_is_an_event_not_a_deletion(workspace: Workspace)
     dropped = [o for o in summary.opportunities if o["status"] == "dropped"]
     assert [o["customer"] for o in dropped] == ["乙公司"]
     assert sum(f["count"] for f in summary.funnel if f["level"] == "company") == 2
-    assert [r["code"] for r in summary.reminders if r["customer"] == "乙公司"] == ["deal-dropped"]
+    assert [(r["code"], r["people"]) for r in summary.alerts
+            if r["customer"] == "乙公司" and r["code"] in ("deal-dropped", "decision-pending")] == [
+        ("deal-dropped", ["R01", "S01"]), ("decision-pending", ["S01"])]
 
 
 def test_won_and_lost_deals_leave_the_open_list(workspace: Workspace) -> None:
@@ -352,5 +354,5 @@ def test_a_row_kept_out_for_errors_keeps_its_deal_at_its_last_good_values(worksp
     assert sorted((o["customer"], o["amount"], o["status"]) for o in summary.opportunities) == [
         ("乙公司", 1_000_000, "open"), ("甲公司", 800_000, "open")]
     assert [(r["customer"], r["change"]) for r in summary.mpc_review] == [("乙公司", "advanced")]
-    assert "deal-dropped" not in {r["code"] for r in summary.reminders}
+    assert "deal-dropped" not in {r["code"] for r in summary.alerts}
     assert [(r["cell"], r["code"]) for r in summary.issues] == [("E4", "wrong-type")]

@@ -61,7 +61,12 @@ def mpc_path(ws: Workspace, rep: str) -> Path:
 
 
 def fill_mpc(path: Path, deals: Sequence[Mapping[str, Any]], out: Path | None = None) -> Path:
-    """Fill an MPC list as a rep would; a customer starting with '=' is typed as text (as with a leading ')."""
+    """Fill an MPC list as a rep would; a customer starting with '=' is typed as text (as with a leading ').
+
+    The milestones of the stages before each deal's claimed stage are ticked, so deals count where claimed.
+    """
+    deals = [{**d, **{f"m{n}": "✓" for n in range(1, (Playbook().resolve("stage", d["stage"]) or 1))}}
+             for d in deals]
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
     out = fill_table(path, MPC_TABLE, deals, out=out)
@@ -150,6 +155,8 @@ def table_records(summary: Summary) -> dict[str, list[dict]]:
         "ForecastByRep": level(summary.forecast, "rep"),
         "MPCReview": summary.mpc_review,
         "Opportunities": summary.opportunities,
+        "SmallDeals": summary.small_deals,
+        "Alerts": [dict(a, person=p) for a in summary.alerts for p in a["people"]],
         "DataIssues": summary.issues,
     }
 
@@ -332,7 +339,7 @@ def test_feedback_and_templates_open_in_libreoffice(soffice: str, workspace: Wor
     # R01's feedback totals, recalculated by LibreOffice, against the Summary records.
     summary = result.summary
     records = {"MyIssues": [r for r in summary.issues if r["rep"] == "R01"],
-               "MyReminders": [r for r in summary.reminders if r["rep"] == "R01"],
+               "MyAlerts": [dict(r, person="R01") for r in summary.alerts if "R01" in r["people"]],
                "MyOpportunities": [r for r in summary.opportunities if r["rep"] == "R01"]}
     totals = table_totals(next(p for p in result.feedback if p.stem == "R01"))
     assert set(totals) == set(records) and totals["MyOpportunities"]

@@ -73,10 +73,10 @@ def test_the_worked_example_comes_out_exactly(worked_example: Workspace) -> None
 def test_every_sheet_holds_named_tables(worked_example: Workspace) -> None:
     path = run_report(worked_example, WEEK1).summary_path
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["漏斗", "预测", "MPC周评", "商机", "数据问题"]
+    assert wb.sheetnames == ["漏斗", "预测", "MPC周评", "商机", "预警", "数据问题"]
     tables = {name for ws in wb.worksheets for name in ws.tables}
     assert tables >= {"Funnel", "FunnelStates", "FunnelByRegion", "FunnelByTeam", "FunnelByRep", "Forecast",
-                      "ForecastByRep", "MPCReview", "Opportunities", "DataIssues"}
+                      "ForecastByRep", "MPCReview", "Opportunities", "SmallDeals", "Alerts", "DataIssues"}
     assert wb["漏斗"].freeze_panes == "A4"
     assert len(wb["漏斗"]._charts) == 1 and len(wb["预测"]._charts) == 1
 
@@ -214,7 +214,7 @@ def test_english_workspace_summary(workspace_en: Workspace) -> None:
     ingest(workspace_en, WEEK1)
     result = run_report(workspace_en, WEEK1)
     wb = openpyxl.load_workbook(result.summary_path)
-    assert wb.sheetnames == ["Funnel", "Forecast", "MPC review", "Opportunities", "Data issues"]
+    assert wb.sheetnames == ["Funnel", "Forecast", "MPC review", "Opportunities", "Alerts", "Data issues"]
     rows, _ = table_records(result.summary_path, "Opportunities", "Opportunities")
     assert [(r["Customer"], r["Stage"], r["Weighted"]) for r in rows] == [
         ("Acme Machinery Co., Ltd.", "Solution design", 200_000)]

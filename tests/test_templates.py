@@ -39,7 +39,7 @@ def fingerprint(path: Path) -> dict:
     return out
 
 
-@pytest.mark.parametrize("name", ["mpc.zh-CN.xlsx", "mpc.en.xlsx", "weekly.zh-CN.xlsx", "weekly.en.xlsx"])
+@pytest.mark.parametrize("name", [f"{kind}.{lang}.xlsx" for kind in TEMPLATE_SPECS for lang in ("zh-CN", "en")])
 def test_committed_templates_are_up_to_date(tmp_path: Path, name: str) -> None:
     build_committed_templates(tmp_path)
     assert (COMMITTED / name).exists(), "run: make templates"

@@ -1,0 +1,677 @@
+"""Stage rules: the system, not the rep's optimism, decides where a deal stands.
+
+Two parts, both pure functions of the append-only store as of a date:
+
+* :func:`deal_states` merges every rep's saved rows into one state per deal: who first claimed it
+  (商机锁定), who owns it now (after confiscations and decisions), the stage the rep claims and the
+  stage its milestones evidence, when the stage clock started, whether it is gone from its list.
+* :data:`RULES` is a list of small functions, one per rule, each returning :class:`Alert` values
+  with a code, a severity, the deal, the people to tell and a message in the workspace language.
+
+:func:`settle` is the only part that writes: at each ingest it applies the supervisors' new
+decisions and confiscates deals past their stage's time limit, recording the transfers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .names import normalise_customer
+from .playbook import Playbook
+from .store import Store, activities, decision_results, decisions, extensions, transfers
+
+REVIEW_DAYS = 7  # events (skips, regressions, wins) are reported for this many days
+
+# code -> (severity, zh-CN, en)
+ALERTS: dict[str, tuple[str, str, str]] = {
+    "stage-without-milestones": (
+        "warning",
+        "“{customer}”报在“{claimed}”,但里程碑只能证明到“{evidenced}”(缺:{missing})。按“{evidenced}”计入漏斗和预测。",
+        "'{customer}' is claimed at '{claimed}' but its milestones only evidence '{evidenced}' (missing: {missing}). "
+        "It counts at '{evidenced}' in the funnel and forecast."),
+    "stage-skipped": (
+        "warning",
+        "“{customer}”在 {date} 从“{before}”跳到“{after}”,跳过了中间阶段。请核实前面的里程碑。",
+        "'{customer}' jumped from '{before}' to '{after}' on {date}, skipping stages. Check the earlier milestones."),
+    "stage-regressed": (
+        "info",
+        "“{customer}”在 {date} 从“{before}”退回“{after}”。",
+        "'{customer}' moved back from '{before}' to '{after}' on {date}."),
+    "stage-deadline-near": (
+        "info",
+        "“{customer}”在“{stage}”阶段已 {days} 天,时限 {limit} 天,还剩 {left} 天;到期将被主管收回。",
+        "'{customer}' has been at '{stage}' for {days} days of a {limit}-day limit: {left} days left before "
+        "the supervisor takes it over."),
+    "deal-confiscated": (
+        "warning",
+        "“{customer}”在“{stage}”阶段超过时限 {limit} 天,已于 {date} 由 {from_name} 收归主管 {to_name}。",
+        "'{customer}' overstayed the {limit}-day limit of '{stage}' and was confiscated from {from_name} "
+        "to {to_name} on {date}."),
+    "decision-pending": (
+        "warning",
+        "“{customer}”({deal})等待你的决定:在你的决策表中填写 保留 / 退回 / 转派 / 延期 / 关闭。",
+        "'{customer}' ({deal}) awaits your decision: add keep / return / reassign / extend / close to your "
+        "decisions workbook."),
+    "decision-invalid": (
+        "error",
+        "{position}:决定无效({reason})。请修改这一行。",
+        "{position}: the decision is not valid ({reason}). Correct this row."),
+    "deal-dropped": (
+        "warning",
+        "“{customer}”从 {name} 的 MPC 清单中消失了。商机不能悄悄删除:请恢复该行并标为已签约或已丢单,或由主管决定。",
+        "'{customer}' disappeared from {name}'s MPC list. Deals cannot be dropped silently: restore the row "
+        "and mark it won or lost, or let the supervisor decide."),
+    "duplicate-claim": (
+        "warning",
+        "撞单:{dup_name} 录入的“{customer}”({category})已由 {owner_name} 于 {since} 锁定;后录入的一行不计入任何统计。",
+        "Duplicate claim: '{customer}' ({category}) entered by {dup_name} was locked by {owner_name} on "
+        "{since}; the later row is not counted anywhere."),
+    "sudden-win": (
+        "warning",
+        "“{customer}”在“{stage}”停留 {days} 天后突然签约,请核实。",
+        "'{customer}' sat at '{stage}' for {days} days and then suddenly won: check it."),
+    "probability-contradicts-stage": (
+        "info",
+        "“{customer}”填的赢率 {win_rate} 与阶段“{stage}”的赢率 {probability} 不符。",
+        "'{customer}' has a typed win rate of {win_rate}, which contradicts stage '{stage}' ({probability})."),
+    "amount-contradicts-stage": (
+        "info",
+        "“{customer}”已到“{stage}”,金额却从 {before} 变为 {after};此阶段金额应已基本确定。",
+        "'{customer}' is at '{stage}' yet its amount moved from {before} to {after}; at this stage it "
+        "should be firm."),
+    "date-slipping": (
+        "warning",
+        "“{customer}”的预计签约日期连续 {count} 次推迟,现为 {date}。",
+        "The expected signing date of '{customer}' was pushed back on each of the last {count} saves; now {date}."),
+    "no-activity": (
+        "info",
+        "“{customer}”已 {days} 天没有任何工作日志记录。",
+        "No daily-log entry mentions '{customer}' in the last {days} days."),
+    "unqualified": (
+        "warning",
+        "“{customer}”已进入漏斗,但九个资格问题只回答了 {answered} 个。请在“资格审查”表中补全。",
+        "'{customer}' is past the search state but only {answered} of the nine qualifying questions are "
+        "answered. Complete the Qualification sheet."),
+    "c931-optimistic": (
+        "warning",
+        "“{customer}”报赢率 {claim},但 C931 只有 {score}(需要至少 8C+1F)。",
+        "'{customer}' claims {claim}, but its C931 is only {score} (8C+1F needed)."),
+    "sign-date-passed": (
+        "info",
+        "“{customer}”的预计签约日期 {date} 已过,请更新日期或状态。",
+        "The expected signing date {date} of '{customer}' has passed; update the date or the status."),
+}
+
+INVALID_REASONS: dict[str, tuple[str, str]] = {
+    "unknown-deal": ("没有这个商机编号", "no such deal id"),
+    "unknown-person": ("“转派给”不是团队中的人员", "'Reassign to' is not a person of the team"),
+    "no-authority": ("你无权决定这个商机", "you have no authority over this deal"),
+    "missing-days": ("延期需要填写天数", "an extension needs a number of days"),
+    "not-confiscated": ("这个商机不在主管手中,无需退回", "the deal is not held by a supervisor, nothing to return"),
+    "deal-closed": ("这个商机已结束", "the deal is already closed"),
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: str
+    deal: str
+    people: tuple[str, ...]
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    rep: str = ""
+    customer: str = ""
+
+    @property
+    def severity(self) -> str:
+        return ALERTS[self.code][0]
+
+    def message(self, lang: str) -> str:
+        _, zh, en = ALERTS[self.code]
+        return (en if lang == "en" else zh).format(**{k: _show(v) for k, v in self.params.items()})
+
+    def as_record(self, lang: str) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "deal": self.deal, "people": list(self.people),
+                "rep": self.rep, "customer": self.customer, "message": self.message(lang)}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 2 else f"{value:.0%}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass
+class DealState:
+    key: str  # the deal id: the first claim's key
+    rep: str  # who first entered it
+    owner: str  # who owns it now
+    customer: str
+    customer_norm: str
+    category: str
+    row: dict  # the row its current values come from
+    history: list[dict]  # every saved row of this deal, oldest first
+    first_seen: dt.date
+    status: str  # open | won | lost | closed
+    claimed: int
+    evidenced: int
+    stage_since: dt.date
+    extension: int
+    listed: bool
+    dropped: bool
+    last_transfer: dict | None
+    members: set[str] = field(default_factory=set)  # the rep keys merged into this deal
+    small: bool = False
+
+    @property
+    def amount(self) -> float:
+        return float(self.row["amount"])
+
+    def days_in_stage(self, as_of: dt.date) -> int:
+        return (as_of - self.stage_since).days
+
+    @property
+    def milestones(self) -> set[int]:
+        return {int(m) for m in (self.row.get("milestones") or "").split(",") if m}
+
+
+@dataclass
+class Context:
+    """What the rules read: the deals, their raw history, and the people."""
+
+    as_of: dt.date
+    playbook: Playbook
+    deals: dict[str, DealState]
+    duplicates: list[tuple[dict, DealState]]  # (the later claim's latest row, the deal it duplicates)
+    activity: list[dict]
+    decisions: list[dict]  # latest decision rows with their outcome
+    transfers: list[dict]
+
+    def supervisor(self, pid: str) -> str:
+        person = self.playbook.person(pid)
+        return person.supervisor if person else ""
+
+    def name(self, pid: str) -> str:
+        person = self.playbook.person(pid)
+        return f"{pid} {person.name}" if person else pid
+
+    def stage_name(self, order: int, lang: str) -> str:
+        return self.playbook.stage(order).name(lang) if 1 <= order <= len(self.playbook.stages) else str(order)
+
+
+def evidenced_stage(claimed: int, milestones: set[int]) -> int:
+    """The furthest stage (up to the claim) whose earlier milestones are all met."""
+    stage = 1
+    while stage < claimed and stage in milestones:
+        stage += 1
+    return stage
+
+
+def _by_key(snaps: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in snaps:
+        out[r["opp_key"]].append(r)
+    return out
+
+
+def _owner_at(transfers_of: list[dict], rep: str, day: dt.date) -> tuple[str, dict | None]:
+    owner, last = rep, None
+    for t in transfers_of:
+        if t["observed_on"] <= day:
+            owner, last = (t["to_person"] or owner), t
+    return owner, last
+
+
+def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[str, DealState], list]:
+    """Every deal as of ``as_of`` (by its id) and the later duplicate claims."""
+    snaps = store.snapshots(as_of)
+    latest = store.latest_mpc_versions(as_of)
+    current_versions = {v["id"] for v in latest.values()}
+    held = store.held_keys(current_versions)
+    transfer_rows = store.rows(transfers, as_of)
+    extension_rows = store.rows(extensions, as_of)
+    by_deal_transfers: dict[str, list[dict]] = defaultdict(list)
+    for t in transfer_rows:
+        by_deal_transfers[t["deal"]].append(t)
+    by_key = _by_key(snaps)
+    listed_keys = {r["opp_key"] for r in snaps if r["file_version_id"] in current_versions} | held
+    reps_with_lists = set(latest)
+    rep_ids = {p.id for p in playbook.reps}
+
+    # 1. Who holds the lock on each customer and category: the first claim, while it is open.
+    order = sorted(by_key, key=lambda k: (by_key[k][0]["observed_on"], by_key[k][0]["id"]))
+    locks: dict[tuple[str, str], str] = {}
+    canonical: dict[str, str] = {}  # rep key -> deal id
+    duplicate_keys: list[tuple[str, str]] = []
+    for k in order:
+        first = by_key[k][0]
+        pair = (first["customer_norm"], str(first["category"]).casefold())
+        holder = locks.get(pair)
+        if holder is not None:
+            before = [r for r in by_key[holder] if r["observed_on"] <= first["observed_on"]]
+            closed = bool(before) and before[-1]["status"] in ("won", "lost")
+            closed = closed or any(t["reason"] == "closed" and t["observed_on"] <= first["observed_on"]
+                                   for t in by_deal_transfers.get(holder, []))
+            if not closed:
+                owner, _ = _owner_at(by_deal_transfers.get(holder, []), by_key[holder][0]["rep"], as_of)
+                if owner == first["rep"]:  # the deal was reassigned to this rep: their row is the deal's
+                    canonical[k] = holder
+                else:
+                    duplicate_keys.append((k, holder))
+                continue
+        locks[pair] = k
+        canonical[k] = k
+
+    # 2. One state per deal.
+    members: dict[str, list[str]] = defaultdict(list)
+    for k, deal in canonical.items():
+        members[deal].append(k)
+    states: dict[str, DealState] = {}
+    for deal, keys in members.items():
+        history = sorted((r for k in keys for r in by_key[k]), key=lambda r: (r["observed_on"], r["id"]))
+        rep = by_key[deal][0]["rep"]
+        deal_transfers = by_deal_transfers.get(deal, [])
+        owner, last_transfer = _owner_at(deal_transfers, rep, as_of)
+        listed_rows = [r for r in history if r["opp_key"] in listed_keys]
+        owner_rows = [r for r in listed_rows if r["rep"] == owner]
+        row = (owner_rows or listed_rows or history)[-1]
+        status = row["status"]
+        if last_transfer and last_transfer["reason"] == "closed":
+            status = "closed"
+        listed_by_owner = any(k in listed_keys and by_key[k][0]["rep"] == owner for k in keys)
+        dropped = (status == "open" and owner in rep_ids and owner in reps_with_lists and not listed_by_owner)
+        # The stage clock: first observation of the current stage, restarted when the owner changes.
+        since = history[0]["observed_on"]
+        for prev, cur in zip(history, history[1:], strict=False):
+            if cur["stage"] != prev["stage"]:
+                since = cur["observed_on"]
+        if last_transfer and last_transfer["observed_on"] > since and last_transfer["reason"] != "closed":
+            since = last_transfer["observed_on"]
+        claimed = int(row["stage"])
+        extension = sum(e["days"] for e in extension_rows
+                        if e["deal"] == deal and e["stage"] == claimed and e["observed_on"] >= since)
+        milestones = {int(m) for m in (row.get("milestones") or "").split(",") if m}
+        state = DealState(
+            key=deal, rep=rep, owner=owner, customer=row["customer"], customer_norm=row["customer_norm"],
+            category=row["category"], row=row, history=history, first_seen=history[0]["observed_on"],
+            status=status, claimed=claimed, evidenced=evidenced_stage(claimed, milestones),
+            stage_since=since, extension=extension, listed=bool(listed_rows), dropped=dropped,
+            last_transfer=last_transfer, members=set(keys),
+            small=float(row["amount"]) < playbook.small_deal_threshold,
+        )
+        states[deal] = state
+    duplicates = [(by_key[k][-1], states[holder]) for k, holder in duplicate_keys
+                  if k in listed_keys and by_key[k][-1]["status"] == "open" and holder in states]
+    return states, duplicates
+
+
+def limit_of(state: DealState, playbook: Playbook) -> int | None:
+    if state.claimed < 1 or state.claimed > len(playbook.stages):
+        return None
+    limit = playbook.stage(state.claimed).limit_days
+    return limit + state.extension if limit else None
+
+
+def is_open(state: DealState) -> bool:
+    return state.status == "open"
+
+
+# --------------------------------------------------------------------------------------------
+# The rules: one small function each.
+# --------------------------------------------------------------------------------------------
+Rule = Callable[[Context, str], list[Alert]]
+
+
+def _people(*ids: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in ids if i))
+
+
+def _alert(code: str, state: DealState, people: tuple[str, ...], **params: Any) -> Alert:
+    return Alert(code, state.key, people, {"customer": state.customer, "deal": state.key, **params},
+                 rep=state.owner, customer=state.customer)
+
+
+def rule_milestones(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    for s in ctx.deals.values():
+        if is_open(s) and s.claimed > s.evidenced:
+            missing = [ctx.playbook.stage(n).milestone_en if lang == "en" else ctx.playbook.stage(n).milestone_zh
+                       for n in range(1, s.claimed) if n not in s.milestones]
+            out.append(_alert("stage-without-milestones", s, _people(s.owner, ctx.supervisor(s.owner)),
+                              claimed=ctx.stage_name(s.claimed, lang), evidenced=ctx.stage_name(s.evidenced, lang),
+                              missing="; ".join(missing)))
+    return out
+
+
+def rule_stage_moves(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    since = ctx.as_of - dt.timedelta(days=REVIEW_DAYS)
+    for s in ctx.deals.values():
+        for prev, cur in zip(s.history, s.history[1:], strict=False):
+            if cur["observed_on"] <= since:
+                continue
+            jump = cur["stage"] - prev["stage"]
+            code = "stage-skipped" if jump > 1 else "stage-regressed" if jump < 0 else ""
+            if code:
+                out.append(_alert(code, s, _people(cur["rep"], ctx.supervisor(cur["rep"])),
+                                  before=ctx.stage_name(prev["stage"], lang), after=ctx.stage_name(cur["stage"], lang),
+                                  date=cur["observed_on"]))
+    return out
+
+
+def rule_deadline(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    lead = ctx.playbook.reminder_lead_days
+    reps = {p.id for p in ctx.playbook.reps}
+    for s in ctx.deals.values():
+        limit = limit_of(s, ctx.playbook)
+        if not is_open(s) or s.owner not in reps or not limit:
+            continue
+        days = s.days_in_stage(ctx.as_of)
+        left = limit - days
+        if 0 <= left <= lead:
+            out.append(_alert("stage-deadline-near", s, _people(s.owner), stage=ctx.stage_name(s.claimed, lang),
+                              days=days, limit=limit, left=left))
+    return out
+
+
+def rule_confiscated(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    for s in ctx.deals.values():
+        t = s.last_transfer
+        if not is_open(s) or not t or t["reason"] != "confiscated":
+            continue
+        out.append(_alert("deal-confiscated", s, _people(t["from_person"], t["to_person"]),
+                          stage=ctx.stage_name(t["stage"] or s.claimed, lang),
+                          limit=ctx.playbook.stage(t["stage"] or s.claimed).limit_days or 0,
+                          date=t["observed_on"], from_name=ctx.name(t["from_person"]), to_name=ctx.name(t["to_person"])))
+        out.append(_alert("decision-pending", s, _people(t["to_person"])))
+    return out
+
+
+def rule_dropped(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    for s in ctx.deals.values():
+        if s.dropped:
+            boss = ctx.supervisor(s.owner)
+            out.append(_alert("deal-dropped", s, _people(s.owner, boss), name=ctx.name(s.owner)))
+            out.append(_alert("decision-pending", s, _people(boss)))
+    return out
+
+
+def rule_decisions(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    for d in ctx.decisions:
+        if d.get("outcome") != "invalid":
+            continue
+        reason = INVALID_REASONS.get(d["reason"], (d["reason"], d["reason"]))
+        position = f"{d['file']}!{d['sheet']}!A{d['row']}"
+        out.append(Alert("decision-invalid", d["deal"], _people(d["author"]),
+                         {"position": position, "reason": reason[lang == "en"], "deal": d["deal"]},
+                         rep=d["author"]))
+    return out
+
+
+def rule_duplicates(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    for row, s in ctx.duplicates:
+        people = _people(row["rep"], s.owner, ctx.supervisor(row["rep"]), ctx.supervisor(s.owner))
+        out.append(Alert("duplicate-claim", s.key, people, {
+            "customer": row["customer"], "category": row["category"], "dup_name": ctx.name(row["rep"]),
+            "owner_name": ctx.name(s.owner), "since": s.first_seen, "deal": s.key}, rep=row["rep"],
+            customer=row["customer"]))
+    return out
+
+
+def rule_sudden_win(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    threshold = int(ctx.playbook.settings.get("sudden_win_days", 28))
+    final = len(ctx.playbook.stages)
+    for s in ctx.deals.values():
+        if s.status != "won":
+            continue
+        won_at = next((i for i, r in enumerate(s.history) if r["status"] == "won" or r["stage"] == final), None)
+        if not won_at or s.history[won_at]["observed_on"] < ctx.as_of - dt.timedelta(days=30):
+            continue
+        before = s.history[:won_at]
+        last_stage = before[-1]["stage"]
+        if last_stage > 2:
+            continue
+        start = before[-1]["observed_on"]
+        for r in reversed(before):
+            if r["stage"] > 2:
+                break
+            start = r["observed_on"]
+        days = (s.history[won_at]["observed_on"] - start).days
+        if days >= threshold:
+            out.append(_alert("sudden-win", s, _people(s.rep, ctx.supervisor(s.rep)),
+                              stage=ctx.stage_name(last_stage, lang), days=days))
+    return out
+
+
+def rule_probability(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    tolerance = float(ctx.playbook.settings.get("probability_tolerance", 0.25))
+    for s in ctx.deals.values():
+        rate = s.row.get("win_rate")
+        if not is_open(s) or rate is None:
+            continue
+        probability = ctx.playbook.stage(s.claimed).probability
+        if abs(rate - probability) > tolerance:
+            out.append(_alert("probability-contradicts-stage", s, _people(s.owner), win_rate=f"{rate:.0%}",
+                              stage=ctx.stage_name(s.claimed, lang), probability=f"{probability:.0%}"))
+    return out
+
+
+def rule_amount(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    limit = float(ctx.playbook.settings.get("late_amount_change", 0.3))
+    since = ctx.as_of - dt.timedelta(days=REVIEW_DAYS)
+    for s in ctx.deals.values():
+        if not is_open(s) or len(s.history) < 2 or s.history[-1]["observed_on"] <= since:
+            continue
+        prev, cur = s.history[-2], s.history[-1]
+        if ctx.playbook.stage(cur["stage"]).funnel_state != "best" or not prev["amount"]:
+            continue
+        if abs(cur["amount"] - prev["amount"]) / prev["amount"] > limit:
+            out.append(_alert("amount-contradicts-stage", s, _people(s.owner, ctx.supervisor(s.owner)),
+                              stage=ctx.stage_name(cur["stage"], lang), before=float(prev["amount"]),
+                              after=float(cur["amount"])))
+    return out
+
+
+def rule_date_slipping(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    needed = int(ctx.playbook.settings.get("slip_saves", 3))
+    for s in ctx.deals.values():
+        if not is_open(s):
+            continue
+        dates = [r["sign_date"] for r in s.history if r["sign_date"]][-(needed + 1):]
+        if len(dates) == needed + 1 and all(b > a for a, b in zip(dates, dates[1:], strict=False)):
+            out.append(_alert("date-slipping", s, _people(s.owner, ctx.supervisor(s.owner)), count=needed,
+                              date=dates[-1]))
+    return out
+
+
+def rule_no_activity(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    idle = int(ctx.playbook.settings.get("idle_days", 21))
+    since = ctx.as_of - dt.timedelta(days=idle)
+    recent: dict[str, list[str]] = defaultdict(list)
+    for a in ctx.activity:
+        if a["date"] and since < a["date"] <= ctx.as_of:
+            recent[a["rep"]].append(normalise_customer(f"{a['unit'] or ''} {a['content'] or ''}"))
+    for s in ctx.deals.values():
+        if not is_open(s) or s.first_seen > since:
+            continue
+        texts = recent.get(s.owner, []) + (recent.get(s.rep, []) if s.rep != s.owner else [])
+        if not any(s.customer_norm and s.customer_norm in text for text in texts):
+            out.append(_alert("no-activity", s, _people(s.owner, ctx.supervisor(s.owner)), days=idle))
+    return out
+
+
+def rule_unqualified(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    for s in ctx.deals.values():
+        if not is_open(s) or ctx.playbook.stage(s.claimed).funnel_state == "search":
+            continue
+        answered = s.row.get("q_answered") or 0
+        if answered < 9:
+            out.append(_alert("unqualified", s, _people(s.owner), answered=answered))
+    return out
+
+
+def c931_score(row: dict) -> str:
+    return f"{row.get('c_clear') or 0}C+{row.get('c_first') or 0}F+{row.get('c_win') or 0}W"
+
+
+def rule_c931(ctx: Context, lang: str) -> list[Alert]:
+    out = []
+    for s in ctx.deals.values():
+        if not is_open(s):
+            continue
+        claim = s.row.get("win_rate")
+        if claim is None:
+            claim = ctx.playbook.stage(s.claimed).probability
+        if claim >= 0.6 and ((s.row.get("c_clear") or 0) < 8 or (s.row.get("c_first") or 0) < 1):
+            out.append(_alert("c931-optimistic", s, _people(s.owner, ctx.supervisor(s.owner)),
+                              claim=f"{claim:.0%}", score=c931_score(s.row)))
+    return out
+
+
+def rule_sign_date(ctx: Context, lang: str) -> list[Alert]:
+    return [_alert("sign-date-passed", s, _people(s.owner), date=s.row["sign_date"])
+            for s in ctx.deals.values() if is_open(s) and s.row["sign_date"] and s.row["sign_date"] < ctx.as_of]
+
+
+RULES: list[Rule] = [
+    rule_milestones, rule_stage_moves, rule_deadline, rule_confiscated, rule_decisions, rule_dropped,
+    rule_duplicates, rule_sudden_win, rule_probability, rule_amount, rule_date_slipping, rule_no_activity,
+    rule_unqualified, rule_c931, rule_sign_date,
+]
+
+
+def context(store: Store, playbook: Playbook, as_of: dt.date) -> Context:
+    states, duplicates = deal_states(store, playbook, as_of)
+    outcomes = {r["decision_id"]: r for r in store.rows(decision_results, as_of)}
+    by_fingerprint: dict[str, dict] = {}
+    for d in store.rows(decisions, as_of):
+        if d["id"] in outcomes:
+            by_fingerprint[d["fingerprint"]] = outcomes[d["id"]]
+    latest = []
+    for d in store.latest_decision_rows(as_of):
+        outcome = by_fingerprint.get(d["fingerprint"], {})
+        latest.append({**d, "outcome": outcome.get("outcome"), "reason": outcome.get("reason")})
+    return Context(as_of=as_of, playbook=playbook, deals=states, duplicates=duplicates,
+                   activity=store.rows(activities, as_of, "observed_on"), decisions=latest,
+                   transfers=store.rows(transfers, as_of))
+
+
+def run_rules(ctx: Context, lang: str) -> list[Alert]:
+    """Every rule's alerts, sorted for stable output."""
+    alerts = [a for rule in RULES for a in rule(ctx, lang)]
+    return sorted(alerts, key=lambda a: (a.people[0] if a.people else "", a.code, a.customer, a.deal))
+
+
+# --------------------------------------------------------------------------------------------
+# Settling at ingest: decisions, then confiscations.
+# --------------------------------------------------------------------------------------------
+def decision_fingerprint(author: str, values: dict) -> str:
+    text = "\x1f".join(str(values.get(k) or "") for k in ("deal", "decision", "to", "days", "reason", "date"))
+    return hashlib.sha1(f"{author}\x1f{text}".encode()).hexdigest()
+
+
+def _scope(playbook: Playbook, pid: str) -> set[str]:
+    below: dict[str, list[str]] = defaultdict(list)
+    for p in playbook.team:
+        below[p.supervisor].append(p.id)
+    out, todo = set(), [pid]
+    while todo:
+        cur = todo.pop()
+        if cur not in out:
+            out.add(cur)
+            todo += below.get(cur, [])
+    return out
+
+
+def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> dict[str, int]:
+    """Apply new decisions, then confiscate deals past their limit; returns what was done."""
+    done = {"applied": 0, "invalid": 0, "confiscated": 0}
+    states, _ = deal_states(store, playbook, as_of)
+    alias = {k: s.key for s in states.values() for k in s.members}
+    applied = {d["fingerprint"] for d in store.rows(decisions, as_of)
+               if d["id"] in {r["decision_id"] for r in store.rows(decision_results, as_of)}}
+    reps = {p.id for p in playbook.reps}
+    with store.transaction() as conn:
+        for d in store.latest_decision_rows(as_of):
+            if d["fingerprint"] in applied:
+                continue
+            applied.add(d["fingerprint"])
+            reason, effects = _decide(d, states, alias, playbook, reps)
+            outcome = "invalid" if reason else "applied"
+            done[outcome] += 1
+            conn.execute(decision_results.insert().values(decision_id=d["id"], observed_on=as_of, outcome=outcome,
+                                                          reason=reason))
+            for table, values in effects:
+                conn.execute(table.insert().values(observed_on=as_of, decision_id=d["id"], **values,
+                                                   **({"ingest_id": ingest_id} if table is transfers else {})))
+    states, _ = deal_states(store, playbook, as_of)
+    with store.transaction() as conn:
+        for s in states.values():
+            limit = limit_of(s, playbook)
+            if not is_open(s) or s.owner not in reps or not limit or s.days_in_stage(as_of) <= limit:
+                continue
+            boss = playbook.person(s.owner).supervisor if playbook.person(s.owner) else ""
+            if not boss:
+                continue
+            conn.execute(transfers.insert().values(ingest_id=ingest_id, observed_on=as_of, deal=s.key,
+                                                   from_person=s.owner, to_person=boss, reason="confiscated",
+                                                   stage=s.claimed))
+            done["confiscated"] += 1
+    return done
+
+
+def _decide(d: dict, states: dict[str, DealState], alias: dict[str, str], playbook: Playbook,
+            reps: set[str]) -> tuple[str | None, list[tuple[Any, dict]]]:
+    """(why the decision is invalid, or None) and the rows it adds."""
+    deal = alias.get(d["deal"].strip())
+    if deal is None:
+        return "unknown-deal", []
+    s = states[deal]
+    author = d["author"]
+    scope = _scope(playbook, author)
+    if author in reps or not ({s.owner, s.rep} & scope):
+        return "no-authority", []
+    if s.status != "open":
+        return "deal-closed", []
+    kind = d["decision"]
+    base = {"deal": deal}
+    if kind == "extend":
+        if not d["days"]:
+            return "missing-days", []
+        return None, [(extensions, {**base, "stage": s.claimed, "days": d["days"], "reason": d["reason"],
+                                    "by_person": author})]
+    if kind == "reassign":
+        target = (d["to_person"] or "").strip()
+        if not playbook.person(target):
+            return "unknown-person", []
+        return None, [(transfers, {**base, "from_person": s.owner, "to_person": target, "reason": "reassigned",
+                                   "stage": s.claimed})]
+    if kind == "return":
+        if s.owner == s.rep:
+            return "not-confiscated", []
+        return None, [(transfers, {**base, "from_person": s.owner, "to_person": s.rep, "reason": "returned",
+                                   "stage": s.claimed})]
+    if kind == "keep":
+        return None, [(transfers, {**base, "from_person": s.owner, "to_person": author, "reason": "kept",
+                                   "stage": s.claimed})]
+    if kind == "close":
+        return None, [(transfers, {**base, "from_person": s.owner, "to_person": s.owner, "reason": "closed",
+                                   "stage": s.claimed})]
+    return "unknown-deal", []
