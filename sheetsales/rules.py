@@ -284,8 +284,12 @@ def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[
         status = row["status"]
         if last_transfer and last_transfer["reason"] == "closed":
             status = "closed"
+        # Gone from the list of an owner who had listed it: a deal reassigned to someone who has
+        # not yet added it is not "dropped".
         listed_by_owner = any(k in listed_keys and by_key[k][0]["rep"] == owner for k in keys)
-        dropped = (status == "open" and owner in rep_ids and owner in reps_with_lists and not listed_by_owner)
+        had_it = any(r["rep"] == owner for r in history)
+        dropped = (status == "open" and owner in rep_ids and owner in reps_with_lists and had_it
+                   and not listed_by_owner)
         # The stage clock: first observation of the current stage, restarted when the owner changes.
         since = history[0]["observed_on"]
         for prev, cur in zip(history, history[1:], strict=False):
