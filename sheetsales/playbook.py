@@ -111,6 +111,14 @@ SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
                              "Small-deal threshold: deals below it stay out of the funnel"),
     "reminder_lead_days": (7, "阶段时限到期前提前几天提醒", "Days before a stage limit runs out to remind"),
     "currency": ("CNY", "货币", "Currency"),
+    "sudden_win_days": (28, "在前两个阶段停留至少这么多天后直接签约,视为“突然赢单”",
+                        "Days at the first two stages after which a direct win is flagged as sudden"),
+    "probability_tolerance": (0.25, "填报赢率与阶段赢率相差超过此值时提示", "Gap between a typed win rate and "
+                              "the stage's probability that is flagged"),
+    "late_amount_change": (0.3, "最佳状态的商机金额一次变化超过此比例时提示",
+                           "Share by which a best-state deal's amount may change in one save before it is flagged"),
+    "slip_saves": (3, "预计签约日期连续推迟多少次时提示", "Saves in a row that push the signing date back before it is flagged"),
+    "idle_days": (21, "多少天没有工作日志提到某商机时提示", "Days without a daily-log entry about a deal before it is flagged"),
 }
 
 
@@ -338,12 +346,12 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
     settings = {k: v[0] for k, v in SETTING_DEFAULTS.items()}
     for sheet, r in records["settings"]:
         key, value = r.values["key"], r.values["value"]
-        if key in ("small_deal_threshold", "reminder_lead_days"):
+        if key in SETTING_DEFAULTS and key != "currency":
             try:
                 number = float(value)
                 if number < 0:
                     raise ValueError
-                settings[key] = int(number) if key == "reminder_lead_days" else number
+                settings[key] = int(number) if isinstance(SETTING_DEFAULTS[key][0], int) else number
             except ValueError:
                 issues.append(Issue("wrong-type", label, sheet, r.cells["value"],
                                     {"column": key, "value": value,
