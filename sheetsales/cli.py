@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .i18n import t
 from .ingest import ingest, load_playbook, parse_input
+from .outputs import target_of
 from .playbook import Playbook
 from .read import read_meta
 from .report import build_summary, run_report
@@ -147,6 +148,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(t("cli.report_done", ws.lang, path=result.summary_path.resolve()))
             print(t("cli.feedback_done", ws.lang, path=(ws.reports / "feedback").resolve(),
                     count=len(result.feedback)))
+        for written in [result.summary_path, *result.feedback]:
+            if (target := target_of(written)) is not None:  # open in Excel: written beside it
+                print(t("cli.output_locked", ws.lang, target=target, copy=written.name))
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
     return 0

@@ -1,0 +1,190 @@
+"""Outputs people may have open: locked targets get a timestamped copy, crashes leave the old file intact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import WEEK1, deal, save_mpc
+
+from sheetsales import outputs
+from sheetsales.cli import main
+from sheetsales.ingest import ingest
+from sheetsales.outputs import ReplacePolicy, copies_of, move_into_place, target_of
+from sheetsales.report import run_report
+from sheetsales.workspace import Workspace
+from sheetsales.write import atomic_write
+
+
+class Locked:
+    """``os.replace`` as on Windows while someone has ``locked`` open in Excel: a sharing violation."""
+
+    def __init__(self, *locked: Path, free_after: int | None = None) -> None:
+        self.locked = {p.resolve() for p in locked}
+        self.free_after = free_after
+        self.tries = 0
+
+    def __call__(self, src: Path, dst: Path) -> None:
+        if Path(dst).resolve() in self.locked:
+            self.tries += 1
+            if self.free_after is None or self.tries <= self.free_after:
+                raise PermissionError(32, "The process cannot access the file because it is being used "
+                                          "by another process", str(dst))
+        os.replace(src, dst)
+
+
+def policy(replace: Locked, sleeps: list[float], when: dt.datetime = dt.datetime(2026, 11, 23, 7, 30),
+           keep: int = 3) -> ReplacePolicy:
+    return ReplacePolicy(delays=(0.5, 1.0, 2.0), keep=keep, replace=replace, sleep=sleeps.append,
+                         now=lambda: when)
+
+
+def all_values(path: Path) -> list:
+    import python_calamine
+
+    wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    return [wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names]
+
+
+def write_text(path: Path, text: str, pol: ReplacePolicy | None = None) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), check=lambda tmp: None,
+                        policy=pol)
+
+
+def test_a_locked_target_is_retried_with_back_off_then_written_beside_it(tmp_path: Path) -> None:
+    target = tmp_path / "summary.xlsx"
+    target.write_text("old")
+    sleeps: list[float] = []
+    locked = Locked(target)
+    written = write_text(target, "new", policy(locked, sleeps))
+    assert sleeps == [0.5, 1.0, 2.0]  # back-off, then give up
+    assert locked.tries == 4
+    assert written.name == "summary-20261123-073000.xlsx"
+    assert written.read_text() == "new" and target.read_text() == "old"
+    assert target_of(written) == target
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary-20261123-073000.xlsx", "summary.xlsx"]
+
+
+def test_a_lock_released_during_the_back_off_replaces_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "summary.xlsx"
+    target.write_text("old")
+    sleeps: list[float] = []
+    written = write_text(target, "new", policy(Locked(target, free_after=2), sleeps))
+    assert written == target and target.read_text() == "new"
+    assert sleeps == [0.5, 1.0]
+    assert copies_of(target) == []
+
+
+def test_only_the_last_copies_are_kept(tmp_path: Path) -> None:
+    target = tmp_path / "R01.xlsx"
+    target.write_text("old")
+    locked = Locked(target)
+    written = []
+    for minute in range(5):
+        when = dt.datetime(2026, 11, 23, 7, minute)
+        written.append(write_text(target, f"v{minute}", policy(locked, [], when, keep=3)))
+    same_second = write_text(target, "v5", policy(locked, [], dt.datetime(2026, 11, 23, 7, 4), keep=3))
+    assert same_second.name == "R01-20261123-070400-2.xlsx"
+    assert [p.name for p in copies_of(target)] == ["R01-20261123-070300.xlsx", "R01-20261123-070400.xlsx",
+                                                   "R01-20261123-070400-2.xlsx"]
+    assert target.read_text() == "old"
+    assert target_of(target) is None
+    assert target_of(tmp_path / "R01-20261123-070400-2.xlsx") == target
+
+
+def test_other_errors_are_not_mistaken_for_a_lock(tmp_path: Path) -> None:
+    target = tmp_path / "summary.xlsx"
+    target.write_text("old")
+
+    def full(src: Path, dst: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        write_text(target, "new", ReplacePolicy(replace=full, sleep=lambda s: None))
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.xlsx"]  # no temporary file left
+
+
+def test_a_locked_summary_leads_to_a_timestamped_copy_and_the_cli_says_so(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+    ingest(workspace, WEEK1)
+    summary = run_report(workspace, WEEK1).summary_path
+    before = summary.read_bytes()
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂"), deal("天津港务集团")])
+    ingest(workspace, WEEK1)
+    locked = Locked(summary, workspace.reports / "feedback" / "R01.xlsx")
+    monkeypatch.setattr(outputs, "POLICY", ReplacePolicy(delays=(0.01,), keep=2, replace=locked,
+                                                         sleep=lambda s: None))
+    result = run_report(workspace, WEEK1)
+    assert target_of(result.summary_path) == summary
+    assert summary.read_bytes() == before
+    assert "天津港务集团" in str(all_values(result.summary_path)) and "天津港务集团" not in str(all_values(summary))
+    assert [target_of(p) for p in result.feedback if target_of(p)] == [workspace.reports / "feedback" / "R01.xlsx"]
+
+    assert main(["report", str(workspace.root), "--as-of", WEEK1.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "summary.xlsx" in out and "R01.xlsx" in out and "正被打开" in out
+    assert len(copies_of(summary)) == 2  # the last two kept
+
+
+def test_a_crash_during_a_write_leaves_the_previous_summary_byte_identical(tmp_path: Path) -> None:
+    target = tmp_path / "summary.xlsx"
+    write_text(target, "the previous summary")
+    before = target.read_bytes()
+
+    def crash(tmp: Path) -> None:
+        tmp.write_bytes(b"PK\x03\x04 half a workbook")
+        raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, crash)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.xlsx"]
+
+
+def test_a_killed_writer_leaves_the_previous_summary_byte_identical_and_its_debris_is_cleared(
+        workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+    ingest(workspace, WEEK1)
+    summary = run_report(workspace, WEEK1).summary_path
+    before = summary.read_bytes()
+    # A process killed (SIGKILL: no finally, no clean-up) while it writes the new summary.
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from sheetsales.write import atomic_write
+        def build(tmp):
+            with open(tmp, "wb") as fh:
+                fh.write(Path({str(summary)!r}).read_bytes()[:3000])
+                fh.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+        atomic_write(Path({str(summary)!r}), build)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert proc.returncode != 0
+    assert summary.read_bytes() == before
+    debris = [p for p in summary.parent.iterdir() if p.name.startswith(".summary.")]
+    assert len(debris) == 1
+    # A young temporary file may be another process's write in progress: it stays. An old one goes.
+    run_report(workspace, WEEK1)
+    assert debris[0].exists()
+    old = time.time() - 2 * outputs.STALE_AFTER
+    os.utime(debris[0], (old, old))
+    run_report(workspace, WEEK1)
+    assert not debris[0].exists()
+
+
+def test_move_into_place_uses_the_default_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src, dst = tmp_path / "a.tmp", tmp_path / "a.txt"
+    src.write_text("x")
+    monkeypatch.setattr(outputs, "POLICY", outputs.POLICY)
+    outputs.configure(keep=7)
+    assert outputs.POLICY.keep == 7
+    assert move_into_place(src, dst) == dst and dst.read_text() == "x"
