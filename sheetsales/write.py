@@ -10,6 +10,9 @@ cached; text from reps is always written as text, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -403,29 +406,60 @@ def write_feedback(summary: Summary, folder: Path) -> list[Path]:
     the summary, so a feedback workbook lists only the person's own.
     """
     rec = _decorate(summary)
+    state_path = folder / FEEDBACK_STATE
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
     written = []
     for person in summary.people:
         who = scope(summary, person["rep"])
         path = folder / f"{person['rep']}.xlsx"
-        written.append(atomic_write(path, lambda tmp, who=who, person=person: _build_feedback(
-            summary, rec, person, who, tmp)))
+        records = _feedback_records(rec, person, who)
+        digest = hashlib.sha256(json.dumps([summary.as_of, summary.lang, person, records], default=str,
+                                           ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        known = state.get(person["rep"], {})
+        if known.get("content") == digest and path.is_file() and _file_sha(path) == known.get("file"):
+            written.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
+            continue
+        target = atomic_write(path, lambda tmp, person=person, records=records: _build_feedback(
+            summary, person, records, tmp))
+        written.append(target)
+        if target == path:
+            state[person["rep"]] = {"content": digest, "file": _file_sha(path)}
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = state_path.with_name(state_path.name + ".tmp")
+    tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, state_path)
     return written
 
 
-def _build_feedback(summary: Summary, rec: dict[str, list[dict]], person: dict, who: set[str], path: Path) -> None:
+FEEDBACK_STATE = ".sheetsales-feedback.json"  # what each feedback workbook was last written from
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _feedback_records(rec: dict[str, list[dict]], person: dict, who: set[str]) -> dict[str, list[dict]]:
+    return {
+        "issues": [r for r in rec["issues"] if r["rep"] in who],
+        "alerts": [r for r in rec["alerts"] if r["person"] in who],
+        "opportunities": [r for r in rec["opportunities"] if r["rep"] == person["rep"]],
+    }
+
+
+def _build_feedback(summary: Summary, person: dict, records: dict[str, list[dict]], path: Path) -> None:
     lang = summary.lang
     wb, f = _new_workbook(path)
     sub = f"{person['rep']} {person['rep_name']} · " + t("as_of", lang, date=summary.as_of.isoformat())
-    for sheet, title, name, cols, records in (
-        ("sheet.issues", "title.issues", "MyIssues", ISSUE_COLS, [r for r in rec["issues"] if r["rep"] in who]),
-        ("sheet.alerts", "title.alerts", "MyAlerts", ALERT_COLS, [r for r in rec["alerts"] if r["person"] in who]),
-        ("sheet.opportunities", "title.opportunities", "MyOpportunities", OPP_COLS,
-         [r for r in rec["opportunities"] if r["rep"] == person["rep"]]),
+    for sheet, title, name, cols, key in (
+        ("sheet.issues", "title.issues", "MyIssues", ISSUE_COLS, "issues"),
+        ("sheet.alerts", "title.alerts", "MyAlerts", ALERT_COLS, "alerts"),
+        ("sheet.opportunities", "title.opportunities", "MyOpportunities", OPP_COLS, "opportunities"),
     ):
         w = SheetWriter(wb, wb.add_worksheet(t(sheet, lang)), lang, f)
         w.title(t(title, lang), sub)
-        if not records:
-            w.ws.write_string(w.row - 1, 0, t("none", lang), f["sub"])
-        w.table(name, cols, records)
+        w.table(name, cols, records[key])
         w.finish()
     wb.close()

@@ -218,3 +218,19 @@ def test_english_workspace_summary(workspace_en: Workspace) -> None:
     rows, _ = table_records(result.summary_path, "Opportunities", "Opportunities")
     assert [(r["Customer"], r["Stage"], r["Weighted"]) for r in rows] == [
         ("Acme Machinery Co., Ltd.", "Solution design", 200_000)]
+
+
+def test_unchanged_feedback_is_not_rewritten(worked_example: Workspace) -> None:
+    folder = worked_example.reports / "feedback"
+    run_report(worked_example, WEEK1)
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.xlsx")}
+    save_mpc(worked_example, "R02", [deal("青岛啤酒设备公司", "商务谈判", 2_100_000, dt.date(2026, 11, 30))])
+    ingest(worked_example, WEEK1)
+    run_report(worked_example, WEEK1)
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.xlsx")}
+    changed = sorted(name for name in after if after[name] != before[name])
+    # R02's deal and issue changed; S01 and D01 see their team's issues and alerts.
+    assert changed == ["D01.xlsx", "R02.xlsx", "S01.xlsx"]
+    (folder / "R01.xlsx").write_bytes(b"someone broke it")
+    run_report(worked_example, WEEK1)
+    assert (folder / "R01.xlsx").read_bytes().startswith(b"PK")  # a damaged file is written again
