@@ -169,16 +169,96 @@ def cmd_build_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _service_logging(log_file: str) -> None:
+    """Services log what they do: INFO to stderr (the journal under systemd) and, with --log, to a file."""
+    logger = logging.getLogger("sheetsales")
+    logger.setLevel(logging.INFO)
+    if log_file:
+        from logging.handlers import RotatingFileHandler
+
+        handler = RotatingFileHandler(log_file, maxBytes=1 << 20, backupCount=5, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+
+
+def _until_signalled(run: object, stop: object) -> None:
+    """Run a service until Ctrl-C or SIGTERM (systemd stop, Task Scheduler end) asks it to stop."""
+    import signal
+
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: stop())
+    run()
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from . import outputs
+    from .digest import write_digest
+    from .schedule import Schedule, Scheduler
+    from .settings import load_settings
+    from .watch import Watcher
+
+    ws = Workspace.open(Path(args.dir))
+    settings, schedule_settings = load_settings(ws)
+    if args.polling:
+        settings = replace(settings, polling=True)
+    outputs.configure(keep=settings.keep_copies)
+    scheduler, wall = None, dt.datetime.now
+    if schedule_settings.cron and not args.no_schedule:
+        schedule = Schedule.from_settings(schedule_settings)
+        scheduler, wall = Scheduler(schedule, schedule.now()), schedule.now
+    _service_logging(args.log)
+    watcher = Watcher(ws, settings, scheduler=scheduler, digest=schedule_settings.digest, as_of=args.as_of,
+                      digest_fn=write_digest, wall=wall)
+    _until_signalled(watcher.run, watcher.stop)
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    import threading
+
+    from . import outputs
+    from .schedule import Schedule, scheduled_run, serve_schedule
+    from .settings import load_settings
+
+    ws = Workspace.open(Path(args.dir))
+    settings, schedule_settings = load_settings(ws)
+    schedule = Schedule.from_settings(schedule_settings, args.cron)
+    if args.show_next:
+        for when in schedule.upcoming(schedule.now(), args.show_next):
+            print(when.strftime("%Y-%m-%d %H:%M %a %Z").strip())
+        return 0
+    outputs.configure(keep=settings.keep_copies)
+    if args.once:
+        done = scheduled_run(ws, args.as_of or schedule.now().date(), schedule_settings.digest)
+        print(t("cli.report_done", ws.lang, path=done.report.summary_path.resolve()))
+        for written in [done.report.summary_path, *done.report.feedback]:
+            if (target := target_of(written)) is not None:
+                print(t("cli.output_locked", ws.lang, target=target, copy=written.name))
+        if done.digest:
+            print(t("schedule.digest_done", ws.lang, path=done.digest.resolve()))
+        if done.unavailable:
+            print(t("cli.inbox_unavailable", ws.lang, path=ws.inbox), file=sys.stderr)
+        return 1 if done.unavailable else 0
+    _service_logging(args.log)
+    stop = threading.Event()
+    _until_signalled(lambda: serve_schedule(ws, schedule, args.as_of, schedule_settings.digest, stop), stop.set)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sheetsales", description="Sales-process control for teams that live in Excel.")
     p.add_argument("--version", action="version", version=f"sheetsales {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def cmd(name: str, func: object, help_text: str) -> argparse.ArgumentParser:
+    def cmd(name: str, func: object, help_text: str, each_run: bool = False) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        sp.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="DATE",
-                        help="act as on this date (yyyy-mm-dd); default today")
+        sp.add_argument("--as-of", type=_date, default=None if each_run else dt.date.today(), metavar="DATE",
+                        help="act as on this date (yyyy-mm-dd); default "
+                             + ("the date of each run" if each_run else "today"))
         sp.set_defaults(func=func)
         return sp
 
@@ -211,6 +291,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("dir", nargs="?", default="reports/demo")
     sp.add_argument("--lang", choices=LANGS, default="zh-CN")
     sp.add_argument("--weeks", type=int, default=8)
+
+    sp = cmd("watch", cmd_watch, "watch the inbox: every save is ingested and the reports regenerated within "
+             "seconds; runs the [schedule] of sheetsales.toml too", each_run=True)
+    sp.add_argument("dir")
+    sp.add_argument("--polling", action="store_true", help="poll instead of change events (SMB/NFS shares)")
+    sp.add_argument("--no-schedule", action="store_true", help="ignore the [schedule] of sheetsales.toml")
+    sp.add_argument("--log", default="", metavar="FILE", help="also log to FILE (rotated at 1 MB, 5 kept)")
+
+    sp = cmd("schedule", cmd_schedule, "regenerate the reports and the week's HTML digest on a cron schedule",
+             each_run=True)
+    sp.add_argument("dir")
+    sp.add_argument("--cron", action="append", default=[], metavar="EXPR",
+                    help='cron expression, e.g. "30 7 * * 1" (Mondays 07:30); default: [schedule] cron')
+    sp.add_argument("--once", action="store_true", help="do one scheduled run now and exit (for cron or Task Scheduler)")
+    sp.add_argument("--show-next", type=int, default=0, metavar="N", help="print the next N scheduled times and exit")
+    sp.add_argument("--log", default="", metavar="FILE", help="also log to FILE (rotated at 1 MB, 5 kept)")
 
     sp = cmd("build-templates", cmd_build_templates, "regenerate the committed blank templates")
     sp.add_argument("dir", nargs="?", default="workbook_templates")

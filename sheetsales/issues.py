@@ -88,6 +88,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "文件无法读取({detail})。如果它正被他人独占打开,请关闭后重新保存。",
         "The file could not be read ({detail}). If someone holds it open exclusively, close it and save again.",
     ),
+    "file-incomplete": (
+        WARNING,
+        "文件检查了 {tries} 次({seconds} 秒)仍不完整(还在写入或被截断),已按现状读取。请在 Excel 中打开并重新保存。",
+        "The file was still incomplete after {tries} checks over {seconds} s (still being written, or "
+        "truncated); it was read as it is. Open it in Excel and save it again.",
+    ),
     # --- sheets and columns --------------------------------------------------------------
     "missing-sheet": (
         ERROR,

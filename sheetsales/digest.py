@@ -1,0 +1,143 @@
+"""The week's digest: one HTML page to read in a browser, or to paste into or send as an e-mail.
+
+It shows the headline figures, the company funnel, the forecast against target for the coming
+months, what changed in the MPC lists, the alerts per person and the open data issues per
+person, all from the same :class:`~sheetsales.analyse.Summary` the workbooks render. The page is
+drawn by the Jinja2 template ``digest.html.j2`` beside this module, made for e-mail clients:
+tables for layout, inline styles only, no scripts, no images, no links to fetch; everything a
+rep typed is escaped. It is written atomically to ``reports/digest-<ISO week>.html``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .analyse import Summary
+from .i18n import TEXT, t
+from .outputs import ReplacePolicy
+from .templates import iso_week
+
+TEMPLATE = "digest.html.j2"
+FORECAST_MONTHS = 6
+CHANGES = ("new", "advanced", "won", "lost", "moved_back", "amount_changed", "date_changed", "gone")
+SEVERITY_COLOURS = {"error": "#C00000", "high": "#C00000", "critical": "#C00000", "warning": "#B7791F",
+                    "medium": "#B7791F", "info": "#2B6CB0"}
+
+_RANK = {"critical": 0, "error": 0, "high": 0, "warning": 1, "medium": 1, "info": 2}
+
+
+class DigestCheckError(Exception):
+    """The rendered digest failed its own check; the previous one was left in place."""
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _money(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _label(prefix: str, key: str, lang: str) -> str:
+    return t(f"{prefix}.{key}", lang) if f"{prefix}.{key}" in TEXT else str(key)
+
+
+def digest_context(summary: Summary) -> dict[str, Any]:
+    """Everything the template shows, formatted: the template only lays it out."""
+    lang = summary.lang
+    week = iso_week(summary.as_of)
+    names = {p["rep"]: p for p in summary.people}
+
+    funnel = [r for r in summary.funnel if r["level"] == "company"]
+    biggest = max((r["amount"] for r in funnel), default=0) or 1
+    funnel_rows = [{"stage": f"{r['stage_order']}. {r['stage']}", "count": r["count"], "amount": _money(r["amount"]),
+                    "weighted": _money(r["weighted"]), "bar": max(round(100 * r["amount"] / biggest), 0)}
+                   for r in funnel]
+    count = sum(r["count"] for r in funnel)
+    amount = sum(r["amount"] for r in funnel)
+    weighted = sum(r["weighted"] for r in funnel)
+
+    forecast = sorted((r for r in summary.forecast if r["level"] == "company"), key=lambda r: r["month"])
+    forecast = forecast[:FORECAST_MONTHS]
+    forecast_rows = [{"month": r["month"], "weighted": _money(r["weighted"]), "target": _money(r["target"]),
+                      "gap": _money(r["gap"]), "behind": r["gap"] is not None and r["gap"] < 0} for r in forecast]
+    this_month = summary.as_of.strftime("%Y-%m")
+    current = next((r for r in forecast if r["month"] == this_month), None)
+
+    changes = Counter(r["change"] for r in summary.mpc_review)
+    change_rows = [{"label": _label("change", c, lang), "count": changes[c]} for c in CHANGES if changes[c]]
+
+    people: dict[str, list[dict]] = {}
+    for alert in summary.alerts:
+        owners = list(alert.get("people") or []) or [alert.get("rep", "")]
+        for pid in dict.fromkeys(owners):
+            people.setdefault(pid, []).append(alert)
+    order = [p["rep"] for p in summary.people]
+    alert_people = []
+    for pid in sorted(people, key=lambda p: (order.index(p) if p in order else len(order), p)):
+        person = names.get(pid, {})
+        alert_people.append({
+            "id": pid, "name": person.get("rep_name", ""), "team": person.get("team", ""),
+            "alerts": [{"severity": _label("severity", str(a.get("severity", "")), lang),
+                        "colour": SEVERITY_COLOURS.get(str(a.get("severity", "")).lower(), "#4A5568"),
+                        "customer": a.get("customer", ""), "code": a.get("code", ""),
+                        "message": a.get("message", "")}
+                       for a in sorted(people[pid], key=lambda a: (_RANK.get(str(a.get("severity", "")).lower(), 9),
+                                                                   str(a.get("customer", ""))))],
+        })
+
+    issues = Counter((r["rep"], r["severity"]) for r in summary.issues)
+    issue_people = [{"id": pid, "name": names.get(pid, {}).get("rep_name", ""),
+                     "errors": issues[(pid, "error")], "warnings": issues[(pid, "warning")]}
+                    for pid in sorted({rep for rep, _ in issues}, key=lambda p: (order.index(p) if p in order
+                                                                                  else len(order), p))]
+    return {
+        "lang": "zh-CN" if lang != "en" else "en",
+        "title": t("digest.title", lang, week=week),
+        "intro": t("digest.intro", lang, date=summary.as_of.isoformat(), currency=summary.currency),
+        "kpis": [
+            (t("digest.kpi_open", lang), f"{count:,}"),
+            (t("digest.kpi_pipeline", lang), _money(amount)),
+            (t("digest.kpi_weighted", lang), _money(weighted)),
+            (t("digest.kpi_month", lang, month=this_month),
+             f"{_money(current['weighted'] if current else 0)} / {_money(current['target'] if current else None)}"),
+        ],
+        "h": {k: t(f"digest.{k}", lang) for k in ("funnel", "forecast", "changes", "alerts", "issues",
+                                                    "no_alerts", "no_changes", "no_issues", "footer")},
+        "col": {k: t(f"col.{k}", lang) for k in ("stage", "count", "amount", "weighted", "month", "target", "gap",
+                                                   "customer", "severity", "message", "change", "rep_name")},
+        "col_errors": t("severity.error", lang), "col_warnings": t("severity.warning", lang),
+        "funnel": funnel_rows,
+        "forecast": forecast_rows,
+        "changes": change_rows,
+        "alert_people": alert_people,
+        "issue_people": issue_people,
+    }
+
+
+def render_digest(summary: Summary) -> str:
+    return _env().get_template(TEMPLATE).render(**digest_context(summary))
+
+
+def digest_path(reports: Path, summary: Summary) -> Path:
+    return reports / f"digest-{iso_week(summary.as_of)}.html"
+
+
+def check_digest(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if not text.rstrip().endswith("</html>") or "<script" in text.lower():
+        raise DigestCheckError(f"{path.name}: not a complete, script-free HTML page")
+
+
+def write_digest(summary: Summary, reports: Path, policy: ReplacePolicy | None = None) -> Path:
+    """Write ``reports/digest-<week>.html`` atomically; returns where it went."""
+    from .write import atomic_write  # write imports the analysis; keep this module light to import
+
+    html = render_digest(summary)
+    return atomic_write(digest_path(reports, summary), lambda tmp: tmp.write_text(html, encoding="utf-8"),
+                        check_digest, policy)
