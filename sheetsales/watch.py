@@ -449,6 +449,7 @@ class Watcher:
         self.report_due = True
         self._scheduled: dt.datetime | None = None
         self._retry_at = 0.0
+        self._next_source_check = 0.0
         self._failures = 0
         self._next_reconcile = clock() + self.s.reconcile_interval
 
@@ -460,6 +461,7 @@ class Watcher:
                    interval=f"{self.s.reconcile_interval:g}"))
         if self.scheduler is not None:
             log.info(t("schedule.next", lang, when=_fmt_time(self.scheduler.next)))
+        _clear(self.ws.staging / "watch")  # copies left by a watcher that was killed while checking
         try:
             while not self._stop.is_set():
                 self.tick()
@@ -497,10 +499,7 @@ class Watcher:
         self._supervise()
         if not self.caught_up:
             self._run(self.tracker.full_batch())
-            self.caught_up = True
             return
-        if self.report_due:
-            self._report(self._as_of())
         if now >= self._next_reconcile or self.tracker.scan_requested:
             self._next_reconcile = now + self.s.reconcile_interval
             found = self.tracker.reconcile()
@@ -509,7 +508,9 @@ class Watcher:
                 log.info(t("watch.scan_found", self.ws.lang, count=len(found)))
         batch = self.tracker.due()
         if batch is not None:
-            self._run(batch)
+            self._run(batch)  # saves first: a report that keeps failing never keeps them out of the store
+        elif self.report_due:
+            self._report(self._as_of())
 
     def _as_of(self) -> dt.date:
         return self.as_of or self.wall().date()
@@ -519,8 +520,7 @@ class Watcher:
         if batch.paths:
             log.info(t("watch.saved", lang, files=", ".join(self.tracker.label(p)[0] for p in batch.paths)))
         for issue in batch.issues:
-            if issue not in self.issues:
-                self.issues.append(issue)
+            self.issues = [*self.issues[-99:], issue]  # the last hundred, for whoever asks
             log.warning(issue.render(lang))
         as_of = self._as_of()
         started = self.clock()
@@ -530,6 +530,7 @@ class Watcher:
         if result.unavailable:
             raise SourceUnavailable(str(self.ws.inbox))
         self.tracker.done(batch, result.handed_out)
+        self.caught_up = True
         for issue in result.playbook_issues:
             log.warning(issue.render(lang))
         for parsed in result.files:
@@ -601,6 +602,10 @@ class Watcher:
     def _source_back(self) -> bool:
         if self.available:
             return True
+        now = self.clock()
+        if now < self._next_source_check:  # a dead share may take long to answer: ask once a second
+            return False
+        self._next_source_check = now + 1.0
         try:
             self.tracker.scan()
         except SourceUnavailable:
@@ -666,6 +671,14 @@ class Watcher:
             obs.join(timeout=5)
         except Exception:
             log.debug("watcher: stopping the observer failed", exc_info=True)
+
+
+def _clear(folder: Path) -> None:
+    try:
+        for leftover in folder.iterdir():
+            leftover.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _fmt_time(when: dt.datetime | None) -> str:

@@ -545,3 +545,16 @@ def test_sheetsales_watch_runs_as_a_service_and_stops_on_sigterm(workspace: Work
     assert proc.returncode == 0, err.decode()
     text = log.read_text(encoding="utf-8")
     assert "开始监视" in text and "检测到保存" in text and "汇总已写入" in text and "已停止监视" in text
+
+
+def test_a_report_that_keeps_failing_does_not_keep_saves_out_of_the_store(workspace: Workspace,
+                                                                         tmp_path: Path) -> None:
+    data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
+
+    def broken_report(ws: Workspace, as_of: dt.date) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with watching(workspace, report_fn=broken_report) as w:
+        excel_save(mpc_path(workspace, "R01"), data)
+        wait_for(lambda: "大庆石化机械厂" in customers(workspace), what="the save in the store")
+        assert w.stats["failures"] >= 2 and w.report_due
