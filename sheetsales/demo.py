@@ -5,18 +5,29 @@
 * a playbook with one director (D01), two supervisors (S01 over 华东/East, S02 over
   华北/North and 华南/South) and thirteen reps (R01-R13), monthly and quarterly targets
   per rep and yearly targets per team for the current and the next year, the default
-  eight stages and products;
+  eight stages (with their time limits) and products;
 * ``weeks`` consecutive ISO weeks ending with the week of ``as_of`` (the demo's
   "today"). Each week every rep saves their living MPC list (retyping the whole
-  list, as people do) and fills that week's report: key events, market news, 3-8
-  daily log rows, contracts signed and expenses. Then the inbox is ingested as of
-  that week's Friday (the last week: as of ``as_of``);
+  list, as people do: stages with their milestone ticks, the nine qualifying answers
+  and the C931 ticks) and fills that week's report: key events, market news, daily
+  log rows (every open deal worked at least every other week), contracts signed and
+  expenses. Supervisors save their decisions workbooks when they decide something.
+  Then the inbox is ingested as of that week's Friday (the last week: as of ``as_of``);
 * deals evolve deterministically from a fixed seed: they advance, sometimes move
   back, change amount and signing date, new ones appear, some are won (with a
-  contract row in the weekly report) and some are lost. Scripted moments make the
-  MPC review worth reading: a rep deletes an open deal from the list (a deal "gone
-  from the list"), a deal that sat in 项目立项 suddenly wins, and R01 carries the
-  method's worked example (1,000,000 at 方案设计 20% and 500,000 at 方案确认 50%);
+  contract row in the weekly report) and some are lost. Reps heed the stage time
+  limits: a deal reminded one week is moved on (or closed) the next, so most deals
+  are healthy;
+* scripted moments (eight weeks or more) make every stage rule fire at least once:
+  the seed's worked case (claimed at 方案设计, evidenced at 项目立项), a stage skipped
+  and one moved back, deals confiscated past their limit (S01 returns one, S02
+  reassigns one, one still waits for a decision), an extension granted in time,
+  decisions without authority or with a mistyped deal id, a deal dropped from a list
+  and one closed by the supervisor, a duplicate claim (撞单), a sudden win, a typed win
+  rate and a late amount that contradict the stage, a slipping signing date, a
+  neglected deal, an unqualified one, an optimistic C931, a passed signing date, a
+  small deal kept out of the funnel; R01 carries the method's worked example
+  (1,000,000 at 方案设计 20% and 500,000 at 方案确认 50%);
 * a few deliberate data errors show what validation does: a signing date typed as
   text, a negative amount, an unknown stage name, a formula in an amount cell, a
   daily-log date outside its week, and an amount typed as words that is fixed the
@@ -30,22 +41,39 @@ wiped and rebuilt on the next run; any other non-empty folder is refused.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import shutil
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fill import fill_form, fill_table
+import openpyxl
+
 from .ingest import ingest
 from .issues import ERROR
-from .names import normalise_customer
+from .names import normalise_customer, opportunity_key
 from .playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Person, Playbook, Target
 from .report import run_report
-from .specs import CONTRACTS_TABLE, EXPENSES_TABLE, LOG_TABLE, MPC_TABLE, WEEKLY_FORM
+from .specs import (
+    C931_TABLE,
+    CONTRACTS_TABLE,
+    DECISION_CHOICES,
+    DECISIONS_TABLE,
+    EXPENSES_TABLE,
+    FIRST_DATA_ROW,
+    LOG_TABLE,
+    QUALIFICATION_TABLE,
+    TICK,
+    WEEKLY_FORM,
+    Form,
+    Table,
+    mpc_table,
+)
 from .templates import iso_week, template_filename
 from .workspace import CONFIG, LANGS, Workspace, WorkspaceError, init_workspace
 
@@ -262,11 +290,34 @@ MARKET_NEWS = (
 TRAVEL = (("高铁往返{place}", "Train to {place} and back"), ("自驾拜访{place}客户", "Drove to customers in {place}"),
           ("{place}出差住宿", "Hotel in {place}"))
 
+QUALIFICATION_ANSWERS: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("产能不足,计划扩产", "Short of capacity; expanding"), ("提高加工精度,减少返工", "Better precision, less rework")),
+    (("中型制造企业,符合", "Mid-sized manufacturer: a fit"), ("行业重点客户,符合", "Key account in our sector: a fit")),
+    (("无", "None"), ("要求本地服务网点,我方满足", "Needs local service; we have it")),
+    (("已列入年度预算,约{amount}", "In this year's budget, about {amount}"),
+     ("预算约{amount},待审批", "About {amount}, awaiting approval")),
+    (("付款记录良好", "Pays on time"), ("国有企业,资金充足", "State-owned, well funded")),
+    (("计划{month}签约", "Plans to sign in {month}"), ("{month}前完成采购", "Buys before {month}")),
+    (("有,{contact}", "Yes: {contact}"), ("有,{contact}(技术部)", "Yes: {contact} (engineering)")),
+    (("{quantity}台,高于我方最低量", "{quantity} units, above our minimum"),
+     ("{quantity}套,满足最低量", "{quantity} sets, meets our minimum")),
+    (("预计毛利约25%,高于底线", "About 25% gross margin, above our floor"),
+     ("预计毛利约18%,接近底线", "About 18% gross margin, near our floor")),
+)
+
 
 # --------------------------------------------------------------------------------------------
 # The deals
 # --------------------------------------------------------------------------------------------
-@dataclass
+STAGE_LIMITS = {s.order: s.limit_days for s in DEFAULT_STAGES}
+FINAL_STAGE = len(DEFAULT_STAGES)
+# How much of the qualification and of C931 a rep has filled in, by the furthest stage a deal reached.
+QUALIFIED = {1: 2, 2: 5}  # questions answered in the search state; all nine from 方案设计 on
+C931_BY_STAGE = {3: (4, 0, 0), 4: (6, 0, 0), 5: (7, 0, 0), 6: (8, 1, 0), 7: (9, 2, 0), 8: (9, 3, 1)}
+OVERCLAIMING_REPS = ("R04", "R12")  # they tick milestones less carefully than they move stages
+
+
+@dataclass(eq=False)
 class Deal:
     customer: tuple[str, str]
     category: str  # the zh-CN category, translated when written
@@ -284,6 +335,22 @@ class Deal:
     lost_reason: int = 0
     closed_on: dt.date | None = None
     typo: tuple[str, Any] | None = None  # (column, value typed instead), kept until fixed
+    plan: dict[int, dict[str, Any]] = field(default_factory=dict)  # scripted: week index -> changes
+    peak: int = 0  # the furthest stage reached: qualification and C931 grow with it
+    unticked: frozenset[int] = frozenset()  # milestones the rep never ticked (over-claiming)
+    q_gap: int = 0  # qualifying questions left unanswered
+    weak_c931: bool = False  # claims a high win rate without the C931 to back it
+    neglected: bool = False  # never worked: no daily-log entry mentions it
+    win_rate: float | None = None  # a typed win rate that ignores the stage (scripted)
+    note: tuple[str, str] | None = None  # a scripted detailed status
+    seen_stage: int = 0  # the stage sheetsales last observed, and the ingest day it first saw it
+    seen_since: dt.date | None = None
+    last_logged: int = -9  # the week index of the last daily-log entry about it
+
+    @property
+    def pick(self) -> int:
+        """A stable per-deal number for choosing phrasings (independent of PYTHONHASHSEED)."""
+        return zlib.crc32(self.customer[0].encode("utf-8"))
 
 
 @dataclass
@@ -319,6 +386,21 @@ def demo_weeks(as_of: dt.date, weeks: int) -> list[Week]:
     return out
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A row a supervisor (or, wrongly, a rep) types into a decisions workbook in week ``week``."""
+
+    week: int
+    author: str
+    claimant: str  # the rep who first entered the deal: the deal id is computed from their claim
+    deal: Deal
+    decision: str  # keep | return | reassign | extend | close
+    reason: tuple[str, str]
+    to: str = ""
+    days: int | None = None
+    mistyped: bool = False  # the id is typed with its last character missing
+
+
 # Days from today within which a deal at each stage is expected to sign.
 SIGN_WITHIN = {1: (90, 210), 2: (70, 180), 3: (45, 150), 4: (35, 120), 5: (25, 100), 6: (14, 75), 7: (5, 40)}
 
@@ -327,10 +409,22 @@ WORKED_EXAMPLE: tuple[tuple[tuple[str, str], str, str, int, int], ...] = (
     (("江苏恒远精密机械有限公司", "Jiangsu Hengyuan Precision Machinery Co., Ltd."), "数控机床", "VMC-850", 1_000_000, 3),
     (("苏州瑞丰汽车零部件有限公司", "Suzhou Ruifeng Auto Parts Co., Ltd."), "检测设备", "CMM-700", 500_000, 5),
 )
+# The seed's worked case (seed 003/DOMAIN §1): R07 says the deal is at 方案设计 and asks for a proposal, but
+# the milestones of 项目立项 and 初步接触 are not ticked: it really is still at 项目立项.
+WORKED_CASE = (("天津宏达液压设备有限公司", "Tianjin Hongda Hydraulics Co., Ltd."), "自动化产线", "AL-200", 2_200_000)
+# 撞单: R03 claimed this customer first; R02 enters it again, typed without the company form.
+DUPLICATE_CLAIM = (("苏州金鼎模具有限公司", "Suzhou Jinding Mould Co., Ltd."), ("苏州金鼎模具", "Suzhou Jinding Mould"),
+                   "激光切割机", "LC-3015")
+SMALL_DEAL = ("售后服务", "SVC-年保", 36_000)  # under the small-deal threshold: kept out of the funnel
 
 
 class Simulation:
-    """Thirteen reps' pipelines, week by week, from one seeded random generator."""
+    """Thirteen reps' pipelines, week by week, from one seeded random generator.
+
+    The reps know the playbook's stage time limits: a deal a rep has not moved for as long as its
+    stage allows (the reminder came the week before) is moved on, won or given up, so only the
+    scripted cases are ever confiscated.
+    """
 
     def __init__(self, weeks: list[Week], as_of: dt.date, seed: int = SEED) -> None:
         self.rng = random.Random(seed)
@@ -338,8 +432,14 @@ class Simulation:
         self.as_of = as_of
         self.used: set[str] = set()
         self.reps = [Rep(pid, name, r) for pid, name, r, _sup, _t in REPS]
-        self.used.update(normalise_customer(n) for name, *_ in WORKED_EXAMPLE for n in name)
+        fixed = [name for name, *_ in WORKED_EXAMPLE] + [WORKED_CASE[0], *DUPLICATE_CLAIM[:2]]
+        self.used.update(normalise_customer(n) for name in fixed for n in name)
+        self.arrivals: list[tuple[int, Rep, Deal, int]] = []  # (week, rep, deal, place on the list: 0 = last)
+        self.decisions: list[Decision] = []
         self._opening(weeks[0])
+        if len(weeks) >= 8:
+            self._scenarios()
+        self._arrive(weeks[0])
 
     # --- building blocks ---------------------------------------------------------------------
     def _customer(self, region: int) -> tuple[str, str]:
@@ -378,6 +478,23 @@ class Simulation:
             setattr(deal, key, value)
         return deal
 
+    def _rep(self, rep_id: str) -> Rep:
+        return next(r for r in self.reps if r.id == rep_id)
+
+    def _open(self, rep: Rep) -> list[Deal]:
+        return [d for d in rep.deals if d.status == "open" and not d.frozen and d.typo is None]
+
+    def days_in_stage(self, deal: Deal, day: dt.date) -> int:
+        """Days the deal will have been at its observed stage on ``day`` if it does not move."""
+        return (day - deal.seen_since).days if deal.seen_since else 0
+
+    def can_wait(self, deal: Deal, until: dt.date) -> bool:
+        """Whether the deal, left as sheetsales last saw it, stays within its stage's limit until ``until``."""
+        if deal.seen_since is None:  # not seen yet: no stage clock runs
+            return True
+        limit = STAGE_LIMITS.get(deal.stage)
+        return deal.stage == deal.seen_stage and (not limit or self.days_in_stage(deal, until) <= limit)
+
     def _opening(self, week: Week) -> None:
         today = week.monday
         for rep in self.reps:
@@ -385,16 +502,165 @@ class Simulation:
                 stage = self.rng.choices(range(1, 7), (3, 3, 3, 2, 2, 1))[0]
                 rep.deals.append(self.new_deal(rep, stage, today))
                 rep.events.append(("new", rep.deals[-1]))
-        r01, r06 = self.reps[0], self.reps[5]
+        # A few reps move stages without ticking the milestone that should come first.
+        for rep_id in OVERCLAIMING_REPS:
+            deal = next((d for d in self._rep(rep_id).deals if 3 <= d.stage <= 5), None)
+            if deal is not None:
+                deal.unticked = frozenset({deal.stage - 1})
+        # One rep skipped two qualifying questions; another's C931 does not back the win rate he will type.
+        deal = next((d for d in self._rep("R11").deals if d.stage >= 3), None)
+        if deal is not None:
+            deal.q_gap = 2
+        deal = next((d for d in self._rep("R06").deals if d.stage >= 5), None)
+        if deal is not None:
+            deal.weak_c931 = True
         # The method's worked example (seed 002): 1,000,000 at 20% is worth 200,000, 500,000 at 50% 250,000.
+        # Both deals move into those stages a few weeks before the end, within the stages' time limits.
+        last = len(self.weeks) - 1
         example_day = self.as_of + dt.timedelta(days=75)
-        for name, category, model, amount, stage in WORKED_EXAMPLE:
-            r01.deals.insert(0, self.new_deal(r01, stage, today, customer=name, category=category, model=model,
-                                              amount=amount, sign_date=example_day, frozen=True, optimism=0.0,
-                                              distributor=None))
-        # A deal that sits in 项目立项 for weeks and then suddenly wins: the anomaly leaders must see.
-        r06.deals.append(self.new_deal(r06, 1, today, frozen=True, category="自动化产线", model="AL-200",
-                                       amount=1_800_000))
+        for top, ((name, category, model, amount, stage), earlier) in enumerate(zip(WORKED_EXAMPLE, (3, 4),
+                                                                                   strict=True)):
+            self.script("R01", 0, stage - 1, {last - earlier: {"stage": stage}}, top=top + 1, customer=name,
+                        category=category, model=model, amount=amount, sign_date=example_day, optimism=0.0,
+                        distributor=None)
+
+    def script(self, rep_id: str, appear: int, stage: int, plan: dict[int, dict[str, Any]] | None = None,
+               top: int = 0, **fixed: Any) -> Deal:
+        """A scripted deal: it enters ``rep_id``'s list in week ``appear`` and follows ``plan``.
+
+        Plan entries due by the week it appears (short demos) are folded into its first state.
+        """
+        appear = max(0, appear)
+        rep = self._rep(rep_id)
+        deal = self.new_deal(rep, stage, self.weeks[appear].monday, frozen=True, **fixed)
+        for week in sorted(plan or {}):
+            if week <= appear:
+                for key, value in plan[week].items():
+                    setattr(deal, key, value)
+            else:
+                deal.plan[week] = plan[week]
+        self.arrivals.append((appear, rep, deal, top))
+        return deal
+
+    def decide(self, week: int, author: str, claimant: str, deal: Deal, decision: str, reason: tuple[str, str],
+               **extra: Any) -> None:
+        self.decisions.append(Decision(week, author, claimant, deal, decision, reason, **extra))
+
+    def _scenarios(self) -> None:
+        """The moments the demo must show whatever the dice say (eight weeks or more).
+
+        Week numbers count back from the last week ``L``; each ingest is a Friday, so a deal first
+        seen at an ingest has 28 days in its stage four ingests later (the reminder: 30-day limit)
+        and is confiscated at the fifth.
+        """
+        last = len(self.weeks) - 1
+
+        def at(back: int) -> int:
+            return last - back
+
+        as_of = self.as_of
+        # Stage without milestones: the seed's worked case, claimed at 方案设计 with nothing ticked.
+        name, category, model, amount = WORKED_CASE
+        self.script("R07", at(1), 3, customer=name, category=category, model=model, amount=amount,
+                    unticked=frozenset({1, 2}), optimism=0.0,
+                    note=("客户要求出技术方案,申请技术部支持", "Customer asks for a proposal; engineering support requested"))
+        # A time limit extended before it ran out: 项目评估 since L-6, reminded at L-2, S01 grants 14 days at
+        # L-1 (days 35 of 30+14), so at L the deal is at 42 days of 44 instead of confiscated.
+        ext = self.script("R03", at(7), 5, {at(6): {"stage": 6}}, category="激光切割机", model="LC-3015",
+                          amount=1_650_000, sign_date=as_of + dt.timedelta(days=40), optimism=0.0)
+        self.decide(at(1), "S01", "R03", ext, "extend", ("客户总经理出差,评估会推迟两周", "Their GM is travelling; "
+                    "the evaluation meeting moves two weeks"), days=14)
+        # Confiscated at L-2 (初步接触 since the first week), given back by S01 at L-1, then moved on.
+        # The rep also tries to give it back to himself: a decision he has no authority for.
+        back = self.script("R05", at(7), 2, {at(0): {"stage": 3}}, category="检测设备", model="CMM-700",
+                           amount=420_000, optimism=0.0)
+        self.decide(at(1), "S01", "R05", back, "return", ("已与孙浩谈过,两周内完成上门拜访",
+                                                        "Talked with Sun Hao: he visits them within two weeks"))
+        self.decide(at(1), "R05", "R05", back, "return", ("我一直在跟进,请退回给我", "I am still on it, give it back"))
+        # Confiscated at L-2 (项目立项 since the first week), reassigned by S02 to R08 at L-1; at L the
+        # deal moves from R09's list to R08's.
+        moved = self.script("R09", at(7), 1, {at(0): {"remove": True}}, category="数控机床", model="HMC-630",
+                            amount=880_000, optimism=0.0)
+        self.decide(at(1), "S02", "R09", moved, "reassign", ("冯雪手上客户太多,转郑凯跟进",
+                                                           "Feng Xue has too many accounts; Zheng Kai takes it"),
+                    to="R08")
+        self.script("R08", at(0), 2, customer=moved.customer, category=moved.category, model=moved.model,
+                    amount=moved.amount, contact=moved.contact, phone=moved.phone, optimism=0.0,
+                    sign_date=as_of + dt.timedelta(days=120))
+        # Confiscated at L-1 (业绩展示 since L-6) and still waiting: S02 mistypes the deal id at L.
+        held = self.script("R12", at(7), 3, {at(6): {"stage": 4}}, category="自动化产线", model="AL-200",
+                           amount=2_600_000, sign_date=as_of + dt.timedelta(days=60), optimism=0.0)
+        self.decide(at(0), "S02", "R12", held, "reassign", ("林峰推进不动,转黄丽", "Lin Feng is stuck; Huang Li "
+                    "takes it"), to="R11", mistyped=True)
+        # 撞单: R03 claimed the customer at L-6; R02 enters it at L-1 without the company form.
+        first, second, category, model = DUPLICATE_CLAIM
+        self.script("R03", at(6), 2, {at(3): {"stage": 3}}, customer=first, category=category, model=model,
+                    amount=1_300_000, optimism=0.0)
+        self.script("R02", at(1), 2, customer=second, category=category, model=model, amount=1_250_000, optimism=0.0)
+        # Sudden win: 项目立项 from the first week, 初步接触 at L-2, signed at L (49 days in the search state).
+        self.script("R06", at(7), 1, {at(2): {"stage": 2}, at(0): {"won": True}}, category="自动化产线",
+                    model="AL-200", amount=1_800_000, optimism=0.0)
+        # A typed win rate far from the stage's (50% at 初步接触, 10%).
+        self.script("R11", at(2), 2, category="数控机床", model="VMC-850", amount=760_000, win_rate=0.5,
+                    note=("客户很热情,口头表示倾向我方", "Very keen; they said they lean to us"))
+        # 80% at 商务谈判 with only 6C+0F in C931.
+        self.script("R10", at(7), 6, {at(3): {"stage": 7}}, category="激光切割机", model="LC-3015", amount=2_100_000,
+                    weak_c931=True, optimism=0.0, sign_date=as_of + dt.timedelta(days=21))
+        # The amount of a deal at 商务谈判 cut by more than 30% in the last week.
+        self.script("R10", at(7), 6, {at(3): {"stage": 7}, at(0): {
+            "amount": 1_500_000, "note": ("客户削减为一条产线,金额下调", "They cut the order to one line")}},
+            category="自动化产线", model="AL-200", amount=2_400_000, optimism=0.0,
+            sign_date=as_of + dt.timedelta(days=30))
+        # The signing date pushed back at each of the last three saves.
+        self.script("R11", at(7), 4, {at(4): {"stage": 5}, at(2): {"sign_date": as_of + dt.timedelta(days=4)},
+                                      at(1): {"sign_date": as_of + dt.timedelta(days=18)},
+                                      at(0): {"sign_date": as_of + dt.timedelta(days=32)}},
+                    category="数控机床", model="HMC-630", amount=1_200_000, optimism=0.0,
+                    sign_date=as_of - dt.timedelta(days=10))
+        # Never in the daily log since it was entered, yet moved on to 方案设计.
+        self.script("R13", at(7), 2, {at(3): {"stage": 3}}, category="检测设备", model="CMM-700", amount=380_000,
+                    neglected=True, optimism=0.0)
+        # In the funnel with five of the nine qualifying questions answered.
+        self.script("R04", at(4), 2, {at(2): {"stage": 3}}, category="数控机床", model="VMC-850", amount=650_000,
+                    q_gap=4, optimism=0.0)
+        # At 商务谈判 with an expected signing date that passed without an update.
+        self.script("R08", at(5), 6, {at(2): {"stage": 7, "sign_date": as_of - dt.timedelta(days=6)}},
+                    category="激光切割机", model="LC-3015", amount=1_450_000, optimism=0.0)
+        # Two stages at once in the last week (初步接触 to 业绩展示), and one step back (方案确认 to 业绩展示).
+        self.script("R13", at(3), 2, {at(0): {"stage": 4}}, category="数控机床", model="VMC-850", amount=900_000,
+                    optimism=0.0)
+        self.script("R02", at(7), 4, {at(4): {"stage": 5}, at(0): {
+            "stage": 4, "note": ("客户要求重新做样件测试", "They want the sample test done again")}},
+            category="检测设备", model="CMM-700", amount=560_000, optimism=0.0)
+        # A small, fast deal under the threshold: tracked, but kept out of the funnel.
+        category, model, amount = SMALL_DEAL
+        self.script("R13", at(1), 2, category=category, model=model, amount=amount, optimism=0.0,
+                    sign_date=as_of + dt.timedelta(days=20))
+
+    def _arrive(self, week: Week) -> None:
+        for when, rep, deal, top in self.arrivals:
+            if when == week.index:
+                if top:
+                    rep.deals.insert(top - 1, deal)
+                else:
+                    rep.deals.append(deal)
+                rep.events.append(("new", deal))
+
+    def _follow_plan(self, rep: Rep, deal: Deal, week: Week) -> None:
+        changes = deal.plan.get(week.index)
+        if not changes:
+            return
+        for key, value in changes.items():
+            if key == "stage" and value != deal.stage:
+                rep.events.append(("advanced" if value > deal.stage else "moved_back", deal))
+                deal.stage = value
+                deal.detail_pick = 0
+            elif key == "won":
+                self.win(rep, deal, week)
+            elif key == "remove":
+                rep.deals.remove(deal)
+            elif key != "stage":
+                setattr(deal, key, value)
 
     # --- a week of selling ---------------------------------------------------------------------
     def advance(self, week: Week) -> None:
@@ -403,32 +669,42 @@ class Simulation:
         last = week.index == len(self.weeks) - 1
         for rep in self.reps:
             rep.events = []
-            for deal in rep.deals:
-                if deal.status != "open" or deal.frozen:
+        self._arrive(week)
+        for rep in self.reps:
+            for deal in list(rep.deals):
+                if deal.frozen:
+                    self._follow_plan(rep, deal, week)
+                    continue
+                if deal.status != "open":
                     continue
                 roll = rng.random()
-                win_p = {6: 0.2, 7: 0.4}.get(deal.stage, 0.0)
-                lose_p = 0.03 if deal.stage <= 3 else 0.02
-                roll -= win_p + lose_p
-                if roll < -lose_p:
-                    self.win(rep, deal, week)
-                elif roll < 0:
-                    self.lose(rep, deal, week)
-                elif roll < 0.3:
-                    if deal.stage < 7:
-                        deal.stage += 1
-                        deal.detail_pick = rng.randint(0, 1)
-                        rep.events.append(("advanced", deal))
-                        if deal.sign_date > week.monday + dt.timedelta(days=SIGN_WITHIN[deal.stage][1]):
-                            deal.sign_date = self._sign_date(deal.stage, week.monday)  # moving on brings it closer
-                elif roll < 0.35 and deal.stage > 1:
-                    deal.stage -= 1  # a milestone turned out to be missing
-                    rep.events.append(("moved_back", deal))
+                limit = STAGE_LIMITS.get(deal.stage)
+                if limit and self.days_in_stage(deal, week.ingest_on) > limit:
+                    # Reminded last week that the stage's time is up: move it on, close it or give it up.
+                    if roll < 0.15:
+                        self.lose(rep, deal, week)
+                    elif deal.stage == FINAL_STAGE - 1:
+                        self.win(rep, deal, week)
+                    else:
+                        self._move(rep, deal, week, 1)
+                else:
+                    win_p = 0.4 if deal.stage == FINAL_STAGE - 1 else 0.0
+                    lose_p = 0.03 if deal.stage <= 3 else 0.02
+                    roll -= win_p + lose_p
+                    if roll < -lose_p:
+                        self.win(rep, deal, week)
+                    elif roll < 0:
+                        self.lose(rep, deal, week)
+                    elif roll < 0.3:
+                        if deal.stage < FINAL_STAGE - 1:
+                            self._move(rep, deal, week, 1)
+                    elif roll < 0.33 and deal.stage > 1:
+                        self._move(rep, deal, week, -1)  # a milestone turned out to be missing
                 if deal.status != "open":
                     continue
                 if rng.random() < 0.12:
                     deal.amount = max(80_000, min(3_000_000, int(round(deal.amount * rng.uniform(0.85, 1.15), -4))))
-                if deal.sign_date < week.monday and rng.random() < 0.6:
+                if deal.sign_date < week.ingest_on and rng.random() < 0.8:
                     deal.sign_date = week.monday + dt.timedelta(weeks=rng.randint(2, 6))  # the date slips
                 elif rng.random() < 0.1:
                     deal.sign_date += dt.timedelta(weeks=rng.randint(-1, 4))
@@ -438,35 +714,48 @@ class Simulation:
                 rep.events.append(("new", deal))
         self._script(week, last)
 
-    def _rep(self, rep_id: str) -> Rep:
-        return next(r for r in self.reps if r.id == rep_id)
+    def _move(self, rep: Rep, deal: Deal, week: Week, step: int) -> None:
+        if step > 0 and rep.id in OVERCLAIMING_REPS and not deal.unticked and self.rng.random() < 0.12:
+            deal.unticked = frozenset({deal.stage})  # moved on without the milestone that completes the stage
+        deal.stage += step
+        if step > 0:
+            deal.detail_pick = self.rng.randint(0, 1)
+            rep.events.append(("advanced", deal))
+            if deal.sign_date > week.monday + dt.timedelta(days=SIGN_WITHIN[deal.stage][1]):
+                deal.sign_date = self._sign_date(deal.stage, week.monday)  # moving on brings it closer
+        else:
+            rep.events.append(("moved_back", deal))
 
-    def _open(self, rep: Rep) -> list[Deal]:
-        return [d for d in rep.deals if d.status == "open" and not d.frozen and d.typo is None]
+    def observe(self, week: Week) -> None:
+        """What sheetsales saw at this week's ingest: a stage change starts the deal's stage clock."""
+        for rep in self.reps:
+            for deal in rep.deals:
+                if deal.typo is None and deal.stage != deal.seen_stage:  # a row kept out for errors is not seen
+                    deal.seen_stage, deal.seen_since = deal.stage, week.ingest_on
 
     def _script(self, week: Week, last: bool) -> None:
-        """The moments the demo must show whatever the dice say."""
+        """Random deals the scripted moments pick (a deletion, a loss, a win, a step forward)."""
         n = len(self.weeks)
-        if week.index == max(1, n // 2) and not last:
-            self._delete(self._rep("R04"))
+        mid = max(1, n // 2)
+        if week.index == mid and not last:
+            dropped = self._delete(self._rep("R04"), week)
+            if dropped is not None and n >= 8:  # the supervisor closes the deal the rep dropped
+                self.decide(mid + 1, "S01", "R04", dropped, "close", ("客户项目已取消,关闭此商机",
+                                                                    "The customer cancelled the project; closed"))
         if not last:
             return
-        self._delete(self._rep("R09"))  # deleted instead of marked lost: "gone from the list"
-        r06 = self._rep("R06")
-        stuck = next((d for d in r06.deals if d.frozen and d.status == "open"), None)
-        if stuck is not None:
-            self.win(r06, stuck, week)
+        self._delete(self._rep("R09"), week)  # deleted instead of marked lost: "gone from the list"
         r11 = self._rep("R11")
         candidates = sorted(self._open(r11), key=lambda d: (-d.stage, d.amount))
         if candidates:
             self.lose(r11, candidates[0], week)
         r08 = self._rep("R08")
-        movable = sorted((d for d in self._open(r08) if d.stage < 7), key=lambda d: (-d.stage, -d.amount))
+        movable = sorted((d for d in self._open(r08) if d.stage < FINAL_STAGE - 1 and d.stage == d.seen_stage),
+                         key=lambda d: (-d.stage, -d.amount))
         if movable:
-            movable[0].stage += 1
-            r08.events.append(("advanced", movable[0]))
+            self._move(r08, movable[0], week, 1)
         r03 = self._rep("R03")
-        ripe = sorted(self._open(r03), key=lambda d: (-d.stage, -d.amount))
+        ripe = sorted((d for d in self._open(r03) if d.stage == FINAL_STAGE - 1), key=lambda d: -d.amount)
         if ripe and not any(e == "won" for e, _ in r03.events):
             self.win(r03, ripe[0], week)
         r02 = self._rep("R02")
@@ -474,14 +763,18 @@ class Simulation:
         r02.deals.append(deal)
         r02.events.append(("new", deal))
 
-    def _delete(self, rep: Rep) -> None:
-        candidates = sorted(self._open(rep), key=lambda d: (d.stage, d.amount))
-        if candidates:
-            rep.deals.remove(candidates[0])
-            rep.events.append(("deleted", candidates[0]))
+    def _delete(self, rep: Rep, week: Week) -> Deal | None:
+        """The rep deletes an open deal already on the list (one that is not about to be confiscated)."""
+        candidates = sorted((d for d in self._open(rep) if d.seen_since and self.can_wait(d, week.ingest_on)),
+                            key=lambda d: (d.stage, d.amount))
+        if not candidates:
+            return None
+        rep.deals.remove(candidates[0])
+        rep.events.append(("deleted", candidates[0]))
+        return candidates[0]
 
     def win(self, rep: Rep, deal: Deal, week: Week) -> None:
-        deal.status, deal.stage = "won", 8
+        deal.status, deal.stage = "won", FINAL_STAGE
         deal.amount = int(round(deal.amount * self.rng.uniform(0.92, 1.0), -3))
         deal.closed_on = self.rng.choice(week.workdays)
         deal.sign_date = deal.closed_on
@@ -492,6 +785,26 @@ class Simulation:
         deal.lost_reason = self.rng.randrange(len(LOST_REASONS))
         deal.closed_on = self.rng.choice(week.workdays)
         rep.events.append(("lost", deal))
+
+    def decision_rows(self, author: str, week: Week, lang: str, playbook: Playbook) -> list[dict[str, Any]] | None:
+        """Every row of ``author``'s decisions workbook as saved this week, or None when it is not saved."""
+        mine = sorted((d for d in self.decisions if d.author == author and d.week <= week.index),
+                      key=lambda d: d.week)  # rows are added at the bottom, week after week
+        if not any(d.week == week.index for d in mine):
+            return None
+        labels = dict(zip(DECISION_CHOICES, playbook.choice_list("decision", lang), strict=True))
+        rows = []
+        for d in mine:
+            deal_id = opportunity_key(d.claimant, _pick(d.deal.customer, lang), _category(d.deal.category, lang))
+            on = self.weeks[d.week]
+            rows.append({"deal": deal_id[:-1] if d.mistyped else deal_id, "decision": labels[d.decision],
+                         "to": d.to or None, "days": d.days, "reason": _pick(d.reason, lang),
+                         "date": min(on.monday + dt.timedelta(days=3), on.ingest_on)})
+        return rows
+
+    @property
+    def deciders(self) -> list[str]:
+        return list(dict.fromkeys(d.author for d in self.decisions))
 
 
 # --------------------------------------------------------------------------------------------
@@ -525,8 +838,12 @@ def _slip(kind: str, deal: Deal, lang: str) -> tuple[str, Any]:
     return "amount", (f"about {deal.amount // 1000}k" if lang == "en" else f"约{deal.amount // 10_000}万")
 
 
+def _ticks(keys: list[str]) -> dict[str, str]:
+    return dict.fromkeys(keys, TICK)
+
+
 def mpc_rows(rep: Rep, playbook: Playbook, lang: str) -> list[dict[str, Any]]:
-    """The whole MPC list as the rep types it this week."""
+    """The whole MPC list as the rep types it this week, milestone ticks included."""
     status = dict(zip(("open", "won", "lost"), playbook.choice_list("status", lang), strict=True))
     rows = []
     for no, d in enumerate(rep.deals, 1):
@@ -536,8 +853,13 @@ def mpc_rows(rep: Rep, playbook: Playbook, lang: str) -> list[dict[str, Any]]:
         elif d.status == "lost":
             detail = LOST_REASONS[d.lost_reason]
         else:
-            detail = DETAIL[d.stage][d.detail_pick]
-        win_rate = {"won": 1.0, "lost": 0.0}.get(d.status, min(0.95, max(0.0, stage.probability + d.optimism)))
+            detail = d.note or DETAIL[d.stage][d.detail_pick]
+        if d.status != "open":
+            win_rate = {"won": 1.0, "lost": 0.0}[d.status]
+        elif d.win_rate is not None:
+            win_rate = d.win_rate
+        else:
+            win_rate = min(0.95, max(0.0, stage.probability + d.optimism))
         row = {
             "no": no, "category": _category(d.category, lang), "model": _model(d.model, lang),
             "customer": _pick(d.customer, lang), "amount": d.amount, "sign_date": d.sign_date,
@@ -546,6 +868,8 @@ def mpc_rows(rep: Rep, playbook: Playbook, lang: str) -> list[dict[str, Any]]:
             "detail": _pick(detail, lang), "owner_name": _pick(rep.name, lang),
             "resources": _pick(RESOURCES[d.stage], lang) if d.status == "open" and d.stage in RESOURCES else "",
             "distributor": _pick(d.distributor, lang) if d.distributor else "",
+            # The milestone of every stage before the claimed one is met, unless the rep over-claims.
+            **_ticks([f"m{n}" for n in range(1, min(d.stage, len(playbook.stages))) if n not in d.unticked]),
         }
         if d.typo:
             row[d.typo[0]] = d.typo[1]
@@ -553,15 +877,55 @@ def mpc_rows(rep: Rep, playbook: Playbook, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _inject(rep: Rep, week: Week, plan: dict[tuple[int, str], str], lang: str) -> str | None:
-    """Make this week's planned slip in the rep's list; returns its kind. One-week slips are undone later."""
+def qualification_rows(rep: Rep, lang: str) -> list[dict[str, Any]]:
+    """The nine questions, answered as far as the rep got with each deal."""
+    rows = []
+    for d in rep.deals:
+        answered = QUALIFIED.get(d.peak, 9 - d.q_gap)
+        month = f"{d.sign_date:%b %Y}" if lang == "en" else f"{d.sign_date.year}年{d.sign_date.month}月"
+        amount = f"CNY {d.amount:,}" if lang == "en" else f"{d.amount / 10_000:g}万元"
+        params = {"amount": amount, "month": month, "contact": _pick(d.contact, lang),
+                  "quantity": 1 if d.category in ("售后服务", "自动化产线") else 1 + d.pick % 3}
+        row: dict[str, Any] = {"customer": _pick(d.customer, lang), "category": _category(d.category, lang)}
+        for n, answers in enumerate(QUALIFICATION_ANSWERS[:answered], 1):
+            row[f"q{n}"] = _pick(answers[(d.pick >> n) % 2], lang).format(**params)
+        rows.append(row)
+    return rows
+
+
+def c931_rows(rep: Rep, playbook: Playbook, lang: str) -> list[dict[str, Any]]:
+    """The C931 ticks of every deal in the funnel: they grow with the stage, and back the typed win rate."""
+    rows = []
+    for d in rep.deals:
+        if d.peak not in C931_BY_STAGE:
+            continue
+        clear, first, win = C931_BY_STAGE[d.peak]
+        rate = d.win_rate if d.win_rate is not None else playbook.stage(d.stage).probability + d.optimism
+        if rate >= 0.6 - 1e-9 and d.status == "open":
+            clear, first = max(clear, 8), max(first, 1)
+        if d.weak_c931:
+            clear, first, win = min(clear, 6), 0, 0
+        start = d.pick % 9
+        keys = [f"c{(start + i) % 9 + 1}" for i in range(clear)] + [f"f{i}" for i in range(1, first + 1)]
+        rows.append({"customer": _pick(d.customer, lang), "category": _category(d.category, lang),
+                     **_ticks(keys + ["w1"] * win)})
+    return rows
+
+
+def _inject(rep: Rep, week: Week, plan: dict[tuple[int, str], str], lang: str, sim: Simulation) -> str | None:
+    """Make this week's planned slip in the rep's list; returns its kind. One-week slips are undone later.
+
+    A row with a slip is kept out (its deal keeps its last good values), so the slip goes to a deal
+    that can wait that long within its stage's time limit.
+    """
     for d in rep.deals:
         if d.typo and not d.frozen:
             d.typo = None  # last week's slip, fixed
     kind = plan.get((week.index, rep.id))
     if kind is None or kind == "date-outside-week":
         return kind
-    candidates = [d for d in rep.deals if d.status == "open" and not d.frozen]
+    until = sim.weeks[-1].ingest_on if kind == "text-date" else week.ingest_on
+    candidates = [d for d in rep.deals if d.status == "open" and not d.frozen and sim.can_wait(d, until)]
     if not candidates:
         return None
     deal = max(candidates, key=lambda d: (d.stage, d.amount)) if kind == "unknown-stage" else candidates[0]
@@ -569,6 +933,22 @@ def _inject(rep: Rep, week: Week, plan: dict[tuple[int, str], str], lang: str) -
     if kind == "text-date":
         deal.frozen = True  # the rep never gets round to fixing it: the issue stays on the sheet
     return kind
+
+
+def _log_picks(rep: Rep, week: Week, rng: random.Random) -> list[Deal | None]:
+    """The deals this week's log rows are about (None: office work). Reps work every open deal at least
+    every other week, except the one they neglect."""
+    days = week.workdays
+    active = [d for d in rep.deals if (d.status == "open" or d.closed_on in days) and not d.neglected]
+    overdue = sorted((d for d in active if d.status == "open" and week.index - d.last_logged >= 2),
+                     key=lambda d: d.last_logged)[:9]
+    picks: list[Deal | None] = list(overdue)
+    for _ in range(max(rng.randint(3, 8), len(overdue) + 1) - len(overdue)):
+        picks.append(rng.choice(active) if active and rng.random() < 0.85 else None)
+    for d in picks:
+        if d is not None:
+            d.last_logged = week.index
+    return picks
 
 
 def weekly_content(rep: Rep, week: Week, rng: random.Random, lang: str, slip: str | None,
@@ -594,15 +974,13 @@ def weekly_content(rep: Rep, week: Week, rng: random.Random, lang: str, slip: st
             "market_news": (" " if lang == "en" else "").join(_pick(n, lang) for n in news)}
 
     days = week.workdays
-    active = [d for d in rep.deals if d.status == "open" or d.closed_on in days]
     log = []
-    for _ in range(rng.randint(3, 8)):
+    for d in _log_picks(rep, week, rng):
         day = rng.choice(days)
         start = rng.randint(17, 30) / 2  # 08:30 .. 15:00
         hours = rng.choice((1.0, 1.5, 2.0, 2.5, 3.0, 4.0))
         when = f"{int(start):02d}:{int(start % 1 * 60):02d}-{int(start + hours):02d}:{int((start + hours) % 1 * 60):02d}"
-        if active and rng.random() < 0.85:
-            d = rng.choice(active)
+        if d is not None:
             what = rng.choice(ACTIVITIES[d.stage])
             log.append({"date": day, "time": when, "content": _pick(what, lang), "unit": _pick(d.customer, lang),
                         "person": _pick(d.contact, lang), "contact": d.phone, "result": _pick(rng.choice(RESULTS), lang),
@@ -630,6 +1008,52 @@ def weekly_content(rep: Rep, week: Week, rng: random.Random, lang: str, slip: st
                          "entertainment": rng.choice((0, 0, 380, 650, 1200)), "other": rng.choice((0, 0, 45, 120)),
                          "remarks": _pick(rng.choice(TRAVEL), lang).format(place=place)})
     return form, log, contracts, expenses
+
+
+# --------------------------------------------------------------------------------------------
+# Typing into a workbook
+# --------------------------------------------------------------------------------------------
+def _sheet(wb: Any, spec: Table | Form) -> Any:
+    return next(wb[name] for name in (spec.zh, spec.en) if name in wb.sheetnames)
+
+
+def fill_workbook(path: Path, tables: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = (),
+                  form: tuple[Form, Mapping[str, Any]] | None = None) -> Path:
+    """Type a form and several tables into one workbook with a single load and save.
+
+    Like :func:`sheetsales.fill.fill_table` (with ``clear``) and :func:`~sheetsales.fill.fill_form`:
+    each table's previous rows are emptied (a rep retyping the list), a value is written as given
+    and a typed cell takes its column's format, as in Excel.
+    """
+    wb = openpyxl.load_workbook(path)
+    if form is not None:
+        spec, values = form
+        ws = _sheet(wb, spec)
+        labels = {f.zh: f.key for f in spec.fields} | {f.en: f.key for f in spec.fields}
+        for (cell,) in ws.iter_rows(min_col=1, max_col=1):
+            key = labels.get(str(cell.value or ""))
+            if key in values:
+                ws.cell(cell.row, 2, values[key])
+    for table, rows in tables:
+        ws = _sheet(wb, table)
+        for row in ws.iter_rows(min_row=FIRST_DATA_ROW, max_row=max(ws.max_row, FIRST_DATA_ROW)):
+            for cell in row:
+                cell.value = None
+        styled = [d for d in ws.column_dimensions.values() if d.has_style and d.min and d.max]
+        style_of = {c: next((d._style for d in styled if d.min <= c <= d.max), None)
+                    for c in range(1, len(table.columns) + 1)}
+        for r, record in enumerate(rows):
+            for c, col in enumerate(table.columns, start=1):
+                if col.key not in record:
+                    continue
+                value = record[col.key]
+                if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                    value = dt.datetime.combine(value, dt.time())
+                cell = ws.cell(FIRST_DATA_ROW + r, c, value)
+                if style_of[c] is not None:
+                    cell._style = copy.copy(style_of[c])
+    wb.save(path)
+    return path
 
 
 # --------------------------------------------------------------------------------------------
@@ -675,8 +1099,11 @@ def run_demo(root: Path, as_of: dt.date, lang: str = "zh-CN", weeks: int = 8,
         if week.index:
             sim.advance(week)
         for rep in sim.reps:
-            slip = _inject(rep, week, errors, lang)
+            slip = _inject(rep, week, errors, lang, sim)
             _save_week(ws, playbook, rep, week, lang, slip, text_rng)
+        for author in sim.deciders:
+            _save_decisions(ws, playbook, sim, author, week, lang)
+        sim.observe(week)
         result = ingest(ws, as_of=week.ingest_on)
         if result.playbook_issues and any(i.severity == ERROR for i in result.playbook_issues):
             raise DemoError(_msg("bad_playbook", lang, issues="; ".join(i.render(lang) for i in result.playbook_issues)))
@@ -699,19 +1126,32 @@ def run_demo(root: Path, as_of: dt.date, lang: str = "zh-CN", weeks: int = 8,
 
 def _save_week(ws: Workspace, playbook: Playbook, rep: Rep, week: Week, lang: str, slip: str | None,
                rng: random.Random) -> None:
-    """One rep's saves of the week: the MPC list retyped, the weekly report filled."""
+    """One rep's saves of the week: the MPC list retyped (with its qualification and C931 sheets),
+    the weekly report filled."""
     folder = ws.inbox / rep.id
     mpc = folder / template_filename("mpc", lang, rep.id)
     if not mpc.exists():
         ws.write_template(mpc, "mpc", playbook, rep.id)
-    fill_table(mpc, MPC_TABLE, mpc_rows(rep, playbook, lang), clear=True)
+    for d in rep.deals:
+        d.peak = max(d.peak, d.stage)
+    fill_workbook(mpc, ((mpc_table(len(playbook.stages)), mpc_rows(rep, playbook, lang)),
+                        (QUALIFICATION_TABLE, qualification_rows(rep, lang)),
+                        (C931_TABLE, c931_rows(rep, playbook, lang))))
 
     weekly = folder / template_filename("weekly", lang, rep.id, week.iso)
     if not weekly.exists():  # handed out at the previous ingest only for the week of that ingest
         ws.write_template(weekly, "weekly", playbook, rep.id, week.iso)
     form, log, contracts, expenses = weekly_content(rep, week, rng, lang, slip, playbook)
-    fill_form(weekly, WEEKLY_FORM, form)
-    fill_table(weekly, LOG_TABLE, log)
-    if contracts:
-        fill_table(weekly, CONTRACTS_TABLE, contracts)
-    fill_table(weekly, EXPENSES_TABLE, expenses)
+    fill_workbook(weekly, ((LOG_TABLE, log), (CONTRACTS_TABLE, contracts), (EXPENSES_TABLE, expenses)),
+                  form=(WEEKLY_FORM, form))
+
+
+def _save_decisions(ws: Workspace, playbook: Playbook, sim: Simulation, author: str, week: Week, lang: str) -> None:
+    """A supervisor's decisions workbook, saved in the weeks they decide something (rows accumulate)."""
+    rows = sim.decision_rows(author, week, lang, playbook)
+    if rows is None:
+        return
+    path = ws.inbox / author / template_filename("decisions", lang, author)
+    if not path.exists():  # a rep who made himself a decisions workbook
+        ws.write_template(path, "decisions", playbook, author)
+    fill_workbook(path, ((DECISIONS_TABLE, rows),))

@@ -1,7 +1,7 @@
 """The demo end to end: real workbooks filled, ingested week by week and reported.
 
 The eight-week demo runs once for the module; the tests read what it produced through the
-same functions the report uses (``build_summary``) and by opening the written workbooks.
+same functions the report uses (``build_summary``), the store, and by opening the written workbooks.
 """
 
 from __future__ import annotations
@@ -16,11 +16,20 @@ import openpyxl
 import pytest
 
 from sheetsales.cli import main
-from sheetsales.demo import DEMO_MARKER, DemoError, DemoResult, run_demo
+from sheetsales.demo import DEMO_MARKER, WORKED_CASE, DemoError, DemoResult, run_demo
 from sheetsales.i18n import t
 from sheetsales.playbook import read_playbook
 from sheetsales.report import build_summary
-from sheetsales.store import activities, contracts
+from sheetsales.rules import ALERTS
+from sheetsales.store import (
+    activities,
+    contracts,
+    decision_results,
+    decisions,
+    extensions,
+    file_versions,
+    transfers,
+)
 from sheetsales.workspace import Workspace, init_workspace
 from sheetsales.write import summary_sheet_names
 
@@ -79,13 +88,18 @@ def test_eight_weeks_ingested(demo) -> None:
     assert result.weeks == [f"2026-W{w}" for w in range(40, 48)]
     assert result.ingest_dates[-1] == AS_OF
     assert all(d.weekday() == 4 for d in result.ingest_dates)  # every week ingested on its Friday
-    assert result.files_ingested == WEEKS * 13 * 2  # each week: every rep's MPC list and weekly report
     store = ws.store()
     try:
         weeks = {r["week"] for r in store.weekly_rows(activities, AS_OF)}
         signed = store.weekly_rows(contracts, AS_OF)
+        versions = store.rows(file_versions, AS_OF)
     finally:
         store.close()
+    # each week: every rep's MPC list and weekly report; decisions workbooks when someone decides
+    saved = [v for v in versions if v["kind"] == "decisions"]
+    assert result.files_ingested == WEEKS * 13 * 2 + len(saved)
+    assert {v["rep"] for v in saved} == {"D01", "S01", "S02", "R05"}  # handed out to managers; R05 made one
+    assert all(v["readable"] for v in versions)
     assert weeks == set(result.weeks)
     assert signed, "won deals come with contract rows in the weekly report"
     week_lines = [line for line in lines if line.startswith("第 ")]
@@ -106,15 +120,16 @@ def test_summary_and_feedback_files(demo, summary) -> None:
     wb = openpyxl.load_workbook(result.summary_path, read_only=True)
     assert wb.sheetnames == summary_sheet_names("zh-CN")
     wb.close()
-    # the deleted deal reaches its rep as a reminder
-    reminders = _cells(ws.reports / "feedback" / "R09.xlsx", t("sheet.reminders", "zh-CN"))
-    assert "deal-dropped" in reminders
+    # the deleted deal reaches its rep and his supervisor (who is to decide) as alerts
+    assert "deal-dropped" in _cells(ws.reports / "feedback" / "R09.xlsx", t("sheet.alerts", "zh-CN"))
+    s02 = _cells(ws.reports / "feedback" / "S02.xlsx", t("sheet.alerts", "zh-CN"))
+    assert {"deal-dropped", "decision-pending"} <= set(s02)
 
 
 def test_funnel_has_deals_everywhere(summary) -> None:
     company = [r for r in summary.funnel if r["level"] == "company"]
     assert sum(r["count"] for r in company) >= 60
-    assert sum(1 for r in company if r["count"]) >= 6  # deals spread over the stages
+    assert sum(1 for r in company if r["count"]) >= 6  # deals spread over the (evidenced) stages
     for region in ("华东", "华北", "华南"):
         assert sum(r["count"] for r in summary.funnel if r["level"] == "region" and r["group"] == region) > 0
     month = [r for r in summary.forecast if r["level"] == "company" and r["month"] == "2026-11"]
@@ -159,6 +174,133 @@ def test_worked_example(summary) -> None:
     assert (first["stage"], first["probability"], first["weighted"]) == ("方案设计", 0.2, 200_000)
     assert (second["stage"], second["probability"], second["weighted"]) == ("方案确认", 0.5, 250_000)
     assert summary.opportunities.index(second) < summary.opportunities.index(first)
+
+
+def test_reps_fill_milestones_qualification_and_c931(summary) -> None:
+    opps = summary.opportunities
+    # most deals count where their rep says they are: the milestones behind the claim are ticked
+    at_claim = sum(1 for o in opps if o["stage_order"] == o["claimed_stage_order"])
+    assert at_claim >= 0.9 * len(opps)
+    assert {o["rep"] for o in opps if o["stage_order"] < o["claimed_stage_order"]} >= {"R04", "R07", "R12"}
+    # deals claiming 60% or more mostly have 8C+1F behind them
+    high = [o for o in opps if (o["win_rate"] or 0) >= 0.6]
+    backed = [o for o in high if int(o["c931"].split("C")[0]) >= 8 and int(o["c931"].split("+")[1][0]) >= 1]
+    assert high and len(backed) >= 0.8 * len(high)
+    # most deals in the funnel have all nine qualifying questions answered (few "unqualified" alerts)
+    funnel = [o for o in opps if o["claimed_stage_order"] >= 3]
+    unqualified = {a["deal"] for a in summary.alerts if a["code"] == "unqualified"}
+    assert funnel and 0 < len(unqualified) <= 0.1 * len(funnel)
+
+
+def test_every_alert_appears_and_most_deals_are_healthy(summary) -> None:
+    codes = Counter(a["code"] for a in summary.alerts)
+    assert set(codes) == set(ALERTS), set(ALERTS) - set(codes)
+    flagged = {a["deal"] for a in summary.alerts}
+    open_deals = summary.opportunities + summary.small_deals
+    assert len(flagged & {o["deal"] for o in open_deals}) <= len(open_deals) / 3
+    assert all(a["people"] and a["message"] for a in summary.alerts)
+    severities = {a["code"]: a["severity"] for a in summary.alerts}
+    assert {c: ALERTS[c][0] for c in severities} == severities
+
+
+def test_worked_case_counts_at_its_evidenced_stage(summary) -> None:
+    """The seed's case: claimed at 方案设计, but the milestones of 项目立项 and 初步接触 are not ticked."""
+    case = next(o for o in summary.opportunities if o["customer"] == WORKED_CASE[0][0])
+    assert (case["stage"], case["stage_order"]) == ("项目立项", 1)
+    assert (case["claimed_stage"], case["claimed_stage_order"]) == ("方案设计", 3)
+    assert (case["probability"], case["weighted"]) == (0.05, round(WORKED_CASE[3] * 0.05, 2))
+    alert = next(a for a in summary.alerts if a["code"] == "stage-without-milestones" and a["deal"] == case["deal"])
+    assert alert["people"] == [case["rep"], "S02"]
+    assert "方案设计" in alert["message"] and "项目立项" in alert["message"] and "上门拜访,搞定线人" in alert["message"]
+    funnel = {r["stage_order"]: r for r in summary.funnel if r["level"] == "rep" and r["group"] == case["rep"]}
+    assert funnel[1]["amount"] >= WORKED_CASE[3]
+
+
+def test_confiscations_and_supervisors_decisions(demo, summary) -> None:
+    _, _, ws = demo
+    store = ws.store()
+    try:
+        moves = store.rows(transfers, AS_OF)
+        outcomes = {r["decision_id"]: r for r in store.rows(decision_results, AS_OF)}
+        rows = store.rows(decisions, AS_OF)
+    finally:
+        store.close()
+    reasons = Counter(m["reason"] for m in moves)
+    assert reasons["confiscated"] == 3 and reasons["returned"] == 1 and reasons["reassigned"] == 1
+    assert reasons["closed"] == 1
+    by_deal = {o["deal"]: o for o in summary.opportunities}
+    # S01 gave a confiscated deal back to its rep: R05 owns it again
+    returned = next(m for m in moves if m["reason"] == "returned")
+    assert (returned["from_person"], returned["to_person"]) == ("S01", "R05")
+    assert any(m["reason"] == "confiscated" and m["deal"] == returned["deal"] and m["to_person"] == "S01"
+               for m in moves)
+    deal = by_deal[returned["deal"]]
+    assert (deal["rep"], deal["claimed_by"], deal["status"]) == ("R05", "R05", "open")
+    # S02 reassigned a confiscated deal of R09 to R08, who now lists it
+    reassigned = next(m for m in moves if m["reason"] == "reassigned")
+    assert (reassigned["from_person"], reassigned["to_person"]) == ("S02", "R08")
+    deal = by_deal[reassigned["deal"]]
+    assert (deal["rep"], deal["claimed_by"], deal["status"]) == ("R08", "R09", "open")
+    assert deal["team"] == "华北组"
+    # a third confiscated deal still waits for S02
+    pending = [o for o in summary.opportunities if o["status"] == "confiscated"]
+    assert [(o["rep"], o["claimed_by"]) for o in pending] == [("S02", "R12")]
+    assert {(a["code"], tuple(a["people"])) for a in summary.alerts if a["deal"] == pending[0]["deal"]} >= {
+        ("deal-confiscated", ("R12", "S02")), ("decision-pending", ("S02",))}
+    # S01 closed the deal R04 dropped from his list: it is counted nowhere any more
+    closed = next(m for m in moves if m["reason"] == "closed")
+    assert closed["deal"].startswith("R04-") and closed["deal"] not in by_deal
+    # invalid decisions: a rep deciding on his own deal, and a mistyped deal id
+    invalid = sorted((r["author"], outcomes[r["id"]]["reason"]) for r in rows
+                     if outcomes.get(r["id"], {}).get("outcome") == "invalid")
+    assert invalid == [("R05", "no-authority"), ("S02", "unknown-deal")]
+    assert sorted(a["people"][0] for a in summary.alerts if a["code"] == "decision-invalid") == ["R05", "S02"]
+
+
+def test_extension_postponed_a_confiscation(demo, summary) -> None:
+    _, _, ws = demo
+    store = ws.store()
+    try:
+        granted = store.rows(extensions, AS_OF)
+        moves = store.rows(transfers, AS_OF)
+    finally:
+        store.close()
+    assert [(e["by_person"], e["days"]) for e in granted] == [("S01", 14)]
+    deal = next(o for o in summary.opportunities if o["deal"] == granted[0]["deal"])
+    limit = next(s["limit_days"] for s in summary.stages if s["stage_order"] == deal["claimed_stage_order"])
+    # past the stage's own limit, yet still with its rep: the extension kept it from being confiscated
+    assert limit < deal["days_in_stage"] <= limit + granted[0]["days"]
+    assert (deal["rep"], deal["status"]) == ("R03", "open")
+    assert not any(m["deal"] == deal["deal"] for m in moves)
+    near = next(a for a in summary.alerts if a["code"] == "stage-deadline-near" and a["deal"] == deal["deal"])
+    assert f"{limit + granted[0]['days']} 天" in near["message"]
+
+
+def test_duplicate_claim_and_small_deal(summary) -> None:
+    dup = next(a for a in summary.alerts if a["code"] == "duplicate-claim")
+    assert dup["rep"] == "R02" and dup["deal"].startswith("R03-")
+    assert set(dup["people"]) == {"R02", "R03", "S01"}
+    # the later claim is counted nowhere; the first claim stays R03's
+    assert not any(o["claimed_by"] == "R02" and o["customer"] == dup["customer"] for o in summary.opportunities)
+    assert any(o["deal"] == dup["deal"] and o["rep"] == "R03" for o in summary.opportunities)
+    assert summary.small_deals and all(o["amount"] < 50_000 for o in summary.small_deals)
+    assert not {o["deal"] for o in summary.small_deals} & {o["deal"] for o in summary.opportunities}
+
+
+def test_alerts_sheet_has_a_row_per_person(demo, summary) -> None:
+    result, _, _ = demo
+    wb = openpyxl.load_workbook(result.summary_path)
+    try:
+        sheet = wb[t("sheet.alerts", "zh-CN")]
+        table = sheet.tables["Alerts"]
+        rows = list(sheet.iter_rows(min_row=openpyxl.utils.cell.range_boundaries(table.ref)[1] + 1,
+                                    values_only=True))
+    finally:
+        wb.close()
+    shown = Counter((r[0], r[2], r[5]) for r in rows if r[2] in ALERTS)  # person, code, deal
+    expected = Counter((p, a["code"], a["deal"]) for a in summary.alerts for p in a["people"])
+    assert shown == expected
+    assert sum(expected.values()) > len(summary.alerts)  # most alerts go to a rep and their supervisor
 
 
 def test_rebuild_in_english_is_identical(tmp_path: Path) -> None:
