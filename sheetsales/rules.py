@@ -73,8 +73,8 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "{since}; the later row is not counted anywhere."),
     "sudden-win": (
         "warning",
-        "“{customer}”在“{stage}”停留 {days} 天后突然签约,请核实。",
-        "'{customer}' sat at '{stage}' for {days} days and then suddenly won: check it."),
+        "“{customer}”在搜寻状态({stage})停留 {days} 天后突然签约,请核实。",
+        "'{customer}' sat in the search state ({stage}) for {days} days and then suddenly won: check it."),
     "probability-contradicts-stage": (
         "info",
         "“{customer}”填的赢率 {win_rate} 与阶段“{stage}”的赢率 {probability} 不符。",
@@ -109,7 +109,7 @@ ALERTS: dict[str, tuple[str, str, str]] = {
 
 INVALID_REASONS: dict[str, tuple[str, str]] = {
     "unknown-deal": ("没有这个商机编号", "no such deal id"),
-    "unknown-person": ("“转派给”不是团队中的人员", "'Reassign to' is not a person of the team"),
+    "unknown-person": ("“转派给”不是你团队中的人员", "'Reassign to' is not a person of your team"),
     "no-authority": ("你无权决定这个商机", "you have no authority over this deal"),
     "missing-days": ("延期需要填写天数", "an extension needs a number of days"),
     "not-confiscated": ("这个商机不在主管手中,无需退回", "the deal is not held by a supervisor, nothing to return"),
@@ -291,10 +291,14 @@ def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[
         dropped = (status == "open" and owner in rep_ids and owner in reps_with_lists and had_it
                    and not listed_by_owner)
         # The stage clock: first observation of the current stage, restarted when the owner changes.
-        since = history[0]["observed_on"]
-        for prev, cur in zip(history, history[1:], strict=False):
-            if cur["stage"] != prev["stage"]:
-                since = cur["observed_on"]
+        # The clock follows the rows of whoever holds the values (a reassigned deal's old rows are not
+        # its history any more) and restarts only when the deal reaches a stage it never reached
+        # before: moving a claim back and forth does not escape the limit.
+        own = [r for r in history if r["rep"] == row["rep"]]
+        since, furthest = own[0]["observed_on"], own[0]["stage"]
+        for cur in own[1:]:
+            if cur["stage"] > furthest:
+                since, furthest = cur["observed_on"], cur["stage"]
         if last_transfer and last_transfer["observed_on"] > since and last_transfer["reason"] != "closed":
             since = last_transfer["observed_on"]
         claimed = int(row["stage"])
@@ -326,6 +330,11 @@ def is_open(state: DealState) -> bool:
     return state.status == "open"
 
 
+def managed(state: DealState) -> bool:
+    """Open and above the small-deal threshold: small, fast deals stay out of opportunity management."""
+    return state.status == "open" and not state.small
+
+
 # --------------------------------------------------------------------------------------------
 # The rules: one small function each.
 # --------------------------------------------------------------------------------------------
@@ -344,7 +353,7 @@ def _alert(code: str, state: DealState, people: tuple[str, ...], **params: Any) 
 def rule_milestones(ctx: Context, lang: str) -> list[Alert]:
     out = []
     for s in ctx.deals.values():
-        if is_open(s) and s.claimed > s.evidenced:
+        if managed(s) and s.claimed > s.evidenced:
             missing = [ctx.playbook.stage(n).milestone_en if lang == "en" else ctx.playbook.stage(n).milestone_zh
                        for n in range(1, s.claimed) if n not in s.milestones]
             out.append(_alert("stage-without-milestones", s, _people(s.owner, ctx.supervisor(s.owner)),
@@ -357,8 +366,11 @@ def rule_stage_moves(ctx: Context, lang: str) -> list[Alert]:
     out = []
     since = ctx.as_of - dt.timedelta(days=REVIEW_DAYS)
     for s in ctx.deals.values():
+        if s.small:
+            continue
+        final = len(ctx.playbook.stages)
         for prev, cur in zip(s.history, s.history[1:], strict=False):
-            if cur["observed_on"] <= since:
+            if cur["observed_on"] <= since or cur["rep"] != prev["rep"] or cur["stage"] == final:
                 continue
             jump = cur["stage"] - prev["stage"]
             code = "stage-skipped" if jump > 1 else "stage-regressed" if jump < 0 else ""
@@ -375,7 +387,7 @@ def rule_deadline(ctx: Context, lang: str) -> list[Alert]:
     reps = {p.id for p in ctx.playbook.reps}
     for s in ctx.deals.values():
         limit = limit_of(s, ctx.playbook)
-        if not is_open(s) or s.owner not in reps or not limit:
+        if not managed(s) or s.owner not in reps or not limit:
             continue
         days = s.days_in_stage(ctx.as_of)
         left = limit - days
@@ -389,7 +401,7 @@ def rule_confiscated(ctx: Context, lang: str) -> list[Alert]:
     out = []
     for s in ctx.deals.values():
         t = s.last_transfer
-        if not is_open(s) or not t or t["reason"] != "confiscated":
+        if not managed(s) or not t or t["reason"] != "confiscated":
             continue
         out.append(_alert("deal-confiscated", s, _people(t["from_person"], t["to_person"]),
                           stage=ctx.stage_name(t["stage"] or s.claimed, lang),
@@ -402,7 +414,7 @@ def rule_confiscated(ctx: Context, lang: str) -> list[Alert]:
 def rule_dropped(ctx: Context, lang: str) -> list[Alert]:
     out = []
     for s in ctx.deals.values():
-        if s.dropped:
+        if s.dropped and not s.small:
             boss = ctx.supervisor(s.owner)
             out.append(_alert("deal-dropped", s, _people(s.owner, boss), name=ctx.name(s.owner)))
             out.append(_alert("decision-pending", s, _people(boss)))
@@ -416,7 +428,7 @@ def rule_decisions(ctx: Context, lang: str) -> list[Alert]:
             continue
         reason = INVALID_REASONS.get(d["reason"], (d["reason"], d["reason"]))
         position = f"{d['file']}!{d['sheet']}!A{d['row']}"
-        out.append(Alert("decision-invalid", d["deal"], _people(d["author"]),
+        out.append(Alert("decision-invalid", d["deal"], _people(d["author"], ctx.supervisor(d["author"])),
                          {"position": position, "reason": reason[lang == "en"], "deal": d["deal"]},
                          rep=d["author"]))
     return out
@@ -438,7 +450,7 @@ def rule_sudden_win(ctx: Context, lang: str) -> list[Alert]:
     threshold = int(ctx.playbook.settings.get("sudden_win_days", 28))
     final = len(ctx.playbook.stages)
     for s in ctx.deals.values():
-        if s.status != "won":
+        if s.status != "won" or s.small:
             continue
         won_at = next((i for i, r in enumerate(s.history) if r["status"] == "won" or r["stage"] == final), None)
         if not won_at or s.history[won_at]["observed_on"] < ctx.as_of - dt.timedelta(days=30):
@@ -455,7 +467,7 @@ def rule_sudden_win(ctx: Context, lang: str) -> list[Alert]:
         days = (s.history[won_at]["observed_on"] - start).days
         if days >= threshold:
             out.append(_alert("sudden-win", s, _people(s.rep, ctx.supervisor(s.rep)),
-                              stage=ctx.stage_name(last_stage, lang), days=days))
+                              stage=" / ".join(ctx.stage_name(n, lang) for n in (1, 2)), days=days))
     return out
 
 
@@ -464,7 +476,7 @@ def rule_probability(ctx: Context, lang: str) -> list[Alert]:
     tolerance = float(ctx.playbook.settings.get("probability_tolerance", 0.25))
     for s in ctx.deals.values():
         rate = s.row.get("win_rate")
-        if not is_open(s) or rate is None:
+        if not managed(s) or rate is None:
             continue
         probability = ctx.playbook.stage(s.claimed).probability
         if abs(rate - probability) > tolerance:
@@ -478,7 +490,7 @@ def rule_amount(ctx: Context, lang: str) -> list[Alert]:
     limit = float(ctx.playbook.settings.get("late_amount_change", 0.3))
     since = ctx.as_of - dt.timedelta(days=REVIEW_DAYS)
     for s in ctx.deals.values():
-        if not is_open(s) or len(s.history) < 2 or s.history[-1]["observed_on"] <= since:
+        if not managed(s) or len(s.history) < 2 or s.history[-1]["observed_on"] <= since:
             continue
         prev, cur = s.history[-2], s.history[-1]
         if ctx.playbook.stage(cur["stage"]).funnel_state != "best" or not prev["amount"]:
@@ -494,10 +506,12 @@ def rule_date_slipping(ctx: Context, lang: str) -> list[Alert]:
     out = []
     needed = int(ctx.playbook.settings.get("slip_saves", 3))
     for s in ctx.deals.values():
-        if not is_open(s):
+        if not managed(s):
             continue
-        dates = [r["sign_date"] for r in s.history if r["sign_date"]][-(needed + 1):]
-        if len(dates) == needed + 1 and all(b > a for a, b in zip(dates, dates[1:], strict=False)):
+        # Saves that leave the date alone do not break the chain (the watcher ingests every save).
+        dates = [r["sign_date"] for r in s.history if r["sign_date"]]
+        changes = [(a, b) for a, b in zip(dates, dates[1:], strict=False) if b != a][-needed:]
+        if len(changes) == needed and all(b > a for a, b in changes):
             out.append(_alert("date-slipping", s, _people(s.owner, ctx.supervisor(s.owner)), count=needed,
                               date=dates[-1]))
     return out
@@ -512,7 +526,7 @@ def rule_no_activity(ctx: Context, lang: str) -> list[Alert]:
         if a["date"] and since < a["date"] <= ctx.as_of:
             recent[a["rep"]].append(normalise_customer(f"{a['unit'] or ''} {a['content'] or ''}"))
     for s in ctx.deals.values():
-        if not is_open(s) or s.first_seen > since:
+        if not managed(s) or s.first_seen > since:
             continue
         texts = recent.get(s.owner, []) + (recent.get(s.rep, []) if s.rep != s.owner else [])
         if not any(s.customer_norm and s.customer_norm in text for text in texts):
@@ -523,7 +537,7 @@ def rule_no_activity(ctx: Context, lang: str) -> list[Alert]:
 def rule_unqualified(ctx: Context, lang: str) -> list[Alert]:
     out = []
     for s in ctx.deals.values():
-        if not is_open(s) or ctx.playbook.stage(s.claimed).funnel_state == "search":
+        if not managed(s) or ctx.playbook.stage(s.claimed).funnel_state == "search":
             continue
         answered = s.row.get("q_answered") or 0
         if answered < 9:
@@ -538,7 +552,7 @@ def c931_score(row: dict) -> str:
 def rule_c931(ctx: Context, lang: str) -> list[Alert]:
     out = []
     for s in ctx.deals.values():
-        if not is_open(s):
+        if not managed(s):
             continue
         claim = s.row.get("win_rate")
         if claim is None:
@@ -551,7 +565,7 @@ def rule_c931(ctx: Context, lang: str) -> list[Alert]:
 
 def rule_sign_date(ctx: Context, lang: str) -> list[Alert]:
     return [_alert("sign-date-passed", s, _people(s.owner), date=s.row["sign_date"])
-            for s in ctx.deals.values() if is_open(s) and s.row["sign_date"] and s.row["sign_date"] < ctx.as_of]
+            for s in ctx.deals.values() if managed(s) and s.row["sign_date"] and s.row["sign_date"] < ctx.as_of]
 
 
 RULES: list[Rule] = [
@@ -625,11 +639,17 @@ def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> 
             for table, values in effects:
                 conn.execute(table.insert().values(observed_on=as_of, decision_id=d["id"], **values,
                                                    **({"ingest_id": ingest_id} if table is transfers else {})))
+                if table is transfers:  # a later decision on the same deal sees this one
+                    state = states[values["deal"]]
+                    state.owner = values["to_person"]
+                    state.last_transfer = {**values, "observed_on": as_of}
+                    if values["reason"] == "closed":
+                        state.status = "closed"
     states, _ = deal_states(store, playbook, as_of)
     with store.transaction() as conn:
         for s in states.values():
             limit = limit_of(s, playbook)
-            if not is_open(s) or s.owner not in reps or not limit or s.days_in_stage(as_of) <= limit:
+            if not managed(s) or s.owner not in reps or not limit or s.days_in_stage(as_of) <= limit:
                 continue
             boss = playbook.person(s.owner).supervisor if playbook.person(s.owner) else ""
             if not boss:
@@ -663,7 +683,7 @@ def _decide(d: dict, states: dict[str, DealState], alias: dict[str, str], playbo
                                     "by_person": author})]
     if kind == "reassign":
         target = (d["to_person"] or "").strip()
-        if not playbook.person(target):
+        if not playbook.person(target) or target not in scope:
             return "unknown-person", []
         return None, [(transfers, {**base, "from_person": s.owner, "to_person": target, "reason": "reassigned",
                                    "stage": s.claimed})]

@@ -114,6 +114,20 @@ def test_the_exact_days_of_the_reminder_and_the_confiscation(workspace: Workspac
     assert opportunity(workspace, day(30), "甲")["rep"] == "R01"
 
 
+def test_moving_a_claim_back_and_forth_does_not_restart_the_clock(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲", "方案设计"), deal("小单", "方案设计", 20_000)])
+    ingest(workspace, day(0))
+    save_mpc(workspace, "R01", [deal("甲", "初步接触"), deal("小单", "方案设计", 20_000)])
+    ingest(workspace, day(10))
+    save_mpc(workspace, "R01", [deal("甲", "方案设计"), deal("小单", "方案设计", 20_000)])
+    ingest(workspace, day(20))
+    assert opportunity(workspace, day(20), "甲")["days_in_stage"] == 20
+    ingest(workspace, day(31))
+    assert opportunity(workspace, day(31), "甲")["rep"] == "S01"
+    # A small deal is outside opportunity management: no clock, no confiscation.
+    assert [o["rep"] for o in build_summary(workspace, day(31)).small_deals] == ["R01"]
+
+
 def test_an_extension_postpones_the_confiscation(workspace: Workspace) -> None:
     save_mpc(workspace, "R01", [deal("甲", "方案设计")])
     ingest(workspace, day(0))
@@ -175,7 +189,7 @@ def test_invalid_decisions_are_reported(workspace: Workspace) -> None:
         ("R02", "R02/决策_R02.xlsx!决策!A4"), ("S01", "S01/决策_S01.xlsx!决策!A4"),
         ("S01", "S01/决策_S01.xlsx!决策!A5"), ("S01", "S01/决策_S01.xlsx!决策!A6")]
     assert {re.search(r"[(\uff08](.*)[)\uff09]", m).group(1) for _, m in found} == {
-        "你无权决定这个商机", "没有这个商机编号", "“转派给”不是团队中的人员", "延期需要填写天数"}
+        "你无权决定这个商机", "没有这个商机编号", "“转派给”不是你团队中的人员", "延期需要填写天数"}
     assert opportunity(workspace, day(1), "甲")["rep"] == "R01"
 
 
@@ -241,6 +255,15 @@ def test_probability_and_amount_that_contradict_the_stage(workspace: Workspace) 
     ingest(workspace, day(7))
     [amount] = alerts(workspace, day(7), "amount-contradicts-stage")
     assert amount["customer"] == "丙" and "1,000,000" in amount["message"] and "2,000,000" in amount["message"]
+
+
+def test_saves_that_leave_the_date_alone_do_not_break_the_slip(workspace: Workspace) -> None:
+    dates = [dt.date(2026, 12, 1), dt.date(2026, 12, 20), dt.date(2026, 12, 20), dt.date(2027, 1, 15),
+             dt.date(2027, 2, 28)]
+    for n, sign in enumerate(dates):
+        save_mpc(workspace, "R01", [deal("甲", sign=sign, amount=1_000_000 + n)])  # every save changes something
+        ingest(workspace, day(n))
+    assert [a["customer"] for a in alerts(workspace, day(4), "date-slipping")] == ["甲"]
 
 
 def test_a_signing_date_that_keeps_slipping(workspace: Workspace) -> None:
