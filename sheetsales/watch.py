@@ -445,6 +445,7 @@ class Watcher:
         self._root_id: tuple[int, int] | None = None
         self._stop = threading.Event()
         self.available = True
+        self.busy = False  # inside a turn of the loop (a run may be under way)
         self.caught_up = False
         self.report_due = True
         self._scheduled: dt.datetime | None = None
@@ -475,12 +476,15 @@ class Watcher:
 
     def tick(self) -> None:
         """One turn of the loop. Never raises: an error is logged and the turn is tried again later."""
+        self.busy = True
         try:
             self._turn()
         except SourceUnavailable as exc:
             self._unavailable(exc)
         except Exception as exc:
             self._failed(exc)
+        finally:
+            self.busy = False
 
     # --- one turn ---------------------------------------------------------------------------
     def _turn(self) -> None:

@@ -267,22 +267,24 @@ def quiet(w: Watcher, seconds: float = 0.6) -> None:
     deadline = time.monotonic() + TIMEOUT
     last, since = None, time.monotonic()
     while time.monotonic() < deadline:
-        state = (w.tracker.idle(), w.stats["ingests"], w.stats["reports"])
+        state = (w.tracker.idle(), w.stats["ingests"], w.stats["reports"], w.stats["failures"])
         if state != last:
             last, since = state, time.monotonic()
-        elif state[0] and time.monotonic() - since >= seconds:
+        elif state[0] and not w.busy and time.monotonic() - since >= seconds:
             return
         time.sleep(0.02)
     raise AssertionError("the watcher never went quiet")
 
 
 @contextlib.contextmanager
-def watching(ws: Workspace, settings: WatchSettings = FAST, **kw) -> Iterator[Watcher]:  # noqa: ANN003
+def watching(ws: Workspace, settings: WatchSettings = FAST, reports: bool = True,
+             **kw) -> Iterator[Watcher]:  # noqa: ANN003
     w = Watcher(ws, settings, as_of=WEEK1, **kw)
     thread = threading.Thread(target=w.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: w.caught_up and w.observer is not None, what="start-up run")
+        wait_for(lambda: w.caught_up and (not w.report_due or not reports) and w.observer is not None,
+                 what="start-up run")
         quiet(w, 0.3)
         yield w
         assert thread.is_alive(), "the watcher died"
@@ -554,7 +556,30 @@ def test_a_report_that_keeps_failing_does_not_keep_saves_out_of_the_store(worksp
     def broken_report(ws: Workspace, as_of: dt.date) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with watching(workspace, report_fn=broken_report) as w:
+    with watching(workspace, reports=False, report_fn=broken_report) as w:
         excel_save(mpc_path(workspace, "R01"), data)
         wait_for(lambda: "大庆石化机械厂" in customers(workspace), what="the save in the store")
         assert w.stats["failures"] >= 2 and w.report_due
+
+
+def test_a_save_during_a_regeneration_is_picked_up_after_it(workspace: Workspace, tmp_path: Path) -> None:
+    from sheetsales.report import run_report
+
+    first = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
+    second = workbook_bytes(workspace, "R02", [deal("天津港务集团")], tmp_path)
+    reports = []
+
+    def report_with_a_save_in_the_middle(ws: Workspace, as_of: dt.date):  # noqa: ANN202
+        reports.append(as_of)
+        if len(reports) == 2:  # the regeneration for R01's save: R02 saves meanwhile
+            excel_save(mpc_path(workspace, "R02"), second)
+            time.sleep(0.5)
+        return run_report(ws, as_of)
+
+    with watching(workspace, report_fn=report_with_a_save_in_the_middle) as w:
+        excel_save(mpc_path(workspace, "R01"), first)
+        wait_for(lambda: w.stats["reports"] == 3, what="the run after the regeneration")
+        quiet(w)
+        assert (w.stats["ingests"], w.stats["reports"]) == (3, 3)
+        assert w.runs[-2:] == [[mpc_path(workspace, r).relative_to(workspace.inbox).as_posix()] for r in ("R01", "R02")]
+    assert customers(workspace) == {"大庆石化机械厂", "天津港务集团"}
