@@ -10,10 +10,10 @@ import openpyxl
 from conftest import WEEK1, deal, mpc_path, save_mpc
 from sqlalchemy import event
 
-from sheetsales.analyse import analyse
 from sheetsales.fill import fill_form, fill_table
 from sheetsales.ingest import ingest, load_playbook
 from sheetsales.issues import flat
+from sheetsales.report import build_summary
 from sheetsales.specs import HEADER_ROW, LOG_TABLE, META_SHEET, TEAM_TABLE, WEEKLY_FORM
 from sheetsales.templates import template_filename
 from sheetsales.workspace import Workspace
@@ -22,13 +22,7 @@ WEEK2 = WEEK1 + dt.timedelta(days=7)
 WEEK3 = WEEK1 + dt.timedelta(days=14)
 
 
-def _summary(ws: Workspace, as_of: dt.date):
-    store = ws.store()
-    try:
-        playbook, _ = load_playbook(ws, store, as_of)
-        return analyse(store, playbook, as_of, ws.lang)
-    finally:
-        store.close()
+_summary = build_summary
 
 
 def _issues(result) -> list[tuple[str, str, str]]:
