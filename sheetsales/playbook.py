@@ -106,6 +106,23 @@ DEFAULT_PRODUCTS: tuple[tuple[str, str], ...] = (
     ("售后服务", "SVC-年保"),
 )
 
+DEFAULT_TEAM_EN: tuple[Person, ...] = (
+    Person("D01", "Director Zhou", "National", "Sales", "", 8),
+    Person("S01", "Manager Wang", "East", "East team", "D01", 5),
+    Person("R01", "Zhang Wei", "East", "East team", "S01", 2),
+    Person("R02", "Li Na", "East", "East team", "S01", 2),
+    Person("R03", "Liu Yang", "East", "East team", "S01", 2),
+)
+
+DEFAULT_PRODUCTS_EN: tuple[tuple[str, str], ...] = (
+    ("CNC machine", "VMC-850"),
+    ("CNC machine", "HMC-630"),
+    ("Laser cutter", "LC-3015"),
+    ("Inspection", "CMM-700"),
+    ("Automation line", "AL-200"),
+    ("Service", "SVC-annual"),
+)
+
 SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
     "small_deal_threshold": (50000, "小额快单门槛:低于此金额的商机不进入漏斗管理",
                              "Small-deal threshold: deals below it stay out of the funnel"),
@@ -129,6 +146,13 @@ class Playbook:
     targets: tuple[Target, ...] = ()
     products: tuple[tuple[str, str], ...] = DEFAULT_PRODUCTS
     settings: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in SETTING_DEFAULTS.items()})
+
+    @classmethod
+    def default(cls, lang: str = "zh-CN") -> Playbook:
+        """The starting playbook of a new workspace: sample team and products in its language."""
+        if lang == "en":
+            return cls(team=DEFAULT_TEAM_EN, products=DEFAULT_PRODUCTS_EN)
+        return cls()
 
     # --- look-ups ------------------------------------------------------------------------
     def stage(self, order: int) -> Stage:

@@ -109,9 +109,9 @@ def build_template(
 def build_committed_templates(out_dir: Path) -> list[Path]:
     """The blank templates of every kind and language, as committed in ``workbook_templates/``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    playbook = Playbook()
     written = []
     for lang in ("zh-CN", "en"):
+        playbook = Playbook.default(lang)
         for kind in KINDS:
             written.append(build_template(out_dir / f"{kind}.{lang}.xlsx", kind, playbook, lang))
     return written

@@ -164,9 +164,9 @@ def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = 
     if ws.playbook_path.exists():
         # A workspace initialised again keeps the managers' playbook and hands out templates from it.
         existing, _ = read_playbook(ws.playbook_path, ws.lang)
-        playbook = existing or playbook or Playbook()
+        playbook = existing or playbook or Playbook.default(ws.lang)
     else:
-        playbook = playbook or Playbook()
+        playbook = playbook or Playbook.default(ws.lang)
         tmp = ws.playbook_path.with_name(".playbook.xlsx.tmp")
         write_playbook(tmp, playbook, ws.lang)
         os.replace(tmp, ws.playbook_path)

@@ -210,7 +210,8 @@ def test_report_json_has_stable_english_keys(worked_example: Workspace, capsys) 
 
 
 def test_english_workspace_summary(workspace_en: Workspace) -> None:
-    save_mpc(workspace_en, "R01", [deal("Acme Machinery Co., Ltd.", "Solution design", 1_000_000)])
+    save_mpc(workspace_en, "R01", [deal("Acme Machinery Co., Ltd.", "Solution design", 1_000_000,
+                                        category="CNC machine")])
     ingest(workspace_en, WEEK1)
     result = run_report(workspace_en, WEEK1)
     wb = openpyxl.load_workbook(result.summary_path)
