@@ -105,7 +105,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "Building the demo workspace {root}: {weeks} weeks up to {as_of}"),
     "week": ("第 {i}/{n} 周 {week}:{reps} 名销售保存了文件,入库 {files} 个文件,{issues} 个数据问题",
              "week {i}/{n} {week}: {reps} reps saved, ingested {files} files, {issues} issues"),
-    "done": ("完成,用时 {seconds:.1f} 秒。数据截至 {as_of}:", "Done in {seconds:.1f} s. As of {as_of}:"),
+    "done": ("完成,用时 {seconds:.1f} 秒。截至 {as_of}:{deals} 个未结商机,{alerts} 条预警,{issues} 个数据问题。",
+             "Done in {seconds:.1f} s. As of {as_of}: {deals} open deals, {alerts} alerts, {issues} data issues."),
     "workspace": ("  工作区      {path}", "  workspace   {path}"),
     "summary": ("  汇总表      {path}", "  summary     {path}"),
     "feedback": ("  个人反馈    {path}({count} 人)", "  feedback    {path} ({count} people)"),
@@ -1113,7 +1114,8 @@ def run_demo(root: Path, as_of: dt.date, lang: str = "zh-CN", weeks: int = 8,
 
     report = run_report(ws, as_of)
     seconds = time.perf_counter() - started
-    out(_msg("done", lang, seconds=seconds, as_of=as_of))
+    out(_msg("done", lang, seconds=seconds, as_of=as_of, deals=len(report.summary.opportunities),
+             alerts=len(report.summary.alerts), issues=len(report.summary.issues)))
     out(_msg("workspace", lang, path=root.resolve()))
     out(_msg("summary", lang, path=report.summary_path.resolve()))
     out(_msg("feedback", lang, path=(ws.reports / "feedback").resolve(), count=len(report.feedback)))
