@@ -71,7 +71,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.c931": ("C931", "C931"),
     "col.win_rate": ("填报赢率", "Typed win rate"),
     # values
-    "level.company": ("公司", "company"),
+    "level.company": ("公司", "Company"),
     "level.region": ("区域", "region"),
     "level.team": ("团队", "team"),
     "level.rep": ("销售", "rep"),
