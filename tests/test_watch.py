@@ -456,6 +456,7 @@ def test_a_vanished_inbox_does_not_kill_the_watcher_nor_count_as_deletions(works
         wait_for(lambda: w.available and w.observer is not None, what="the share back")
         excel_save(mpc_path(workspace, "R01"), second)
         wait_for(lambda: "天津港务集团" in customers(workspace), what="a save after the outage")
+        quiet(w, 0.3)  # the run that stored it has finished counting itself
         assert w.stats["ingests"] == runs + 1
         assert w.stats["unavailable"] == 1
     assert customers(workspace) == {"大庆石化机械厂", "天津港务集团"}  # nothing was taken as deleted
@@ -559,7 +560,9 @@ def test_a_report_that_keeps_failing_does_not_keep_saves_out_of_the_store(worksp
     with watching(workspace, reports=False, report_fn=broken_report) as w:
         excel_save(mpc_path(workspace, "R01"), data)
         wait_for(lambda: "大庆石化机械厂" in customers(workspace), what="the save in the store")
-        assert w.stats["failures"] >= 2 and w.report_due
+        # the run that stored it goes on to its failing report: wait for it to be counted
+        wait_for(lambda: w.stats["failures"] >= 2, what="the report's second failure")
+        assert w.report_due
 
 
 def test_a_save_during_a_regeneration_is_picked_up_after_it(workspace: Workspace, tmp_path: Path) -> None:
