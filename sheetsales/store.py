@@ -443,17 +443,6 @@ class Store:
             rows = conn.execute(select(ranked).where(ranked.c.rn == 1)).mappings()
             return {r["opp_key"]: dict(r) for r in rows}
 
-    def stage_history(self, as_of: dt.date) -> dict[str, list[dict]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(stage_events).where(stage_events.c.observed_on <= as_of)
-                .order_by(stage_events.c.observed_on, stage_events.c.id)
-            ).mappings()
-            out: dict[str, list[dict]] = {}
-            for r in rows:
-                out.setdefault(r["opp_key"], []).append(dict(r))
-            return out
-
     def current_issues(self, as_of: dt.date) -> list[dict]:
         """Issues of the latest version of every file (and of the latest playbook), by ``as_of``."""
         fv = file_versions
