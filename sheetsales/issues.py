@@ -94,6 +94,59 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "The file was still incomplete after {tries} checks over {seconds} s (still being written, or "
         "truncated); it was read as it is. Open it in Excel and save it again.",
     ),
+    "sheet-too-large": (
+        ERROR,
+        "工作表“{sheet}”的内容延伸到 {cell}(第 {row} 行、第 {col} 列),超过上限({limit}),为保护系统未读取。"
+        "多半是远处某个单元格有内容或格式:选中表格下方(和右侧)所有多余的行和列,右键 → 删除,然后保存。",
+        "Sheet '{sheet}' reaches out to {cell} (row {row}, column {col}), beyond the limit ({limit}); it was "
+        "not read, to protect the system. Usually a far-away cell holds a value or a format: select every "
+        "spare row below the table (and column to its right), right-click → Delete, and save.",
+    ),
+    "too-many-rows": (
+        ERROR,
+        "工作表“{sheet}”有 {rows} 行数据,超过上限 {limit} 行(作战手册“设置”中的 max_rows)。"
+        "请把已结束的商机移出或删除空行后保存;如确需更多行,请管理员提高上限。",
+        "Sheet '{sheet}' holds {rows} rows, more than the limit of {limit} (max_rows in the playbook's "
+        "settings). Move closed deals out or delete empty rows and save; if you really need more, ask a "
+        "manager to raise the limit.",
+    ),
+    "too-many-cells": (
+        ERROR,
+        "工作簿共有 {cells} 个单元格,超过上限 {limit}(作战手册“设置”中的 max_cells)。请删除无关的工作表或内容后保存。",
+        "The workbook holds {cells} cells, more than the limit of {limit} (max_cells in the playbook's "
+        "settings). Remove unrelated sheets or content and save.",
+    ),
+    "reader-crashed": (
+        ERROR,
+        "上次读取这个文件时系统中断了(程序崩溃或被终止)。为保护其他人的数据,它在内容改变之前被跳过。"
+        "请在 Excel 中打开、检查并重新保存;如果再次发生,请把文件交给管理员。",
+        "The system stopped while reading this file last time (a crash or a kill). To protect everyone "
+        "else's saves it is skipped until its content changes. Open it in Excel, check it and save it "
+        "again; if it happens again, hand the file to a manager.",
+    ),
+    "file-failed": (
+        ERROR,
+        "处理这个文件时发生内部错误({error}:{detail})。本文件未被记录,其他人的文件不受影响;"
+        "在内容改变之前不会再读取它。请检查最近修改的单元格后重新保存;如果问题持续,请联系管理员(详情见日志)。",
+        "An internal error occurred while processing this file ({error}: {detail}). Nothing of it was "
+        "recorded and everyone else's files were; it is skipped until its content changes. Check the cells "
+        "you changed last and save again; if it persists, tell a manager (details are in the log).",
+    ),
+    "foreign-workbook": (
+        ERROR,
+        "这个工作簿属于 {owner},却出现在 {folder} 的文件夹里。每个人只能提交自己的工作簿:"
+        "本文件已存档,但不会被采用。请把它从文件夹中删除;交接商机请由主管在决策表中转派。",
+        "This workbook belongs to {owner} but was saved in {folder}'s folder. Everyone submits only their "
+        "own workbooks: it was archived and will not be applied. Remove it from the folder; to hand deals "
+        "over, a supervisor reassigns them in the decisions workbook.",
+    ),
+    "duplicate-workbook": (
+        ERROR,
+        "文件夹里有两份{kind}:“{canonical}”和“{copy}”。系统只采用“{canonical}”;"
+        "“{copy}”(例如“另存为”的副本)在删除之前被忽略。请删除多余的那一份。",
+        "The folder holds two {kind} workbooks: '{canonical}' and '{copy}'. Only '{canonical}' counts; "
+        "'{copy}' (a Save As copy, for example) is ignored until you remove it.",
+    ),
     # --- sheets and columns --------------------------------------------------------------
     "missing-sheet": (
         ERROR,
@@ -142,6 +195,28 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         ERROR,
         "“{column}”的值 {value} 超出允许范围 {low}–{high}。",
         "'{column}' value {value} is outside the allowed range {low}–{high}.",
+    ),
+    "not-a-number": (
+        ERROR,
+        "“{column}”的值“{value}”不是一个有限的数字(NaN 或无穷大)。请重新输入数字。",
+        "'{column}' holds '{value}', which is not a finite number (NaN or infinity). Type the number again.",
+    ),
+    "amount-out-of-range": (
+        ERROR,
+        "“{column}”的金额 {value} 超过上限 {limit}。请检查是否多输了零;如果金额确实如此,请管理员在作战手册中提高上限。",
+        "'{column}' amount {value} is above the limit of {limit}. Check for extra zeros; if the amount is "
+        "right, ask a manager to raise the limit in the playbook.",
+    ),
+    "impossible-date": (
+        ERROR,
+        "“{column}”的日期“{value}”不存在或超出 Excel 能显示的范围(1900-01-01 至 9999-12-31)。请重新输入日期。",
+        "'{column}' date '{value}' does not exist or is outside what Excel can show (1900-01-01 to "
+        "9999-12-31). Type the date again.",
+    ),
+    "date-implausible": (
+        WARNING,
+        "“{column}”的日期 {value} 距今超过 {years} 年,请核实是否输错了年份。",
+        "'{column}' date {value} is more than {years} years away; check the year.",
     ),
     "unknown-stage": (
         ERROR,
@@ -194,6 +269,24 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         ERROR,
         "阶段序号必须从 1 开始连续编号,却是 {value}。",
         "Stage numbers must run 1, 2, 3, … without gaps; found {value}.",
+    ),
+    "unknown-supervisor": (
+        ERROR,
+        "上级编号“{value}”不是团队表中的人员。请填写团队表中已有的编号,或留空(最高负责人)。",
+        "Supervisor id '{value}' is not a person of the team sheet. Use an id from the team sheet, or leave "
+        "it empty for the top of the organisation.",
+    ),
+    "supervisor-cycle": (
+        ERROR,
+        "上级关系形成了循环:{cycle}。每个人的上级链必须终止于一个没有上级的人(例如总监)。",
+        "The supervisor chain goes round in a circle: {cycle}. Every chain must end at someone without a "
+        "supervisor (the director, for example).",
+    ),
+    "playbook-rejected-first": (
+        ERROR,
+        "作战手册有错误,本次未启用;此前还没有任何有效版本,在修正之前沿用内置的默认设置。请修正上面列出的单元格。",
+        "The playbook has errors and was not applied; no valid version exists yet, so the built-in defaults "
+        "stay in force until it is fixed. Fix the cells listed above.",
     ),
     "playbook-rejected": (
         ERROR,
