@@ -253,8 +253,10 @@ def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | 
             pb_id = store.add_playbook(conn, ingest_id, as_of, sha, playbook.to_json() if playbook else None)
             if playbook is None:
                 previous = store.playbook_as_of(as_of)
-                issues.append(Issue("playbook-rejected", "playbook.xlsx",
-                                    params={"version": previous[1] if previous else "-"}))
+                if previous:
+                    issues.append(Issue("playbook-rejected", "playbook.xlsx", params={"version": previous[1]}))
+                else:
+                    issues.append(Issue("playbook-rejected-first", "playbook.xlsx"))
             store.add_issues(conn, ingest_id, as_of, issues, playbook_id=pb_id)
             if playbook is not None:
                 return playbook, issues

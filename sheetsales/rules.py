@@ -634,11 +634,12 @@ def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> 
             reason, effects = _decide(d, states, alias, playbook, reps)
             outcome = "invalid" if reason else "applied"
             done[outcome] += 1
-            conn.execute(decision_results.insert().values(decision_id=d["id"], observed_on=as_of, outcome=outcome,
-                                                          reason=reason))
+            store.add_decision_result(conn, decision_id=d["id"], observed_on=as_of, outcome=outcome, reason=reason)
             for table, values in effects:
-                conn.execute(table.insert().values(observed_on=as_of, decision_id=d["id"], **values,
-                                                   **({"ingest_id": ingest_id} if table is transfers else {})))
+                if table is transfers:
+                    store.add_transfer(conn, ingest_id=ingest_id, observed_on=as_of, decision_id=d["id"], **values)
+                else:
+                    store.add_extension(conn, observed_on=as_of, decision_id=d["id"], **values)
                 if table is transfers:  # a later decision on the same deal sees this one
                     state = states[values["deal"]]
                     state.owner = values["to_person"]
@@ -654,9 +655,8 @@ def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> 
             boss = playbook.person(s.owner).supervisor if playbook.person(s.owner) else ""
             if not boss:
                 continue
-            conn.execute(transfers.insert().values(ingest_id=ingest_id, observed_on=as_of, deal=s.key,
-                                                   from_person=s.owner, to_person=boss, reason="confiscated",
-                                                   stage=s.claimed))
+            store.add_transfer(conn, ingest_id=ingest_id, observed_on=as_of, deal=s.key, from_person=s.owner,
+                               to_person=boss, reason="confiscated", stage=s.claimed)
             done["confiscated"] += 1
     return done
 

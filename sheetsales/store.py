@@ -327,6 +327,21 @@ class Store:
             conn.execute(insert(table), rows)
 
     @staticmethod
+    def add_transfer(conn: Connection, **values: Any) -> int:
+        """A change of a deal's owner (confiscated, returned, reassigned, kept, closed)."""
+        return conn.execute(insert(transfers).values(**values)).inserted_primary_key[0]
+
+    @staticmethod
+    def add_decision_result(conn: Connection, **values: Any) -> int:
+        """The outcome of applying one decision row: applied, or invalid with a reason."""
+        return conn.execute(insert(decision_results).values(**values)).inserted_primary_key[0]
+
+    @staticmethod
+    def add_extension(conn: Connection, **values: Any) -> int:
+        """Extra days on a deal's stage limit, granted by a decision."""
+        return conn.execute(insert(extensions).values(**values)).inserted_primary_key[0]
+
+    @staticmethod
     def add_issues(conn: Connection, ingest_id: int, as_of: dt.date, issues: Iterable[Issue],
                    file_version_id: int | None = None, playbook_id: int | None = None) -> None:
         rows = [
