@@ -9,6 +9,7 @@ Under SHEETSALES_REQUIRE_SOFFICE=1 they fail (rather than skip) when LibreOffice
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -348,6 +349,8 @@ def test_feedback_and_templates_open_in_libreoffice(soffice: str, workspace: Wor
 
 def test_render_png_of_one_sheet(soffice: str, tmp_path: Path) -> None:
     if shutil.which("pdftoppm") is None:
+        if os.environ.get("SHEETSALES_REQUIRE_SOFFICE") == "1":
+            pytest.fail("pdftoppm (poppler-utils) is required but not on PATH")
         pytest.skip("pdftoppm (poppler-utils) not installed")
     src = tmp_path / "two.xlsx"
     wb = xlsxwriter.Workbook(str(src))
