@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     and_,
     create_engine,
     event,
@@ -39,6 +40,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from .issues import Issue
 
@@ -46,6 +48,15 @@ metadata = MetaData()
 
 # The sha256 recorded for a file that has disappeared from the inbox (a tombstone version).
 REMOVED = "removed"
+
+
+class AlreadyRecorded(Exception):
+    """The store refused a row another process (or an earlier call) already recorded.
+
+    Raised by the ``add_*`` methods whose rows must exist once: a file version (one per path and
+    predecessor), a decision's result, a transfer (one per deal and predecessor), an extension.
+    A caller treats it as "another process did it": the transaction is rolled back, nothing is lost.
+    """
 
 ingests = Table(
     "ingests", metadata,
@@ -77,6 +88,10 @@ file_versions = Table(
     Column("rep", String(40)),
     Column("week", String(10)),
     Column("readable", Boolean, nullable=False),
+    # The version recorded before this one for the same path (0 for the first): two processes that
+    # both think they are recording the next version of a file cannot both succeed.
+    Column("parent_id", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("path", "parent_id", name="uq_fv_path_parent"),
     Index("ix_fv_path", "path", "observed_on"),
     Index("ix_fv_rep", "rep", "kind", "observed_on"),
 )
@@ -228,6 +243,7 @@ decision_results = Table(
     Column("observed_on", Date, nullable=False),
     Column("outcome", String(20), nullable=False),  # applied | invalid
     Column("reason", String(40)),  # why invalid: unknown-deal, unknown-person, no-authority, …
+    UniqueConstraint("decision_id", name="uq_dr_decision"),  # a decision is applied once
 )
 
 # Who owns a deal: every change of owner (confiscation, return, reassignment, keep, close).
@@ -242,6 +258,8 @@ transfers = Table(
     Column("reason", String(20), nullable=False),  # confiscated | returned | reassigned | kept | closed
     Column("stage", Integer),
     Column("decision_id", ForeignKey("decisions.id")),
+    Column("parent_id", Integer, nullable=False, server_default="0"),  # the deal's previous transfer (0: none)
+    UniqueConstraint("deal", "parent_id", name="uq_tr_deal_parent"),
     Index("ix_tr_deal", "deal", "observed_on"),
 )
 
@@ -256,6 +274,7 @@ extensions = Table(
     Column("reason", Text),
     Column("by_person", String(40)),
     Column("decision_id", ForeignKey("decisions.id")),
+    UniqueConstraint("decision_id", name="uq_ext_decision"),  # one extension per decision
 )
 
 issues_t = Table(
@@ -281,6 +300,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == "23505" or "unique" in str(orig).lower()
+
+
+def _insert_once(conn: Connection, table: Table, values: Mapping[str, Any], what: str) -> int:
+    """Insert one row; a unique constraint refusing it raises :class:`AlreadyRecorded`."""
+    try:
+        return conn.execute(insert(table).values(**values)).inserted_primary_key[0]
+    except IntegrityError as exc:
+        if _is_unique_violation(exc):
+            raise AlreadyRecorded(f"{what} is already recorded ({exc.orig})") from exc
+        raise
 
 
 def sqlite_url(path: Path) -> str:
@@ -319,7 +354,19 @@ class Store:
 
     @staticmethod
     def add_file_version(conn: Connection, **values: Any) -> int:
-        return conn.execute(insert(file_versions).values(**values)).inserted_primary_key[0]
+        """Record a version of a file, after the path's latest one (its ``parent_id``).
+
+        Raises :class:`AlreadyRecorded` when the path's latest version by ``observed_on`` already has
+        this content (another process recorded it since the caller looked), or when another version
+        was recorded after the same predecessor meanwhile (the unique ``(path, parent_id)``).
+        """
+        fv = file_versions
+        path, sha = values["path"], values["sha256"]
+        what = f"version {sha[:12]} of {path}"
+        if Store.latest_sha(conn, path, values["observed_on"]) == sha:
+            raise AlreadyRecorded(f"{what} is already recorded")
+        parent = conn.execute(select(func.max(fv.c.id)).where(fv.c.path == path)).scalar()
+        return _insert_once(conn, fv, {**values, "parent_id": parent or 0}, what)
 
     @staticmethod
     def add_rows(conn: Connection, table: Table, rows: list[Mapping[str, Any]]) -> None:
@@ -328,18 +375,34 @@ class Store:
 
     @staticmethod
     def add_transfer(conn: Connection, **values: Any) -> int:
-        """A change of a deal's owner (confiscated, returned, reassigned, kept, closed)."""
-        return conn.execute(insert(transfers).values(**values)).inserted_primary_key[0]
+        """A change of a deal's owner (confiscated, returned, reassigned, kept, closed).
+
+        The transfer records the deal's previous one (``parent_id``). Raises :class:`AlreadyRecorded`
+        when the deal's latest transfer is this very change (same people, reason and decision: another
+        process made it since the caller looked), or when another transfer of the deal was recorded
+        after the same predecessor meanwhile (the unique ``(deal, parent_id)``).
+        """
+        tr = transfers
+        deal = values["deal"]
+        what = f"{values.get('reason')} transfer of {deal}"
+        last = conn.execute(select(tr).where(tr.c.deal == deal).order_by(tr.c.id.desc()).limit(1)).mappings().first()
+        if last is not None and all(last[k] == values.get(k) for k in ("from_person", "to_person", "reason",
+                                                                         "decision_id")):
+            raise AlreadyRecorded(f"{what} is already recorded")
+        return _insert_once(conn, tr, {**values, "parent_id": last["id"] if last else 0}, what)
 
     @staticmethod
     def add_decision_result(conn: Connection, **values: Any) -> int:
-        """The outcome of applying one decision row: applied, or invalid with a reason."""
-        return conn.execute(insert(decision_results).values(**values)).inserted_primary_key[0]
+        """The outcome of applying one decision row: applied, or invalid with a reason.
+
+        A decision has one result: a second raises :class:`AlreadyRecorded`.
+        """
+        return _insert_once(conn, decision_results, values, f"the result of decision {values.get('decision_id')}")
 
     @staticmethod
     def add_extension(conn: Connection, **values: Any) -> int:
-        """Extra days on a deal's stage limit, granted by a decision."""
-        return conn.execute(insert(extensions).values(**values)).inserted_primary_key[0]
+        """Extra days on a deal's stage limit, granted by a decision (once: a second raises :class:`AlreadyRecorded`)."""
+        return _insert_once(conn, extensions, values, f"the extension of decision {values.get('decision_id')}")
 
     @staticmethod
     def add_issues(conn: Connection, ingest_id: int, as_of: dt.date, issues: Iterable[Issue],
