@@ -140,6 +140,14 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "own workbooks: it was archived and will not be applied. Remove it from the folder; to hand deals "
         "over, a supervisor reassigns them in the decisions workbook.",
     ),
+    "outside-folder": (
+        ERROR,
+        "这个文件直接放在收件箱(inbox)里,不在任何人的文件夹中,所以不属于任何人:已存档,但不会被采用。"
+        "请把它移到本人的文件夹 inbox/<编号>/ 中(隐藏信息页记载的是 {owner})。",
+        "This file sits directly in the inbox, outside every person's folder, so it belongs to nobody: it was "
+        "archived and will not be applied. Move it into its owner's folder, inbox/<id>/ (its hidden sheet "
+        "names {owner}).",
+    ),
     "duplicate-workbook": (
         ERROR,
         "文件夹里有两份{kind}:“{canonical}”和“{copy}”。系统只采用“{canonical}”;"
