@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -588,3 +589,64 @@ class Store:
         with self.engine.connect() as conn:
             return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                     for t in metadata.sorted_tables}
+
+    # --- reading bookkeeping: one file, one fate -------------------------------------------
+    # Written outside the ingest's per-file transactions, each in its own, so that a process that
+    # dies while reading a file (kill -9, an abort in the reader) leaves a started read behind.
+    def start_read(self, ingest_id: int | None, path: str, sha: str) -> int:
+        """Record, committed at once, that this content of ``path`` is about to be read."""
+        with self.engine.begin() as conn:
+            return conn.execute(insert(reads).values(
+                ingest_id=ingest_id, path=path, sha256=sha, pid=os.getpid(),
+                started_at=dt.datetime.now().isoformat(timespec="seconds"),
+            )).inserted_primary_key[0]
+
+    def finish_read(self, read_id: int, outcome: str) -> None:
+        """Record, committed at once, that a read ended (``read``, or ``failed`` with an exception)."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(read_ends).values(
+                read_id=read_id, outcome=outcome, finished_at=dt.datetime.now().isoformat(timespec="seconds")))
+
+    def crashed_read(self, sha: str, path: str | None = None) -> bool:
+        """Whether reading this content (at ``path``, or anywhere) once started and never ended."""
+        query = (select(reads.c.id).outerjoin(read_ends, read_ends.c.read_id == reads.c.id)
+                 .where(reads.c.sha256 == sha, read_ends.c.id.is_(None)).limit(1))
+        if path is not None:
+            query = query.where(reads.c.path == path)
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def path_states(self, as_of: dt.date) -> dict[str, dict]:
+        """Per path present by ``as_of``: its latest version (id, sha256, kind, rep, week, readable)
+        and ``first_id``, the id of the path's first recorded version."""
+        fv = file_versions
+        ids = (select(fv.c.path, func.max(fv.c.id).label("id"), func.min(fv.c.id).label("first_id"))
+               .where(fv.c.observed_on <= as_of).group_by(fv.c.path).subquery())
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(fv.c.path, fv.c.id, fv.c.sha256, fv.c.kind, fv.c.rep, fv.c.week, fv.c.readable,
+                       ids.c.first_id).join(ids, ids.c.id == fv.c.id).where(fv.c.sha256 != REMOVED)
+            ).mappings()
+            return {r["path"]: dict(r) for r in rows}
+
+
+# A read of one file's content: started (committed before the reader runs) and, in ``read_ends``,
+# finished. A started read without an end is a read the process did not survive.
+reads = Table(
+    "reads", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ingest_id", ForeignKey("ingests.id")),
+    Column("path", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("pid", Integer),
+    Column("started_at", String(32), nullable=False),
+    Index("ix_reads_sha", "sha256", "path"),
+)
+
+read_ends = Table(
+    "read_ends", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("read_id", ForeignKey("reads.id"), nullable=False, unique=True),
+    Column("outcome", String(10), nullable=False),  # read | failed
+    Column("finished_at", String(32), nullable=False),
+)
