@@ -14,10 +14,8 @@ from pathlib import Path
 
 from . import __version__
 from .i18n import t
-from .ingest import ingest, load_playbook, parse_input
+from .ingest import check_file, ingest, load_playbook
 from .outputs import target_of
-from .playbook import Playbook
-from .read import read_meta
 from .report import build_summary, run_report
 from .templates import KINDS, build_committed_templates, iso_week, template_filename
 from .workspace import LANGS, Workspace, WorkspaceError, init_workspace
@@ -86,7 +84,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(issue.render(ws.lang))
     print(t("cli.ingest_done", ws.lang, new=result.new, unchanged=result.unchanged, rejected=result.rejected,
             errors=result.errors, warnings=result.warnings))
-    return 0
+    if result.settle_error:
+        print(t("cli.settle_failed", ws.lang, error=result.settle_error), file=sys.stderr)
+    # A file that failed (file-failed, reader-crashed) is reported above; the others are recorded.
+    return 1 if result.failed or result.settle_error else 0
 
 
 def _find_workspace(path: Path) -> Workspace | None:
@@ -98,33 +99,17 @@ def _find_workspace(path: Path) -> Workspace | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    ws = _find_workspace(path)
-    lang = args.lang
-    folder_rep = ""
-    playbook = Playbook()
-    workspace_id = ""
-    if ws is not None:
-        store = ws.store()
-        try:
-            playbook, _ = load_playbook(ws, store, args.as_of)
-        finally:
-            store.close()
-        lang = lang or ws.lang
-        workspace_id = ws.workspace_id
-        try:
-            rel = path.resolve().relative_to(ws.inbox.resolve())
-            folder_rep = rel.parts[0] if len(rel.parts) > 1 else ""
-        except ValueError:
-            pass
-    if not lang:
-        from .read import open_workbook
-
-        raw, _ = open_workbook(path)
-        lang = (read_meta(raw).get("lang") if raw else "") or "zh-CN"
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
-    parsed = parse_input(path, path.name, playbook, lang, folder_rep=folder_rep, workspace_id=workspace_id)
+    ws = _find_workspace(path)
+    lang = args.lang or (ws.lang if ws is not None else "")
+    # What ingest would record for this file: the same reading, identity and copy decisions.
+    parsed = check_file(path, ws, args.as_of, lang or "zh-CN")
+    if not lang:  # outside a workspace: the language the workbook's hidden sheet records
+        lang = parsed.lang if parsed.lang in ("zh-CN", "en") else "zh-CN"
+        if lang != "zh-CN":
+            parsed = check_file(path, ws, args.as_of, lang)
     if args.json:
         print(json.dumps({"file": str(path), "kind": parsed.kind, "rep": parsed.rep, "week": parsed.week,
                           "readable": parsed.readable, "issues": [i.as_record(lang) for i in parsed.issues]},

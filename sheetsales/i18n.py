@@ -100,6 +100,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "cli.feedback_done": ("个人反馈已写入 {path}({count} 人)", "Feedback written to {path} ({count} people)"),
     "cli.init_done": ("工作区已创建:{path}", "Workspace created: {path}"),
     "cli.check_ok": ("{file}:没有发现错误。", "{file}: no errors found."),
+    "cli.settle_failed": ("结算(决策、没收)失败({error}),已读取的文件都已记录;下次 ingest 会重新结算。详情见日志。",
+                          "Settling decisions and confiscations failed ({error}); every file read was recorded, and "
+                          "the next ingest settles again. Details are in the log."),
     "cli.template_done": ("模板已写入 {path}", "Template written to {path}"),
     "cli.output_locked": ("{target} 正被打开(可能在 Excel 中),无法替换;新版本已写入旁边的 {copy}。",
                           "{target} is open (in Excel?) and could not be replaced; the new version was "

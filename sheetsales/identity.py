@@ -16,9 +16,11 @@ decide here:
   beside the list), the one at the canonical name (``templates.template_filename``; the workspace
   language's name first, then the other language's) counts; when none is at a canonical name, the
   one whose path was recorded first counts (never recorded: by path). Every other one is
-  ``duplicate-workbook``, naming both files: archived, never applied. A file is judged when its
-  content is read, so an unchanged copy keeps its verdict until it changes or is removed: the two
-  never take turns.
+  ``duplicate-workbook``, naming both files: archived, never applied. Verdicts stick: a file is
+  judged when a new content of it is read, and a file once recorded as a copy stays behind the
+  others (so a copy stays ignored until it is removed, and the two never take turns); a blank
+  template that the same run handed out (the person renamed their list, and ingest handed out a
+  fresh one at the canonical name) stays behind the workbook the person fills.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Member:
     rep: str = ""  # the person it is attributed to; "" when it is not (foreign, outside, unknown)
     week: str = ""  # the ISO week of a weekly report
     first_seen: int | None = None  # the id of the path's first recorded version; None: never recorded
+    was_copy: bool = False  # its latest recorded version was a copy (duplicate-workbook)
+    handed_out: bool = False  # a blank template handed out by this very run
 
 
 def folder_of(label: str) -> str:
@@ -143,7 +147,7 @@ def duplicates(members: Iterable[Member], lang: str) -> dict[str, tuple[str, str
         if found is None:
             continue
         key, rank = found
-        order = (rank if rank is not None else len(LANGS),
+        order = (m.handed_out, m.was_copy, rank if rank is not None else len(LANGS),
                  m.first_seen is None, m.first_seen or 0, m.label)
         groups.setdefault(key, []).append((order, m))
     out: dict[str, tuple[str, str]] = {}

@@ -1,9 +1,26 @@
 """Ingest: every new or changed workbook in the inbox becomes rows in the store.
 
-For each file: skip it when its content is what the store already holds for
-that path; otherwise copy it to staging, archive it, read it, validate it and
-record what is valid, all in one transaction per file. One bad file never stops
-the others. ``parse_input`` is also what ``sheetsales check`` runs.
+One file, one fate. For each file: skip it when its content is what the store already holds for
+that path; otherwise copy it to staging, archive it, record that it is being read (committed at
+once), read and validate it, record that the read ended, decide whose it is and whether it is a
+copy (:mod:`sheetsales.identity`), then record what is valid, all in one transaction per file.
+
+- Any unexpected exception while reading, validating, applying rules to or recording one file
+  rolls back that file alone; the file is recorded (its content hash, not readable) with one
+  ``file-failed`` issue to its owner (the error class and one line; the traceback goes to the log)
+  and is skipped until its content changes. Every other file of the run is recorded.
+- A file whose read started and never ended (the process was killed or aborted in the reader) is
+  recorded with ``reader-crashed`` at the next ingest, without being read again, and is skipped
+  until its content changes: no file can take the service down twice.
+- The settlement at the end (decisions, confiscations) cannot kill the run either: a failure is
+  logged, reported once (``IngestResult.settle_error``) and what was recorded stays.
+
+``check_file`` is what ``sheetsales check`` runs: the same reading, identity and copy decisions,
+recording nothing.
+
+Test hook: with ``SHEETSALES_STALL_READING=<text>`` in the environment, ingest sleeps (for
+``SHEETSALES_STALL_SECONDS``, default 3600) right after recording that it started reading a file
+whose label ends with ``<text>``, so a test can kill the process in the middle of a read.
 """
 
 from __future__ import annotations
@@ -11,11 +28,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .identity import Member, attribute, duplicate_issue, duplicates, folder_of
 from .issues import ERROR, Issue
 from .names import normalise_customer, opportunity_key
 from .playbook import Playbook, read_playbook
@@ -34,6 +54,7 @@ from .specs import (
 )
 from .store import (
     REMOVED,
+    AlreadyRecorded,
     Store,
     activities,
     contracts,
@@ -54,7 +75,8 @@ log = logging.getLogger(__name__)
 # and, for an MPC list, the rep's previous list stays in force.
 FILE_LEVEL = {"missing-sheet", "missing-column", "unknown-workbook", "unknown-rep", "missing-week",
               "not-a-workbook", "legacy-xls", "macro-workbook", "encrypted-workbook", "corrupt-workbook",
-              "workbook-too-large", "file-unreadable"}
+              "workbook-too-large", "file-unreadable", "sheet-too-large", "too-many-rows", "too-many-cells",
+              "reader-crashed", "file-failed", "foreign-workbook", "duplicate-workbook", "outside-folder"}
 
 
 @dataclass
@@ -66,6 +88,7 @@ class Parsed:
     rep: str = ""
     week: str = ""
     readable: bool = False
+    lang: str = ""  # the language its hidden sheet records
     issues: list[Issue] = field(default_factory=list)
     tables: dict[str, list[Record]] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
@@ -85,8 +108,9 @@ def _key_normaliser(key: str, value: Any) -> Any:
 
 
 def _identify(raw: RawWorkbook, folder_rep: str, playbook: Playbook, workspace_id: str,
-              parsed: Parsed) -> None:
+              parsed: Parsed, in_inbox: bool = False) -> None:
     meta = read_meta(raw)
+    parsed.lang = meta.get("lang", "")
     kind = meta.get("kind", "")
     if not kind:
         if raw.sheet(MPC_TABLE.zh, MPC_TABLE.en):
@@ -101,9 +125,11 @@ def _identify(raw: RawWorkbook, folder_rep: str, playbook: Playbook, workspace_i
         parsed.issues.append(Issue("unknown-workbook", raw.label))
         return
     parsed.kind = kind
-    rep = meta.get("rep", "") or folder_rep
-    if meta.get("rep") and folder_rep and meta["rep"] != folder_rep:
-        parsed.issues.append(Issue("misfiled-workbook", raw.label, params={"owner": meta["rep"], "folder": folder_rep}))
+    # The folder is the identity: the hidden sheet only attributes a renamed file within its owner's folder.
+    rep, found = attribute(raw.label, kind, meta.get("rep", ""), folder_rep, playbook, in_inbox)
+    if found:
+        parsed.issues += found
+        return
     ws_id = meta.get("workspace", "")
     if ws_id and workspace_id and ws_id != workspace_id:
         parsed.issues.append(Issue("foreign-workspace", raw.label, params={"workspace": ws_id}))
@@ -202,13 +228,18 @@ def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed
 
 
 def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder_rep: str = "",
-                workspace_id: str = "") -> Parsed:
-    """Read and validate one workbook; never raises on bad content."""
+                workspace_id: str = "", in_inbox: bool = False) -> Parsed:
+    """Read and validate one workbook; never raises on bad content.
+
+    ``folder_rep`` is the person whose inbox folder holds the file; ``in_inbox`` says the file is in
+    the inbox (directly in it when ``folder_rep`` is ""). A file elsewhere is attributed by its
+    hidden sheet alone.
+    """
     parsed = Parsed(label=label)
     raw, issues = open_workbook(path, label)
     parsed.issues += issues
     if raw is not None:
-        _identify(raw, folder_rep, playbook, workspace_id, parsed)
+        _identify(raw, folder_rep, playbook, workspace_id, parsed, in_inbox)
         if parsed.kind == "mpc" and parsed.rep:
             _read_mpc(raw, playbook, lang, parsed)
         elif parsed.kind == "weekly" and parsed.rep:
@@ -217,7 +248,7 @@ def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder
             _read_decisions(raw, playbook, lang, parsed)
     parsed.readable = bool(parsed.kind and parsed.rep) and not any(
         i.code in FILE_LEVEL and i.severity == ERROR for i in parsed.issues)
-    parsed.issues = [replace(i, rep=parsed.rep or folder_rep) for i in parsed.issues]
+    parsed.issues = [i if i.rep else replace(i, rep=parsed.rep or folder_rep) for i in parsed.issues]
     return parsed
 
 
@@ -239,6 +270,8 @@ class IngestResult:
     removed: list[str] = field(default_factory=list)
     unavailable: bool = False  # the inbox folder (a share) could not be reached
     settled: dict[str, int] = field(default_factory=dict)  # decisions applied/invalid, deals confiscated
+    failed: list[str] = field(default_factory=list)  # files that failed (file-failed, reader-crashed) this run
+    settle_error: str = ""  # the settlement failed: "ErrorClass: one line" (the traceback is in the log)
 
 
 def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | None = None,
@@ -267,17 +300,108 @@ def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | 
 
 
 def inbox_files(ws: Workspace) -> list[tuple[Path, str, str]]:
-    """(path, label relative to the inbox, folder rep) for every candidate file, in a stable order."""
+    """(path, label relative to the inbox, folder rep) for every candidate file, in a stable order.
+
+    A name that is not valid UTF-8 (possible on Linux shares) gets a label with U+FFFD in its
+    place, so that it can be recorded and reported like any other.
+    """
     out = []
     if not ws.inbox.is_dir():
         return out
     for path in sorted(ws.inbox.rglob("*")):
         if not path.is_file() or ignored_name(path.name):
             continue
-        rel = path.relative_to(ws.inbox)
-        folder_rep = rel.parts[0] if len(rel.parts) > 1 else ""
-        out.append((path, rel.as_posix(), folder_rep))
+        label = path.relative_to(ws.inbox).as_posix()
+        label = label.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        out.append((path, label, folder_of(label)))
     return out
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else "")[:200]
+
+
+def failed_file(label: str, folder_rep: str, exc: BaseException) -> Parsed:
+    """``file-failed`` for an unexpected exception: one line to the owner, the traceback to the log."""
+    log.error("%s failed: %s: %s", label, type(exc).__name__, _one_line(exc))
+    log.info("the failure of %s", label, exc_info=exc)
+    return Parsed(label=label, issues=[Issue("file-failed", label, rep=folder_rep,
+                                             params={"error": type(exc).__name__, "detail": _one_line(exc)})])
+
+
+def _stall_for_tests(label: str) -> None:
+    """The test hook of the module docstring: hold still in the middle of a read."""
+    target = os.environ.get("SHEETSALES_STALL_READING")
+    if target and label.endswith(target):
+        time.sleep(float(os.environ.get("SHEETSALES_STALL_SECONDS", "3600")))
+
+
+def read_file(store: Store | None, path: Path, label: str, sha: str, playbook: Playbook, lang: str, *,
+              folder_rep: str = "", in_inbox: bool = False, workspace_id: str = "",
+              ingest_id: int | None = None, record: bool = False) -> Parsed:
+    """Read one file's content in isolation: whatever the content does, this returns a :class:`Parsed`.
+
+    A content whose read once started and never ended (at ``label`` when recording, anywhere for a
+    check) is ``reader-crashed`` and is not read again. With ``record`` the read is recorded as
+    started (committed) before the reader runs and as ended after it. Any exception of the reader
+    or the validation is ``file-failed``.
+    """
+    if store is not None and store.crashed_read(sha, label if record else None):
+        log.error("%s: the reader did not survive this content before; it is not read again", label)
+        return Parsed(label=label, issues=[Issue("reader-crashed", label, rep=folder_rep)])
+    read_id = store.start_read(ingest_id, label, sha) if record and store is not None else None
+    outcome = "interrupted"
+    try:
+        if read_id is not None:
+            _stall_for_tests(label)
+        parsed = parse_input(path, label, playbook, lang, folder_rep=folder_rep, in_inbox=in_inbox,
+                             workspace_id=workspace_id)
+        outcome = "read"
+    except Exception as exc:
+        outcome = "failed"
+        parsed = failed_file(label, folder_rep, exc)
+    finally:  # an interruption (Ctrl-C) is not a crash of the reader
+        if read_id is not None and store is not None:
+            store.finish_read(read_id, outcome)
+    return parsed
+
+
+def judge(parsed: Parsed, members: list[Member], lang: str, folder_rep: str) -> Parsed:
+    """Apply the folder's "one workbook per kind" verdict to ``parsed`` (one of ``members``).
+
+    A copy gets its one ``duplicate-workbook`` error naming both files, instead of anything else
+    about its content, and is not applied.
+    """
+    verdict = duplicates(members, lang).get(parsed.label)
+    if verdict is not None:
+        counts, kind = verdict
+        parsed.issues = [duplicate_issue(parsed.label, counts, kind, folder_rep or parsed.rep, lang)]
+        parsed.readable = False
+        parsed.tables = {}
+    return parsed
+
+
+def _member(label: str, state: dict | None, parsed: Parsed | None = None, handed_out: bool = False) -> Member:
+    """A file of a folder: what its new content says (``parsed``), else what the store recorded."""
+    first, was_copy = (state["first_id"], state["duplicate"]) if state else (None, False)
+    if parsed is not None:
+        return Member(label, parsed.kind, parsed.rep, parsed.week, first, was_copy, handed_out)
+    if state is None:
+        return Member(label, handed_out=handed_out)
+    return Member(label, state["kind"] or "", state["rep"] or "", state["week"] or "", first, was_copy, handed_out)
+
+
+@dataclass
+class _Read:
+    """One file's new content, read and waiting to be recorded."""
+
+    label: str
+    folder_rep: str
+    sha: str
+    archived: Path
+    size: int
+    parsed: Parsed
 
 
 def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], None] | None = None) -> IngestResult:
@@ -293,34 +417,110 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             result.unavailable = True
             return result
         result.handed_out = ws.handout(playbook, as_of)
+        handed_out = set(result.handed_out)
         files = inbox_files(ws)
-        for n, (path, label, folder_rep) in enumerate(files, 1):
-            result.seen += 1
-            if progress:
-                progress(n, len(files), label)
-            try:
-                parsed = _ingest_file(ws, store, ingest_id, as_of, playbook, path, label, folder_rep)
-            except OSError as exc:  # the file vanished or is locked: report, go on
-                log.warning("cannot read %s: %s", label, exc)
-                parsed = Parsed(label=label, issues=[Issue("file-unreadable", label, rep=folder_rep,
-                                                           params={"detail": exc.strerror or str(exc)})])
+        states = store.path_states(as_of)
+        folders: dict[str, list[tuple[Path, str]]] = {}
+        for path, label, folder_rep in files:
+            folders.setdefault(folder_rep, []).append((path, label))
+        n = 0
+        # Folder by folder: every new content of the folder is read, then judged among the folder's
+        # files (one workbook per kind), then recorded, each file in its own transaction.
+        for folder_rep, group in folders.items():
+            pending: list[_Read] = []
+            for path, label in group:
+                n += 1
+                result.seen += 1
+                if progress:
+                    progress(n, len(files), label)
+                try:
+                    read = _read_new(ws, store, ingest_id, as_of, playbook, path, label, folder_rep)
+                except OSError as exc:  # the file vanished or is locked: report, go on
+                    log.warning("cannot read %s: %s", label, exc)
+                    parsed = Parsed(label=label, issues=[Issue("file-unreadable", label, rep=folder_rep,
+                                                               params={"detail": exc.strerror or str(exc)})])
+                    result.files.append(parsed)
+                    result.rejected += 1
+                    continue
+                if read is None:
+                    result.unchanged += 1
+                else:
+                    pending.append(read)
+            fresh = {r.label: r for r in pending}
+            members = [_member(label, states.get(label), fresh[label].parsed if label in fresh else None,
+                               handed_out=path in handed_out) for path, label in group]
+            for read in pending:
+                judge(read.parsed, members, ws.lang, folder_rep)
+                parsed = _record(ws, store, ingest_id, as_of, read)
+                if parsed is None:  # another process recorded this very content meanwhile
+                    result.unchanged += 1
+                    continue
+                result.new += 1
                 result.files.append(parsed)
-                result.rejected += 1
-                continue
-            if parsed is None:
-                result.unchanged += 1
-                continue
-            result.new += 1
-            result.files.append(parsed)
-            if not parsed.readable:
-                result.rejected += 1
-            result.errors += sum(1 for i in parsed.issues if i.severity == ERROR)
-            result.warnings += sum(1 for i in parsed.issues if i.severity != ERROR)
+                if not parsed.readable:
+                    result.rejected += 1
+                if any(i.code in ("file-failed", "reader-crashed") for i in parsed.issues):
+                    result.failed.append(parsed.label)
+                result.errors += sum(1 for i in parsed.issues if i.severity == ERROR)
+                result.warnings += sum(1 for i in parsed.issues if i.severity != ERROR)
         result.removed = _record_removals(ws, store, ingest_id, as_of, {label for _, label, _ in files})
-        result.settled = settle(store, ingest_id, playbook, as_of)
+        try:
+            result.settled = settle(store, ingest_id, playbook, as_of)
+        except Exception as exc:  # what was recorded stays; the next ingest settles again
+            log.error("the settlement (decisions, confiscations) failed: %s: %s", type(exc).__name__, _one_line(exc))
+            log.info("the failure of the settlement", exc_info=exc)
+            result.settle_error = f"{type(exc).__name__}: {_one_line(exc)}"
     finally:
         store.close()
     return result
+
+
+def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> Parsed:
+    """What ``ingest`` would record for ``path``'s content, recording nothing (``sheetsales check``).
+
+    Inside a workspace the same decisions as ingest are made, by the same functions: the playbook in
+    force, a content that crashed the reader before (``reader-crashed``, not read again), an
+    exception while reading (``file-failed``), identity by folder (``foreign-workbook``,
+    ``outside-folder``) and one workbook per kind among the folder's files (``duplicate-workbook``).
+    """
+    if ws is None:
+        return read_file(None, path, path.name, "", Playbook(), lang)
+    store = ws.store()
+    try:
+        playbook, _ = load_playbook(ws, store, as_of)
+        label, folder_rep, in_inbox = path.name, "", False
+        try:
+            rel = path.resolve().relative_to(ws.inbox.resolve()).as_posix()
+            label = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            folder_rep, in_inbox = folder_of(label), True
+        except ValueError:
+            pass
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        parsed = read_file(store, path, label, sha, playbook, lang, folder_rep=folder_rep, in_inbox=in_inbox,
+                           workspace_id=ws.workspace_id)
+        if not folder_rep:
+            return parsed
+        states = store.path_states(as_of)
+        members = []
+        for other_path, other, other_folder in inbox_files(ws):
+            if other_folder != folder_rep or other == label:
+                continue
+            state = states.get(other)
+            try:
+                other_sha = hashlib.sha256(other_path.read_bytes()).hexdigest()
+            except OSError:
+                members.append(_member(other, state))
+                continue
+            if state is not None and state["sha256"] == other_sha:
+                members.append(_member(other, state))
+            else:  # a new content ingest has not recorded yet: it will read it too
+                members.append(_member(other, state, read_file(
+                    store, other_path, other, other_sha, playbook, lang, folder_rep=folder_rep, in_inbox=True,
+                    workspace_id=ws.workspace_id)))
+        members.append(_member(label, states.get(label), parsed))
+        return judge(parsed, members, ws.lang, folder_rep)
+    finally:
+        store.close()
 
 
 def _record_removals(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, seen: set[str]) -> list[str]:
@@ -347,29 +547,53 @@ def _fingerprint(values: dict[str, Any]) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def _ingest_file(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playbook: Playbook,
-                 path: Path, label: str, folder_rep: str) -> Parsed | None:
+def _read_new(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playbook: Playbook,
+              path: Path, label: str, folder_rep: str) -> _Read | None:
+    """Archive and read ``path`` unless its content is what the store holds for it (None)."""
+    # Cheap check first: the same bytes as the latest recorded version change nothing.
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     with store.transaction() as conn:
-        # Cheap check first: the same bytes as the latest recorded version change nothing.
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
         if store.latest_sha(conn, label, as_of) == sha:
             return None
-        sha, archived, size = ws.stage_and_archive(path)
-        parsed = parse_input(archived, label, playbook, ws.lang, folder_rep=folder_rep,
-                             workspace_id=ws.workspace_id)
-        fv_id = store.add_file_version(
-            conn, ingest_id=ingest_id, observed_on=as_of, path=label, sha256=sha, size=size,
-            archive=archived.relative_to(ws.root).as_posix(), kind=parsed.kind or None,
-            rep=parsed.rep or None, week=parsed.week or None, readable=parsed.readable,
-        )
-        if parsed.readable and parsed.kind == "mpc":
-            _store_mpc(conn, store, fv_id, as_of, parsed)
-        elif parsed.readable and parsed.kind == "weekly":
-            _store_weekly(conn, store, fv_id, as_of, parsed)
-        elif parsed.readable and parsed.kind == "decisions":
-            _store_decisions(conn, store, fv_id, as_of, parsed)
-        store.add_issues(conn, ingest_id, as_of, parsed.issues, file_version_id=fv_id)
-    return parsed
+    sha, archived, size = ws.stage_and_archive(path)
+    parsed = read_file(store, archived, label, sha, playbook, ws.lang, folder_rep=folder_rep, in_inbox=True,
+                       workspace_id=ws.workspace_id, ingest_id=ingest_id, record=True)
+    return _Read(label, folder_rep, sha, archived, size, parsed)
+
+
+def _record(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, read: _Read) -> Parsed | None:
+    """Record one file's version and what is valid in it, in one transaction; a failure rolls back
+    this file alone and records it as ``file-failed``. None: another process recorded it already."""
+    try:
+        with store.transaction() as conn:
+            _record_version(conn, ws, store, ingest_id, as_of, read, read.parsed)
+        return read.parsed
+    except AlreadyRecorded:
+        return None
+    except Exception as exc:
+        failed = failed_file(read.label, read.folder_rep, exc)
+    try:
+        with store.transaction() as conn:
+            _record_version(conn, ws, store, ingest_id, as_of, read, failed)
+    except AlreadyRecorded:
+        return None
+    return failed
+
+
+def _record_version(conn: Any, ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, read: _Read,
+                    parsed: Parsed) -> None:
+    fv_id = store.add_file_version(
+        conn, ingest_id=ingest_id, observed_on=as_of, path=read.label, sha256=read.sha, size=read.size,
+        archive=read.archived.relative_to(ws.root).as_posix(), kind=parsed.kind or None,
+        rep=parsed.rep or None, week=parsed.week or None, readable=parsed.readable,
+    )
+    if parsed.readable and parsed.kind == "mpc":
+        _store_mpc(conn, store, fv_id, as_of, parsed)
+    elif parsed.readable and parsed.kind == "weekly":
+        _store_weekly(conn, store, fv_id, as_of, parsed)
+    elif parsed.readable and parsed.kind == "decisions":
+        _store_decisions(conn, store, fv_id, as_of, parsed)
+    store.add_issues(conn, ingest_id, as_of, parsed.issues, file_version_id=fv_id)
 
 
 def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Parsed) -> None:

@@ -617,17 +617,21 @@ class Store:
             return conn.execute(query).first() is not None
 
     def path_states(self, as_of: dt.date) -> dict[str, dict]:
-        """Per path present by ``as_of``: its latest version (id, sha256, kind, rep, week, readable)
-        and ``first_id``, the id of the path's first recorded version."""
+        """Per path present by ``as_of``: its latest version (id, sha256, kind, rep, week, readable),
+        ``first_id`` (the id of the path's first recorded version) and ``duplicate`` (the latest
+        version was recorded as a copy: ``duplicate-workbook``)."""
         fv = file_versions
         ids = (select(fv.c.path, func.max(fv.c.id).label("id"), func.min(fv.c.id).label("first_id"))
                .where(fv.c.observed_on <= as_of).group_by(fv.c.path).subquery())
+        copy = (select(issues_t.c.id).where(issues_t.c.file_version_id == fv.c.id,
+                                            issues_t.c.code == "duplicate-workbook").exists())
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(fv.c.path, fv.c.id, fv.c.sha256, fv.c.kind, fv.c.rep, fv.c.week, fv.c.readable,
-                       ids.c.first_id).join(ids, ids.c.id == fv.c.id).where(fv.c.sha256 != REMOVED)
+                       ids.c.first_id, copy.label("duplicate"))
+                .join(ids, ids.c.id == fv.c.id).where(fv.c.sha256 != REMOVED)
             ).mappings()
-            return {r["path"]: dict(r) for r in rows}
+            return {r["path"]: {**r, "duplicate": bool(r["duplicate"])} for r in rows}
 
 
 # A read of one file's content: started (committed before the reader runs) and, in ``read_ends``,

@@ -136,13 +136,16 @@ def test_a_deleted_sheet(workspace: Workspace) -> None:
         ("", "missing-sheet")]
 
 
-def test_a_misfiled_or_renamed_workbook_is_attributed_by_its_hidden_record(workspace: Workspace) -> None:
-    src = save_mpc(workspace, "R01", [deal("甲公司")])
-    shutil.move(src, workspace.inbox / "R02" / "copy of my list.xlsx")
-    result = ingest(workspace, WEEK1)
-    assert ("R02/copy of my list.xlsx", "", "misfiled-workbook") in _issues(result)
-    opps = _summary(workspace, WEEK1).opportunities
-    assert [(o["customer"], o["rep"]) for o in opps] == [("甲公司", "R01")]
+def test_a_renamed_weekly_report_in_its_owners_folder_is_attributed_by_its_hidden_record(
+        workspace: Workspace) -> None:
+    week = "2026-W45"
+    src = workspace.inbox / "R01" / template_filename("weekly", workspace.lang, "R01", week)
+    fill_table(src, LOG_TABLE, [{"date": WEEK1, "content": "拜访甲公司", "hours": 2}])
+    shutil.move(src, workspace.inbox / "R01" / "本周 周报.xlsx")
+    result = ingest(workspace, WEEK1 + dt.timedelta(days=7))  # the next week: no new report for W45
+    parsed = next(p for p in result.files if p.label == "R01/本周 周报.xlsx")
+    assert (parsed.kind, parsed.rep, parsed.week, parsed.readable, parsed.issues) == ("weekly", "R01", week, True, [])
+    assert workspace.store().counts()["activities"] == 1
 
 
 def test_a_workbook_without_its_hidden_record(workspace: Workspace) -> None:
@@ -153,10 +156,10 @@ def test_a_workbook_without_its_hidden_record(workspace: Workspace) -> None:
     result = ingest(workspace, WEEK1)
     assert (path.relative_to(workspace.inbox).as_posix(), "", "missing-meta") in _issues(result)
     assert [o["rep"] for o in _summary(workspace, WEEK1).opportunities] == ["R03"]
-    # Outside any rep's folder and without its record, nobody can be credited.
+    # Outside any person's folder, nobody can be credited.
     shutil.move(path, workspace.inbox / "loose.xlsx")
     result = ingest(workspace, WEEK2)
-    assert ("loose.xlsx", "", "unknown-rep") in _issues(result)
+    assert ("loose.xlsx", "", "outside-folder") in _issues(result)
 
 
 def test_weekly_report_log_rows_and_evidence_of_edits(workspace: Workspace) -> None:
@@ -302,12 +305,12 @@ def test_a_blank_weekly_template_needs_its_week(workspace: Workspace) -> None:
     from sheetsales.templates import build_template
 
     path = build_template(workspace.inbox / "R02" / "weekly.xlsx", "weekly", Playbook(), "zh-CN")
-    fill_table(path, LOG_TABLE, [{"date": WEEK1, "content": "拜访", "hours": 2}])
+    fill_table(path, LOG_TABLE, [{"date": WEEK1 - dt.timedelta(days=7), "content": "拜访", "hours": 2}])
     assert ("R02/weekly.xlsx", "", "missing-week") in _issues(ingest(workspace, WEEK1))
-    fill_form(path, WEEKLY_FORM, {"week": "2026-w45"})
+    fill_form(path, WEEKLY_FORM, {"week": "2026-w44"})  # last week's: the folder holds no other report of it
     result = ingest(workspace, WEEK2)
     parsed = next(p for p in result.files if p.label == "R02/weekly.xlsx")
-    assert (parsed.rep, parsed.week, parsed.readable, parsed.issues) == ("R02", "2026-W45", True, [])
+    assert (parsed.rep, parsed.week, parsed.readable, parsed.issues) == ("R02", "2026-W44", True, [])
 
 
 def test_a_removed_file_closes_its_issues_but_not_its_deals(workspace: Workspace) -> None:
