@@ -9,6 +9,7 @@ the last good one stays in force.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -268,6 +269,52 @@ def period_months(period: str) -> list[str] | None:
     return [f"{year}-{mm:02d}" for mm in range(1, 13)]
 
 
+def period_text(value: Any) -> str | None:
+    """The period a date or a number in a period cell stands for, or None for text.
+
+    Excel turns ``2026-11`` typed into a General cell into the date 2026-11-01: a date (or a
+    date and time) is its month. A whole number such as 2026 is that year.
+    """
+    if isinstance(value, dt.datetime | dt.date):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return str(int(value))
+    return None
+
+
+def _supervisor_issues(rows: list, ids: set[str], label: str) -> list[Issue]:
+    """An unknown supervisor id; self-supervision and cycles (S01 → R01 → S01), at each member's cell."""
+    issues = []
+    boss: dict[str, str] = {}
+    cells: dict[str, tuple[str, str]] = {}
+    for sheet, r in rows:
+        sup, pid = r.values["supervisor"], r.values["id"]
+        if not sup:
+            continue
+        if sup not in ids:
+            issues.append(Issue("unknown-supervisor", label, sheet, r.cells["supervisor"], {"value": sup}))
+            continue
+        boss[pid], cells[pid] = sup, (sheet, r.cells["supervisor"])
+    in_cycle: set[str] = set()
+    for start in boss:
+        seen: list[str] = []
+        cur = start
+        while cur in boss and cur not in seen and cur not in in_cycle:
+            seen.append(cur)
+            cur = boss[cur]
+        if cur in seen:  # the chain came back to itself: the members are from cur on
+            in_cycle.update(seen[seen.index(cur):])
+    for _sheet, r in rows:
+        pid = r.values["id"]
+        if pid in in_cycle and pid in cells:
+            chain, cur = [pid], boss[pid]
+            while cur != pid:
+                chain.append(cur)
+                cur = boss[cur]
+            issues.append(Issue("supervisor-cycle", label, *cells[pid], {"cycle": " → ".join([*chain, pid])}))
+    return issues
+
+
 def month_end(month: str) -> int:
     y, m = (int(x) for x in month.split("-"))
     return calendar.monthrange(y, m)[1]
@@ -296,6 +343,9 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     data = {"stages": stages, "team": team, "targets": targets, "products": products, "settings": settings}
     for t in PLAYBOOK_TABLES:
         draw_table(wb, sheets[t.key], fmt, t, lang, sources=sources, data=data[t.key], protect=False)
+    # Periods are text: typed into a General cell, Excel would turn 2026-11 into the date 2026-11-01.
+    period = next(i for i, c in enumerate(TARGETS_TABLE.columns) if c.key == "period")
+    sheets["targets"].set_column(period, period, TARGETS_TABLE.columns[period].width, fmt.input("text"))
     wb.close()
 
 
@@ -313,12 +363,16 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         return None, issues
     choices = FixedChoices()
     records: dict[str, list] = {}
+    periods: dict[int, str] = {}  # sheet row -> the period a date or a number in the period cell stands for
     for t in PLAYBOOK_TABLES:
         rt, found = read_table(raw, t)
         issues += found
         if rt is None:
             records[t.key] = []
             continue
+        if t.key == "targets":
+            periods = {rr.row + 1: text for rr in rt.rows
+                       if (text := period_text(rr.values.get("period"))) is not None}
         recs, found = validate_table(rt, t, label, choices, lang, normalise=_fold)
         issues += found
         records[t.key] = [(rt.sheet, r) for r in recs]
@@ -340,11 +394,7 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
     team = [Person(v["id"], v["name"], v["region"], v["team"], v["supervisor"] or "", v["level"],
                    v["email"] or "") for _, r in records["team"] for v in [r.values]]
     ids = {p.id for p in team}
-    for sheet, r in records["team"]:
-        sup = r.values["supervisor"]
-        if sup and sup not in ids:
-            issues.append(Issue("unknown-person", label, sheet, r.cells["supervisor"],
-                                {"column": TEAM_TABLE.column("supervisor").label(lang), "value": sup}))
+    issues += _supervisor_issues(records["team"], ids, label)
     if not team:
         issues.append(Issue("missing-value", label, TEAM_TABLE.name(lang), "A4",
                             {"column": TEAM_TABLE.columns[0].label(lang)}))
@@ -357,10 +407,11 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
             issues.append(Issue("unknown-person", label, sheet, r.cells["owner"],
                                 {"column": TARGETS_TABLE.column("owner").label(lang), "value": v["owner"]}))
             continue
-        if period_months(str(v["period"])) is None:
+        period = periods.get(r.row, v["period"])
+        if period_months(period) is None:
             issues.append(Issue("bad-period", label, sheet, r.cells["period"], {"value": v["period"]}))
             continue
-        targets.append(Target(v["owner"], str(v["period"]), v["amount"]))
+        targets.append(Target(v["owner"], period, v["amount"]))
 
     products = tuple((r.values["category"], r.values["model"] or "") for _, r in records["products"])
     if not products:

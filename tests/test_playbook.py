@@ -72,3 +72,79 @@ def test_team_roles() -> None:
     assert [p.id for p in pb.reps] == ["R01", "R02", "R03"]
     assert pb.resolve("stage", "3") == 3 and pb.resolve("stage", "方案确认") == 5
     assert pb.resolve("stage", "commercial negotiation") == 7 and pb.resolve("stage", "9") is None
+
+
+# --- the supervisor chain ---------------------------------------------------------------------
+# Default team rows: D01 row 4, S01 row 5, R01 row 6, R02 row 7, R03 row 8; the supervisor id is column E.
+@pytest.mark.parametrize("edits, expected", [
+    ({"E5": "R01"}, [("E5", "supervisor-cycle", "S01 → R01 → S01"), ("E6", "supervisor-cycle", "R01 → S01 → R01")]),
+    ({"E7": "R02"}, [("E7", "supervisor-cycle", "R02 → R02")]),
+    ({"E4": "S01"}, [("E4", "supervisor-cycle", "D01 → S01 → D01"), ("E5", "supervisor-cycle", "S01 → D01 → S01")]),
+    ({"E4": "R03"}, [("E4", "supervisor-cycle", "D01 → R03 → S01 → D01"),
+                     ("E5", "supervisor-cycle", "S01 → D01 → R03 → S01"),
+                     ("E8", "supervisor-cycle", "R03 → S01 → D01 → R03")]),
+    ({"E6": "X99"}, [("E6", "unknown-supervisor", "X99")]),
+])
+def test_supervisor_cycles_and_unknown_supervisors(tmp_path: Path, edits: dict, expected: list) -> None:
+    path = tmp_path / "p.xlsx"
+    write_playbook(path, Playbook(), "zh-CN")
+    wb = openpyxl.load_workbook(path)
+    for cell, value in edits.items():
+        wb["团队"][cell] = value
+    wb.save(path)
+    playbook, issues = read_playbook(path, "zh-CN")
+    assert playbook is None
+    assert [(i.cell, i.code, i.params.get("cycle") or i.params.get("value")) for i in issues] == expected
+    assert all(i.sheet == "团队" and i.severity == "error" for i in issues)
+    assert "→" in issues[0].message("en") or "X99" in issues[0].message("en")
+
+
+def test_a_cycle_keeps_the_last_good_playbook_in_force(workspace) -> None:
+    """Through a real ingest: the rep in the cycle gets no decisions workbook; the old team stays."""
+    from conftest import WEEK1
+
+    from sheetsales.ingest import ingest
+    from sheetsales.report import build_summary
+    from sheetsales.templates import template_filename
+
+    ingest(workspace, WEEK1)
+    wb = openpyxl.load_workbook(workspace.playbook_path)
+    wb["团队"]["E5"] = "R01"  # S01 and R01 supervise each other
+    wb["团队"].append(["R04", "新人", "华东", "华东组", "S01", 2, ""])
+    wb.save(workspace.playbook_path)
+    result = ingest(workspace, WEEK1)
+    assert [i.code for i in result.playbook_issues] == ["supervisor-cycle", "supervisor-cycle", "playbook-rejected"]
+    assert not (workspace.inbox / "R01" / template_filename("decisions", "zh-CN", "R01")).exists()
+    assert not (workspace.inbox / "R04").exists()  # the new person waits for a valid playbook
+    people = {p["rep"]: p["supervisor"] for p in build_summary(workspace, WEEK1).people}
+    assert people == {"D01": "", "S01": "D01", "R01": "S01", "R02": "S01", "R03": "S01"}
+    codes = {i["code"] for i in build_summary(workspace, WEEK1).issues}
+    assert {"supervisor-cycle", "playbook-rejected"} <= codes
+
+
+# --- periods ----------------------------------------------------------------------------------
+def test_a_period_excel_turned_into_a_date_is_its_month(tmp_path: Path) -> None:
+    import datetime as dt
+
+    path = tmp_path / "p.xlsx"
+    write_playbook(path, Playbook(), "zh-CN")
+    wb = openpyxl.load_workbook(path)
+    wb["目标"].append(["R01", dt.datetime(2026, 11, 1), 100_000])  # 2026-11 typed in a General cell
+    wb["目标"].append(["R02", dt.date(2026, 12, 1), 200_000])
+    wb["目标"].append(["R03", 2027, 1_200_000])  # a year typed as a number
+    wb["目标"].append(["华东组", "2026-Q4", 900_000])
+    wb.save(path)
+    playbook, issues = read_playbook(path, "zh-CN")
+    assert issues == [] and playbook is not None
+    assert [(t.owner, t.period) for t in playbook.targets] == [
+        ("R01", "2026-11"), ("R02", "2026-12"), ("R03", "2027"), ("华东组", "2026-Q4")]
+    assert playbook.monthly_targets()[("R01", "2026-11")] == 100_000
+    assert playbook.monthly_targets()[("R03", "2027-05")] == 100_000
+
+
+def test_the_period_column_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "p.xlsx"
+    write_playbook(path, Playbook(), "en")
+    sheet = openpyxl.load_workbook(path)["Targets"]
+    assert sheet.column_dimensions["B"].number_format == "@"  # what is typed stays what was typed
+    assert sheet["B3"].value == "Period *"
