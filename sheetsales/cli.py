@@ -15,10 +15,16 @@ from pathlib import Path
 from . import __version__
 from .i18n import t
 from .ingest import check_file, ingest, load_playbook
-from .outputs import target_of
-from .report import build_summary, run_report
+from .report import build_summary, output_messages, run_report
 from .templates import KINDS, build_committed_templates, iso_week, template_filename
-from .workspace import LANGS, Workspace, WorkspaceError, init_workspace
+from .workspace import LANGS, Workspace, WorkspaceBusy, WorkspaceError, init_workspace
+
+EXIT_BUSY = 75  # another sheetsales run held the workspace past [lock] timeout (sysexits' EX_TEMPFAIL)
+
+
+def _waiting(message: str) -> None:
+    """Another run holds the workspace: say so, then wait."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def _date(text: str) -> dt.date:
@@ -44,7 +50,7 @@ def _progress(total_hint: str = "") -> object:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    ws = init_workspace(Path(args.dir), lang=args.lang, as_of=args.as_of)
+    ws = init_workspace(Path(args.dir), lang=args.lang, as_of=args.as_of, on_wait=_waiting)
     print(t("cli.init_done", ws.lang, path=ws.root.resolve()))
     for d in ("playbook.xlsx", "inbox", "reports", "archive"):
         print(f"  {ws.root / d}")
@@ -73,7 +79,8 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     ws = Workspace.open(Path(args.dir))
-    result = ingest(ws, args.as_of, progress=None if args.quiet else _progress())
+    with ws.lock(on_wait=_waiting, command="sheetsales ingest"):
+        result = ingest(ws, args.as_of, progress=None if args.quiet else _progress())
     if result.unavailable:
         print(t("cli.inbox_unavailable", ws.lang, path=ws.inbox), file=sys.stderr)
         return 1
@@ -124,27 +131,31 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     ws = Workspace.open(Path(args.dir))
-    if args.json and args.no_write:
-        summary = build_summary(ws, args.as_of)
-    else:
-        result = run_report(ws, args.as_of)
-        summary = result.summary
-        if not args.json:
-            print(t("cli.report_done", ws.lang, path=result.summary_path.resolve()))
-            print(t("cli.feedback_done", ws.lang, path=(ws.reports / "feedback").resolve(),
-                    count=len(result.feedback)))
-        for written in [result.summary_path, *result.feedback]:
-            if (target := target_of(written)) is not None:  # open in Excel: written beside it
-                print(t("cli.output_locked", ws.lang, target=target, copy=written.name))
+    # Even --no-write holds the lock: the figures then come from a store no ingest is half-way through.
+    with ws.lock(on_wait=_waiting, command="sheetsales report"):
+        if args.json and args.no_write:
+            summary = build_summary(ws, args.as_of)
+            failed = False
+        else:
+            result = run_report(ws, args.as_of)
+            summary = result.summary
+            if not args.json:
+                if result.summary_path is not None:
+                    print(t("cli.report_done", ws.lang, path=result.summary_path.resolve()))
+                print(t("cli.feedback_done", ws.lang, path=(ws.reports / "feedback").resolve(),
+                        count=len(result.feedback)))
+            for line in output_messages(result, ws.lang):  # beside the target, or not written
+                print(line, file=sys.stderr if args.json else sys.stdout)
+            failed = bool(result.failed)
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(Path(args.dir), as_of=args.as_of, lang=args.lang, weeks=args.weeks)
+    run_demo(Path(args.dir), as_of=args.as_of, lang=args.lang, weeks=args.weeks)  # holds the workspace lock
     return 0
 
 
@@ -217,16 +228,16 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         return 0
     outputs.configure(keep=settings.keep_copies)
     if args.once:
-        done = scheduled_run(ws, args.as_of or schedule.now().date(), schedule_settings.digest)
-        print(t("cli.report_done", ws.lang, path=done.report.summary_path.resolve()))
-        for written in [done.report.summary_path, *done.report.feedback]:
-            if (target := target_of(written)) is not None:
-                print(t("cli.output_locked", ws.lang, target=target, copy=written.name))
+        done = scheduled_run(ws, args.as_of or schedule.now().date(), schedule_settings.digest, on_wait=_waiting)
+        if done.report.summary_path is not None:
+            print(t("cli.report_done", ws.lang, path=done.report.summary_path.resolve()))
+        for line in output_messages(done.report, ws.lang):
+            print(line)
         if done.digest:
             print(t("schedule.digest_done", ws.lang, path=done.digest.resolve()))
         if done.unavailable:
             print(t("cli.inbox_unavailable", ws.lang, path=ws.inbox), file=sys.stderr)
-        return 1 if done.unavailable else 0
+        return 1 if done.unavailable or done.report.failed else 0
     _service_logging(args.log)
     stop = threading.Event()
     _until_signalled(lambda: serve_schedule(ws, schedule, args.as_of, schedule_settings.digest, stop), stop.set)
@@ -304,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
         return args.func(args)
+    except WorkspaceBusy as exc:  # another run held the workspace too long: nothing was changed
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except WorkspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1091,28 +1091,28 @@ def run_demo(root: Path, as_of: dt.date, lang: str = "zh-CN", weeks: int = 8,
     out(_msg("start", lang, root=root, weeks=weeks, as_of=as_of))
     playbook = demo_playbook(lang, as_of, plan[0].monday)
     ws = init_workspace(root, lang, playbook=playbook, as_of=plan[0].monday)
+    with ws.lock(command="sheetsales demo"):  # one writer: the weeks' ingests and the report
+        sim = Simulation(plan, as_of)
+        errors = _error_plan(weeks)
+        text_rng = random.Random(SEED + 1)  # the reports' wording, apart from the deals' fate
+        files = 0
+        for week in plan:
+            if week.index:
+                sim.advance(week)
+            for rep in sim.reps:
+                slip = _inject(rep, week, errors, lang, sim)
+                _save_week(ws, playbook, rep, week, lang, slip, text_rng)
+            for author in sim.deciders:
+                _save_decisions(ws, playbook, sim, author, week, lang)
+            sim.observe(week)
+            result = ingest(ws, as_of=week.ingest_on)
+            if result.playbook_issues and any(i.severity == ERROR for i in result.playbook_issues):
+                raise DemoError(_msg("bad_playbook", lang, issues="; ".join(i.render(lang) for i in result.playbook_issues)))
+            files += result.new
+            out(_msg("week", lang, i=week.index + 1, n=weeks, week=week.iso, reps=len(sim.reps), files=result.new,
+                     issues=result.errors + result.warnings))
 
-    sim = Simulation(plan, as_of)
-    errors = _error_plan(weeks)
-    text_rng = random.Random(SEED + 1)  # the reports' wording, apart from the deals' fate
-    files = 0
-    for week in plan:
-        if week.index:
-            sim.advance(week)
-        for rep in sim.reps:
-            slip = _inject(rep, week, errors, lang, sim)
-            _save_week(ws, playbook, rep, week, lang, slip, text_rng)
-        for author in sim.deciders:
-            _save_decisions(ws, playbook, sim, author, week, lang)
-        sim.observe(week)
-        result = ingest(ws, as_of=week.ingest_on)
-        if result.playbook_issues and any(i.severity == ERROR for i in result.playbook_issues):
-            raise DemoError(_msg("bad_playbook", lang, issues="; ".join(i.render(lang) for i in result.playbook_issues)))
-        files += result.new
-        out(_msg("week", lang, i=week.index + 1, n=weeks, week=week.iso, reps=len(sim.reps), files=result.new,
-                 issues=result.errors + result.warnings))
-
-    report = run_report(ws, as_of)
+        report = run_report(ws, as_of)
     seconds = time.perf_counter() - started
     out(_msg("done", lang, seconds=seconds, as_of=as_of, deals=len(report.summary.opportunities),
              alerts=len(report.summary.alerts), issues=len(report.summary.issues)))

@@ -10,6 +10,7 @@ rep typed is escaped. It is written atomically to ``reports/digest-<ISO week>.ht
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import jinja2
 
 from .analyse import Summary
 from .i18n import TEXT, t
-from .outputs import ReplacePolicy
+from .outputs import OutputProblem, ReplacePolicy
 from .templates import iso_week
 
 TEMPLATE = "digest.html.j2"
@@ -40,7 +41,21 @@ def _env() -> jinja2.Environment:
 
 
 def _money(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+    if value is None:
+        return "–"
+    try:
+        return f"{value:,.0f}"
+    except (TypeError, ValueError):  # not a number at all: shown as it is
+        return str(value)
+
+
+def _bar(amount: float, biggest: float) -> int:
+    """The bar's width in per cent; 0 for what is not a finite number."""
+    try:
+        share = 100 * amount / biggest
+        return max(min(round(share), 100), 0) if math.isfinite(share) else 0
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return 0
 
 
 def _label(prefix: str, key: str, lang: str) -> str:
@@ -54,9 +69,9 @@ def digest_context(summary: Summary) -> dict[str, Any]:
     names = {p["rep"]: p for p in summary.people}
 
     funnel = [r for r in summary.funnel if r["level"] == "company"]
-    biggest = max((r["amount"] for r in funnel), default=0) or 1
+    biggest = max((r["amount"] for r in funnel if math.isfinite(r["amount"])), default=0) or 1
     funnel_rows = [{"stage": f"{r['stage_order']}. {r['stage']}", "count": r["count"], "amount": _money(r["amount"]),
-                    "weighted": _money(r["weighted"]), "bar": max(round(100 * r["amount"] / biggest), 0)}
+                    "weighted": _money(r["weighted"]), "bar": _bar(r["amount"], biggest)}
                    for r in funnel]
     count = sum(r["count"] for r in funnel)
     amount = sum(r["amount"] for r in funnel)
@@ -134,10 +149,11 @@ def check_digest(path: Path) -> None:
         raise DigestCheckError(f"{path.name}: not a complete, script-free HTML page")
 
 
-def write_digest(summary: Summary, reports: Path, policy: ReplacePolicy | None = None) -> Path:
+def write_digest(summary: Summary, reports: Path, policy: ReplacePolicy | None = None,
+                 problems: list[OutputProblem] | None = None) -> Path:
     """Write ``reports/digest-<week>.html`` atomically; returns where it went."""
     from .write import atomic_write  # write imports the analysis; keep this module light to import
 
     html = render_digest(summary)
     return atomic_write(digest_path(reports, summary), lambda tmp: tmp.write_text(html, encoding="utf-8"),
-                        check_digest, policy)
+                        check_digest, policy, problems)

@@ -157,8 +157,9 @@ def refresh_book(book: Book) -> ReportResult:
         book.close()  # Excel on Windows holds an open workbook locked: it could not be replaced
     try:
         today = _today()
-        ingest(ws, today)
-        return run_report(ws, today)
+        with ws.lock(command="sheetsales excel refresh"):  # one writer: waits for a run under way
+            ingest(ws, today)
+            return run_report(ws, today)
     finally:
         if generated:
             book.reopen()

@@ -107,6 +107,33 @@ TEXT: dict[str, tuple[str, str]] = {
     "cli.output_locked": ("{target} 正被打开(可能在 Excel 中),无法替换;新版本已写入旁边的 {copy}。",
                           "{target} is open (in Excel?) and could not be replaced; the new version was "
                           "written beside it as {copy}."),
+    # one writer per workspace
+    "lock.waiting": ("另一个 sheetsales 进程正在使用此工作区(进程 {pid},主机 {host},{command},自 {since} 起);"
+                     "最多等待 {seconds} 秒。",
+                     "Another sheetsales run holds the workspace (pid {pid} on {host}, {command}, since {since}); "
+                     "waiting up to {seconds} s."),
+    "lock.timeout": ("等待 {seconds} 秒后,工作区仍被另一个 sheetsales 进程占用(进程 {pid},主机 {host},{command},"
+                     "自 {since} 起)。本次没有改动任何内容;请稍后再试,或在 sheetsales.toml 的 [lock] timeout "
+                     "中延长等待时间。",
+                     "The workspace is still held by another sheetsales run (pid {pid} on {host}, {command}, since "
+                     "{since}) after waiting {seconds} s. Nothing was changed; try again later, or wait longer with "
+                     "[lock] timeout in sheetsales.toml."),
+    "lock.unknown": ("未知", "unknown"),
+    # outputs that could not be written (reported, the others are still written)
+    "output.failed": ("{target} 未能写入({error});其他输出照常写入,原文件保持不变。",
+                      "{target} could not be written ({error}); the other outputs were written and the previous "
+                      "file is unchanged."),
+    "output.copy": ("{target} 无法替换({error});新版本已写入旁边的 {copy}。",
+                    "{target} could not be replaced ({error}); the new version was written beside it as {copy}."),
+    "output.debris": ("已清除 {count} 个被中断的写入留下的临时文件。",
+                      "Removed {count} temporary files left by interrupted writes."),
+    "output.bad_value": ("{where}:数值 {value} 无法写入 Excel,已作为文本写入。",
+                         "{where}: the number {value} cannot be written to Excel; it was written as text."),
+    "watch.outputs_stale": ("数据库中有比现有报表更新的记录(可能来自手动 ingest),正在重新生成报表。",
+                            "The store holds records newer than the reports (a manual ingest?); regenerating them."),
+    "watch.report_failed": ("生成报表失败({error}),{delay} 秒后重试;文件保存照常读取。",
+                            "The reports could not be generated ({error}); trying again in {delay} s. Saves are "
+                            "still read meanwhile."),
     # watcher and schedule (sheetsales watch / schedule)
     "watch.started": ("开始监视 {path}({observer}),每 {interval} 秒全面核对一次。",
                       "Watching {path} ({observer}); a full check every {interval} s."),

@@ -7,9 +7,15 @@ the new one, never half of one, and a crash leaves the previous file byte-identi
 On Windows a workbook open in Excel cannot be replaced: the move fails with a sharing violation
 (``PermissionError``). It is tried again after a back-off; if the target stays locked, the new
 file is moved in as a timestamped copy beside it (``summary-20261123-073000.xlsx``) and the
-caller says so (:func:`target_of` tells a copy from a target). Only the last ``keep`` copies of
-a target are kept. Temporary files left by a process that was killed are removed at the next
-write, once they are old enough not to belong to a write still running.
+caller says so (:func:`target_of` tells a copy from a target). Any other failure to replace the
+target (a folder where the file should be, a permission refused, a share gone read-only) is not
+waited on: the new file goes straight to the timestamped copy. Every such event is recorded as an
+:class:`OutputProblem` for the run's result, so the command line and the watcher's log say so.
+Only the last ``keep`` copies of a target are kept.
+
+Temporary files left by a process that was killed are removed by :func:`clear_debris` at the
+start of every report run (which holds the workspace lock, so no other writer is under way) and,
+for writers without the lock, at the next write once they are an hour old.
 """
 
 from __future__ import annotations
@@ -28,6 +34,23 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = 3600.0  # seconds: no write takes this long, so an older temporary file is debris
 _COPY = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?$")
+_TEMP = re.compile(r"^\..*\.tmp(\.[^.]+)?$")  # .summary.1a2b3c4d.tmp.xlsx, .sheetsales-feedback.json.tmp
+
+
+@dataclass(frozen=True)
+class OutputProblem:
+    """An output that could not be put in place: written beside it as ``copy``, or not at all."""
+
+    target: Path
+    error: str  # "IsADirectoryError: [Errno 21] Is a directory: ..."
+    copy: Path | None = None
+    locked: bool = False  # the target was open (a sharing violation that outlasted the back-off)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a log or a message: the error class and what it says."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 @dataclass
@@ -74,6 +97,32 @@ def remove_stale_temps(path: Path, older_than: float = STALE_AFTER) -> list[Path
     return removed
 
 
+def clear_debris(*folders: Path) -> list[Path]:
+    """Remove every temporary file of an interrupted write in ``folders`` (not recursive), whatever its age.
+
+    Only for a caller that holds the workspace lock: then no other write can be under way.
+    """
+    removed = []
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for tmp in entries:
+            if not _TEMP.match(tmp.name):
+                continue
+            try:
+                if tmp.is_file():
+                    tmp.unlink()
+                    removed.append(tmp)
+            except OSError:
+                continue
+    if removed:
+        log.info("removed %d temporary files of interrupted writes: %s", len(removed),
+                 ", ".join(p.name for p in removed))
+    return removed
+
+
 def fsync_file(path: Path) -> None:
     """Flush ``path`` to disk before it replaces anything (best effort: some shares refuse)."""
     try:
@@ -88,24 +137,47 @@ def fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def move_into_place(tmp: Path, path: Path, policy: ReplacePolicy | None = None) -> Path:
-    """Move the checked file ``tmp`` onto ``path``; returns where it went (``path`` or a timestamped copy)."""
+def move_into_place(tmp: Path, path: Path, policy: ReplacePolicy | None = None,
+                    problems: list[OutputProblem] | None = None) -> Path:
+    """Move the checked file ``tmp`` onto ``path``; returns where it went (``path`` or a timestamped copy).
+
+    A sharing violation (``PermissionError``: open in Excel on Windows) is tried again after each
+    of ``policy.delays``; any other ``OSError`` is not waited on. Either way the file then goes to a
+    timestamped copy beside ``path``, recorded in ``problems``. When even the copy cannot be
+    written, the first error is raised (``tmp`` stays for the caller to remove).
+    """
     policy = policy or POLICY
     fsync_file(tmp)
     delays = (*policy.delays, None)
+    failure: OSError | None = None
+    locked = False
     for delay in delays:
         try:
             policy.replace(tmp, path)
             return path
         except PermissionError as exc:  # Windows: the target is open in Excel
+            failure, locked = exc, True
             if delay is None:
                 log.debug("%s still locked: %s", path, exc)
                 break
             log.info("%s is locked (open in Excel?); trying again in %.1f s", path.name, delay)
             policy.sleep(delay)
+        except OSError as exc:  # a folder in the way, a read-only share, …: waiting will not help
+            failure = exc
+            break
     copy = copy_path(path, policy.now())
-    policy.replace(tmp, copy)
-    log.warning("%s is locked (open in Excel?); the new version was written to %s", path, copy.name)
+    try:
+        policy.replace(tmp, copy)
+    except OSError as exc:
+        log.warning("%s could not be replaced (%s) nor written beside it (%s)", path, describe(failure), describe(exc))
+        raise failure from exc
+    if locked:
+        log.warning("%s is locked (open in Excel?); the new version was written to %s", path, copy.name)
+    else:
+        log.warning("%s could not be replaced (%s); the new version was written to %s", path, describe(failure),
+                    copy.name)
+    if problems is not None:
+        problems.append(OutputProblem(path, describe(failure), copy, locked))
     prune_copies(path, policy.keep)
     return copy
 

@@ -22,10 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from .digest import write_digest
 from .i18n import t
 from .ingest import ingest
-from .report import ReportResult, run_report
+from .report import ReportResult, output_messages, run_report
 from .settings import DEFAULT_CRON, ScheduleSettings
 from .workspace import Workspace, WorkspaceError
 
@@ -108,14 +107,19 @@ class ScheduledResult:
     unavailable: bool
 
 
-def scheduled_run(ws: Workspace, as_of: dt.date, digest: bool = True) -> ScheduledResult:
-    """One scheduled run: ingest (unless the inbox is unreachable), the reports, and the week's digest."""
-    result = ingest(ws, as_of)
-    if result.unavailable:
-        log.warning(t("cli.inbox_unavailable", ws.lang, path=ws.inbox))
-    report = run_report(ws, as_of)
-    out = write_digest(report.summary, ws.reports) if digest else None
-    return ScheduledResult(report, out, result.unavailable)
+def scheduled_run(ws: Workspace, as_of: dt.date, digest: bool = True,
+                  on_wait: Callable[[str], None] | None = None) -> ScheduledResult:
+    """One scheduled run: ingest (unless the inbox is unreachable), the reports, and the week's digest.
+
+    The run holds the workspace lock throughout; an output that cannot be written is in
+    ``report.problems`` and the others are still written.
+    """
+    with ws.lock(on_wait=on_wait or log.warning, command="sheetsales schedule"):
+        result = ingest(ws, as_of)
+        if result.unavailable:
+            log.warning(t("cli.inbox_unavailable", ws.lang, path=ws.inbox))
+        report = run_report(ws, as_of, digest=digest)
+    return ScheduledResult(report, report.digest, result.unavailable)
 
 
 def run_schedule(scheduler: Scheduler, job: Callable[[dt.datetime], object], *,
@@ -155,7 +159,10 @@ def serve_schedule(ws: Workspace, schedule: Schedule, as_of: dt.date | None = No
     def job(fired: dt.datetime) -> None:
         log.info(t("schedule.run", ws.lang, when=fired.isoformat(timespec="minutes")))
         done = scheduled_run(ws, as_of or schedule.now().date(), digest)
-        log.info(t("cli.report_done", ws.lang, path=done.report.summary_path))
+        if done.report.summary_path is not None:
+            log.info(t("cli.report_done", ws.lang, path=done.report.summary_path))
+        for line in output_messages(done.report, ws.lang):
+            log.warning(line)
         if done.digest:
             log.info(t("schedule.digest_done", ws.lang, path=done.digest))
 

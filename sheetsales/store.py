@@ -295,6 +295,12 @@ issues_t = Table(
 )
 
 
+# The tables whose rows change what the reports show (not ``ingests``: a run that found nothing new
+# changes nothing; ``read_ends``: a read that failed is reported); see :meth:`Store.change_mark`.
+REPORTED_TABLES = ("playbooks", "file_versions", "issues", "decision_results", "transfers", "extensions",
+                   "read_ends")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -584,6 +590,18 @@ class Store:
                 select(decisions).join(latest, latest.c.id == decisions.c.file_version_id)
                 .order_by(decisions.c.id)
             ).mappings()]
+
+    def change_mark(self) -> str:
+        """What the reports depend on, as one comparable string: the latest id of each reported table.
+
+        It changes whenever anything is recorded that a report shows (a file version, a playbook,
+        an issue, a decision's result, a transfer, an extension), whoever recorded it; an ingest that
+        found nothing new leaves it as it was.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*(select(func.max(metadata.tables[name].c.id)).scalar_subquery()
+                                        for name in REPORTED_TABLES if name in metadata.tables))).one()
+        return ",".join(str(v or 0) for v in row)
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

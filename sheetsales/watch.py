@@ -23,6 +23,12 @@ and restarts it, treats a vanished or empty inbox as "source unavailable" (never
 runs the pipeline, and survives every error: a failed run is retried later and no save is dropped.
 The rep's file is never held open: it is copied to private staging (a few milliseconds) and the
 copy is checked; ingest stages and archives again before it parses.
+
+Each run holds the workspace lock (a manual ``sheetsales ingest`` meanwhile waits, and the
+watcher waits for one that is under way). The reports follow the store, not only the watcher's
+own runs: whenever the store holds records newer than the outputs show (someone else's ingest),
+they are regenerated. A report that fails is retried on its own back-off: it never delays the
+ingest of the next save.
 """
 
 from __future__ import annotations
@@ -47,16 +53,17 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from .i18n import t
 from .ingest import IngestResult, ingest
 from .issues import Issue
-from .outputs import target_of
 from .read import ZIP_MAGIC, ignored_name
-from .report import ReportResult, run_report
+from .report import ReportResult, output_messages, outputs_current, run_report
 from .settings import WatchSettings
-from .workspace import Workspace
+from .store import Store
+from .workspace import Workspace, WorkspaceBusy
 
 log = logging.getLogger(__name__)
 
 Sig = tuple[int, int]  # (size, modification time in ns): what "the file changed" means here
 Clock = Callable[[], float]
+STALE_CHECK = 1.0  # seconds between two looks at whether someone else's ingest made the reports stale
 
 
 class SourceUnavailable(OSError):
@@ -447,12 +454,18 @@ class Watcher:
         self.available = True
         self.busy = False  # inside a turn of the loop (a run may be under way)
         self.caught_up = False
-        self.report_due = True
+        self.report_due = False  # the start-up run reports when the outputs do not show the store
         self._scheduled: dt.datetime | None = None
         self._retry_at = 0.0
         self._next_source_check = 0.0
         self._failures = 0
         self._next_reconcile = clock() + self.s.reconcile_interval
+        self._report_retry_at = 0.0  # a failing report backs off on its own: saves are still ingested
+        self._report_failures = 0
+        self._digest_due = False
+        self._next_stale_check = 0.0
+        self._attempted: tuple[str, dt.date] | None = None  # (store mark, as_of) of the last report tried
+        self._store: Store | None = None
 
     # --- life cycle -------------------------------------------------------------------------
     def run(self) -> None:
@@ -469,6 +482,9 @@ class Watcher:
                 self._stop.wait(self.s.tick)
         finally:
             self._stop_observer()
+            if self._store is not None:
+                self._store.close()
+                self._store = None
             log.info(t("watch.stopped", lang))
 
     def stop(self) -> None:
@@ -513,11 +529,39 @@ class Watcher:
         batch = self.tracker.due()
         if batch is not None:
             self._run(batch)  # saves first: a report that keeps failing never keeps them out of the store
-        elif self.report_due:
-            self._report(self._as_of())
+        elif now >= self._report_retry_at and (self.report_due or self._stale(now)):
+            with self._lock():
+                self._try_report(self._as_of(), digest=self._digest_due)
 
     def _as_of(self) -> dt.date:
         return self.as_of or self.wall().date()
+
+    def _lock(self) -> Any:
+        """The workspace lock, waited for with a message in the log; a stop request ends the wait."""
+        return self.ws.lock(on_wait=log.warning, cancel=self._stop.is_set, command="sheetsales watch")
+
+    def _mark(self) -> str:
+        if self._store is None:
+            self._store = self.ws.store()
+        return self._store.change_mark()
+
+    def _stale(self, now: float | None = None) -> bool:
+        """Whether the store holds records the outputs do not show (whoever recorded them).
+
+        With ``now``, looks at most every :data:`STALE_CHECK` seconds. A state of the store the
+        watcher already tried to report is not tried again here (a failing output is not rewritten
+        in a loop); a new record, or a new day, is.
+        """
+        if now is not None:
+            if now < self._next_stale_check:
+                return False
+            self._next_stale_check = now + STALE_CHECK
+        as_of = self._as_of()
+        mark = self._mark()
+        if self._attempted == (mark, as_of) or outputs_current(self.ws, mark, as_of):
+            return False
+        log.info(t("watch.outputs_stale", self.ws.lang))
+        return True
 
     def _run(self, batch: Batch) -> IngestResult:
         lang = self.ws.lang
@@ -528,43 +572,74 @@ class Watcher:
             log.warning(issue.render(lang))
         as_of = self._as_of()
         started = self.clock()
-        result = self.ingest_fn(self.ws, as_of)
-        self.stats["ingests"] += 1
-        self.runs = [*self.runs[-99:], [self.tracker.label(p)[0] for p in batch.paths]]
-        if result.unavailable:
-            raise SourceUnavailable(str(self.ws.inbox))
-        self.tracker.done(batch, result.handed_out)
-        self.caught_up = True
-        for issue in result.playbook_issues:
-            log.warning(issue.render(lang))
-        for parsed in result.files:
-            for issue in parsed.issues:
-                log.info(issue.render(lang))
-        changed = bool(result.new or result.removed or result.handed_out or result.playbook_issues
-                       or Path(os.path.abspath(self.ws.playbook_path)) in batch.gens)
-        self.report_due = self.report_due or changed or batch.full
-        self._failures = 0
-        if self.report_due:
-            self._report(as_of)
+        with self._lock():
+            result = self.ingest_fn(self.ws, as_of)
+            self.stats["ingests"] += 1
+            self.runs = [*self.runs[-99:], [self.tracker.label(p)[0] for p in batch.paths]]
+            if result.unavailable:
+                raise SourceUnavailable(str(self.ws.inbox))
+            self.tracker.done(batch, result.handed_out)
+            self.caught_up = True
+            for issue in result.playbook_issues:
+                log.warning(issue.render(lang))
+            for parsed in result.files:
+                for issue in parsed.issues:
+                    log.info(issue.render(lang))
+            changed = bool(result.new or result.removed or result.handed_out or result.playbook_issues
+                           or Path(os.path.abspath(self.ws.playbook_path)) in batch.gens)
+            # Nothing new for this run (another process recorded the save) may still mean stale reports.
+            self.report_due = self.report_due or changed or self._stale()
+            self._failures = 0
+            if self.report_due and self.clock() >= self._report_retry_at:
+                self._try_report(as_of, digest=self._digest_due)
         log.info(t("watch.run_done", lang, new=result.new, seconds=f"{self.clock() - started:.1f}"))
         return result
 
+    def _try_report(self, as_of: dt.date, digest: bool = False) -> ReportResult | None:
+        """Regenerate the reports; a failure is logged and retried on the report's own back-off."""
+        try:
+            return self._report(as_of, digest)
+        except Exception as exc:
+            self._report_failed(exc, digest)
+            return None
+
     def _report(self, as_of: dt.date, digest: bool = False) -> ReportResult:
-        result = self.report_fn(self.ws, as_of)
+        lang = self.ws.lang
+        self._attempted = (self._mark(), as_of)
+        with self._lock():
+            result = self.report_fn(self.ws, as_of)
         self.stats["reports"] += 1
-        self.report_due = False
-        self._failures = 0
-        log.info(t("cli.report_done", self.ws.lang, path=result.summary_path))
-        for path in [result.summary_path, *result.feedback]:
-            target = target_of(path)
-            if target is not None:
-                self.stats["locked"] += 1
-                log.warning(t("cli.output_locked", self.ws.lang, target=target, copy=path.name))
+        self.report_due = self._digest_due = False
+        self._report_failures = 0
+        self._report_retry_at = 0.0
+        if getattr(result, "summary_path", None) is not None:
+            log.info(t("cli.report_done", lang, path=result.summary_path))
+        for problem in getattr(result, "problems", []):
+            self.stats["locked" if problem.locked else "output_failures"] += 1
+        for line in output_messages(result, lang) if hasattr(result, "problems") else []:
+            log.warning(line)
         if digest and self.digest_fn is not None:
-            out = self.digest_fn(result.summary, self.ws.reports)
-            self.stats["digests"] += 1
-            log.info(t("schedule.digest_done", self.ws.lang, path=out))
+            try:
+                out = self.digest_fn(result.summary, self.ws.reports)
+            except Exception as exc:  # the workbooks are written: the digest alone failed
+                self.stats["output_failures"] += 1
+                log.error(t("output.failed", lang, target="digest", error=f"{type(exc).__name__}: {exc}"),
+                          exc_info=True)
+            else:
+                self.stats["digests"] += 1
+                log.info(t("schedule.digest_done", lang, path=out))
         return result
+
+    def _report_failed(self, exc: Exception, digest: bool) -> None:
+        self._report_failures += 1
+        self.stats["failures"] += 1
+        self.stats["report_failures"] += 1
+        self.report_due = True
+        self._digest_due = self._digest_due or digest
+        delay = min(self.s.failure_delay * 2 ** (self._report_failures - 1), 300.0)
+        self._report_retry_at = self.clock() + delay
+        log.warning(t("watch.report_failed", self.ws.lang, error=f"{type(exc).__name__}: {exc}", delay=f"{delay:g}"),
+                    exc_info=not isinstance(exc, OSError | WorkspaceBusy))
 
     def _scheduled_run(self, fired: dt.datetime) -> None:
         """A scheduled run: ingest when the inbox is there, then the reports and the digest regardless."""
@@ -576,15 +651,16 @@ class Watcher:
         except SourceUnavailable as exc:
             self._unavailable(exc)
             batch = None
-        if batch is not None:
-            result = self.ingest_fn(self.ws, as_of)
-            self.stats["ingests"] += 1
-            if not result.unavailable:
-                self.tracker.done(batch, result.handed_out)
-                self.caught_up = True
-        self._report(as_of, digest=self.digest)
-        self.stats["scheduled"] += 1
-        self._scheduled = None
+        with self._lock():
+            if batch is not None:
+                result = self.ingest_fn(self.ws, as_of)
+                self.stats["ingests"] += 1
+                if not result.unavailable:
+                    self.tracker.done(batch, result.handed_out)
+                    self.caught_up = True
+            self._scheduled = None
+            self.stats["scheduled"] += 1
+            self._try_report(as_of, digest=self.digest)  # a failure is retried on the report's back-off
         log.info(t("schedule.next", lang, when=_fmt_time(self.scheduler.next)))
 
     # --- errors, the source, the observer ------------------------------------------------------
@@ -594,7 +670,7 @@ class Watcher:
         delay = min(self.s.failure_delay * 2 ** (self._failures - 1), 300.0)
         self._retry_at = self.clock() + delay
         log.warning(t("watch.run_failed", self.ws.lang, error=f"{type(exc).__name__}: {exc}", delay=f"{delay:g}"),
-                    exc_info=not isinstance(exc, OSError))
+                    exc_info=not isinstance(exc, OSError | WorkspaceBusy))
 
     def _unavailable(self, exc: OSError) -> None:
         if self.available:

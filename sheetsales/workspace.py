@@ -9,29 +9,131 @@
       reports/          generated output (summary.xlsx, feedback/<id>.xlsx)
       archive/          every ingested file version, content-addressed, kept forever
       sheetsales.db     the SQLite store
+      .sheetsales.lock  the one-writer lock (and .sheetsales.lock.json: who holds it)
+
+One process at a time writes a workspace: every command that writes the store or the outputs
+holds :meth:`Workspace.lock` (an OS-level file lock through ``filelock``: ``flock`` on Unix,
+``LockFileEx`` on Windows, released by the operating system when the holder dies). A second
+process waits, saying who holds it, and gives up after ``[lock] timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
+import socket
+import sys
+import threading
 import tomllib
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
+from .i18n import t
 from .playbook import Playbook, read_playbook, write_playbook
 from .store import Store, sqlite_url
 from .templates import build_template, iso_week, template_filename
 
 LANGS = ("zh-CN", "en")
 CONFIG = "sheetsales.toml"
+LOCK_FILE = ".sheetsales.lock"
+LOCK_INFO = ".sheetsales.lock.json"  # the holder's pid, host, command and start time
+DEFAULT_LOCK_TIMEOUT = 600.0  # seconds a command waits for another run to finish
 
 
 class WorkspaceError(Exception):
     """A workspace that cannot be used (missing, not initialised): an install/usage problem."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another sheetsales run held the workspace longer than this one was allowed to wait."""
+
+
+_held = threading.local()  # per thread: {lock path: (FileLock, depth)}, so nested holds are free
+
+
+def lock_holder(root: Path) -> dict:
+    """Who holds (or last held) the workspace lock, from its side file; {} when nobody says."""
+    try:
+        info = json.loads((Path(root) / LOCK_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _holder_params(root: Path, lang: str) -> dict[str, str]:
+    info = lock_holder(root)
+    unknown = t("lock.unknown", lang)
+    return {k: str(info.get(k) or unknown) for k in ("pid", "host", "command", "since")}
+
+
+def _write_holder(root: Path, command: str) -> None:
+    info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
+            "since": dt.datetime.now().isoformat(timespec="seconds")}
+    side = Path(root) / LOCK_INFO
+    tmp = side.with_name(f"{side.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, side)
+    except OSError:  # the lock holds without its side file; the waiting message then says "unknown"
+        pass
+
+
+@contextmanager
+def workspace_lock(root: Path, lang: str = "zh-CN", timeout: float = DEFAULT_LOCK_TIMEOUT, *,
+                   on_wait: Callable[[str], None] | None = None, cancel: Callable[[], bool] | None = None,
+                   command: str = "") -> Iterator[None]:
+    """Hold the workspace's one-writer lock; re-entrant within a thread.
+
+    When another process (or thread) holds it, ``on_wait`` gets a message in ``lang`` saying who
+    and for how long this one waits; after ``timeout`` seconds (or when ``cancel()`` turns true)
+    :class:`WorkspaceBusy` is raised with a message saying who held it. A holder that dies frees
+    the lock: the operating system releases it with the process.
+    """
+    root = Path(root)
+    path = os.path.abspath(root / LOCK_FILE)
+    held: dict[str, list] = _held.__dict__.setdefault("locks", {})
+    if path in held:  # this thread holds it already
+        held[path][1] += 1
+        try:
+            yield
+        finally:
+            held[path][1] -= 1
+        return
+    lock = FileLock(path, thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        seconds = f"{timeout:g}"
+        if on_wait is not None:
+            on_wait(t("lock.waiting", lang, seconds=seconds, **_holder_params(root, lang)))
+        try:
+            lock.acquire(timeout=timeout, cancel_check=cancel)
+        except Timeout:
+            raise WorkspaceBusy(t("lock.timeout", lang, seconds=seconds, **_holder_params(root, lang))) from None
+    held[path] = [lock, 1]
+    try:
+        _write_holder(root, command or " ".join(["sheetsales", *sys.argv[1:2]]))
+        yield
+    finally:
+        del held[path]
+        try:
+            (root / LOCK_INFO).unlink(missing_ok=True)
+        except OSError:
+            pass
+        lock.release()
+
+
+def holds_lock(root: Path) -> bool:
+    """True when this thread holds ``root``'s workspace lock."""
+    return os.path.abspath(Path(root) / LOCK_FILE) in _held.__dict__.get("locks", {})
 
 
 @dataclass
@@ -40,6 +142,17 @@ class Workspace:
     lang: str
     workspace_id: str
     database_url: str
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # [lock] timeout: seconds a run waits for another
+
+    def lock(self, timeout: float | None = None, *, on_wait: Callable[[str], None] | None = None,
+             cancel: Callable[[], bool] | None = None, command: str = "") -> AbstractContextManager[None]:
+        """The one-writer lock of this workspace (see :func:`workspace_lock`)."""
+        return workspace_lock(self.root, self.lang, self.lock_timeout if timeout is None else timeout,
+                              on_wait=on_wait, cancel=cancel, command=command)
+
+    @property
+    def holds_lock(self) -> bool:
+        return holds_lock(self.root)
 
     @property
     def inbox(self) -> Path:
@@ -74,8 +187,14 @@ class Workspace:
         lang = cfg.get("language", "zh-CN")
         url = os.environ.get("SHEETSALES_DATABASE_URL") or cfg.get("database_url") or sqlite_url(
             (root / "sheetsales.db").resolve())
+        lock = cfg.get("lock", {})
+        timeout = lock.get("timeout", DEFAULT_LOCK_TIMEOUT) if isinstance(lock, dict) else None
+        if (not isinstance(lock, dict) or set(lock) - {"timeout"} or isinstance(timeout, bool)
+                or not isinstance(timeout, int | float) or timeout < 0):
+            raise WorkspaceError(f"{cfg_path}: [lock] takes one setting, timeout = seconds to wait for another "
+                                 f"sheetsales run (default {DEFAULT_LOCK_TIMEOUT:g})")
         return cls(root=root, lang=lang if lang in LANGS else "zh-CN",
-                   workspace_id=cfg.get("workspace_id", ""), database_url=url)
+                   workspace_id=cfg.get("workspace_id", ""), database_url=url, lock_timeout=float(timeout))
 
     # --- handing out templates ------------------------------------------------------------
     def handout(self, playbook: Playbook, as_of: dt.date) -> list[Path]:
@@ -143,8 +262,11 @@ class Workspace:
 
 
 def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = None,
-                   as_of: dt.date | None = None) -> Workspace:
-    """Create a workspace; an existing playbook or configuration is left as it is."""
+                   as_of: dt.date | None = None, on_wait: Callable[[str], None] | None = None) -> Workspace:
+    """Create a workspace; an existing playbook or configuration is left as it is.
+
+    The files are written under the workspace lock (``on_wait`` hears it when another run holds it).
+    """
     if lang not in LANGS:
         raise WorkspaceError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
     root = Path(root)
@@ -159,6 +281,12 @@ def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = 
             encoding="utf-8",
         )
     ws = Workspace.open(root)
+    with ws.lock(on_wait=on_wait, command="sheetsales init"):
+        _init_files(ws, playbook, as_of)
+    return ws
+
+
+def _init_files(ws: Workspace, playbook: Playbook | None, as_of: dt.date | None) -> None:
     for d in (ws.inbox, ws.reports, ws.archive):
         d.mkdir(parents=True, exist_ok=True)
     if ws.playbook_path.exists():
@@ -172,4 +300,3 @@ def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = 
         os.replace(tmp, ws.playbook_path)
     ws.handout(playbook, as_of or dt.date.today())
     ws.store().close()
-    return ws

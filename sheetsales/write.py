@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,8 +27,13 @@ from xlsxwriter.worksheet import Worksheet
 from .analyse import Summary
 from .drawing import NUM_FORMATS
 from .i18n import t
-from .outputs import ReplacePolicy, move_into_place, remove_stale_temps, temp_path
+from .outputs import OutputProblem, ReplacePolicy, describe, move_into_place, remove_stale_temps, temp_path
 from .specs import FUNNEL_STATES, choice_label
+
+log = logging.getLogger(__name__)
+
+# The largest magnitude Excel shows as a number (its limit is 9.99999999999999E+307).
+EXCEL_MAX = 9.99999999999999e307
 
 
 class OutputCheckError(Exception):
@@ -43,11 +50,12 @@ class Col:
 
 
 def atomic_write(path: Path, build: Callable[[Path], None], check: Callable[[Path], None] | None = None,
-                 policy: ReplacePolicy | None = None) -> Path:
+                 policy: ReplacePolicy | None = None, problems: list[OutputProblem] | None = None) -> Path:
     """Build into a temporary file beside ``path``, check it, then replace ``path`` in one step.
 
-    Returns where the file went: ``path``, or a timestamped copy beside it when ``path`` stayed
-    locked (open in Excel on Windows); see :mod:`sheetsales.outputs`.
+    Returns where the file went: ``path``, or a timestamped copy beside it when ``path`` could not
+    be replaced (open in Excel on Windows, a folder in the way, …), recorded in ``problems``; see
+    :mod:`sheetsales.outputs`. A build or check that fails raises, and ``path`` is left as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path)
@@ -55,7 +63,7 @@ def atomic_write(path: Path, build: Callable[[Path], None], check: Callable[[Pat
     try:
         build(tmp)
         (check or check_workbook)(tmp)
-        return move_into_place(tmp, path, policy)
+        return move_into_place(tmp, path, policy, problems)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -119,7 +127,8 @@ class SheetWriter:
                     spec["total_string"] = t("total", lang)
                 elif c.total == "sum":
                     spec["total_function"] = "sum"
-                    spec["total_value"] = round(sum(float(r.get(c.key) or 0) for r in records), 2)
+                    value = sum(_number(r.get(c.key)) for r in records)
+                    spec["total_value"] = round(value, 2) if _writable(value) else 0  # recalculated on opening
                 elif c.total == "count":
                     spec["total_function"] = "count"
                     spec["total_value"] = sum(1 for r in records if r.get(c.key) not in (None, ""))
@@ -144,22 +153,55 @@ class SheetWriter:
         return first, last
 
     def cell(self, row: int, col: int, value: Any, kind: str) -> None:
+        """Write one value; never raises on a value Excel cannot hold (it is written as text and logged)."""
         ws, f = self.ws, self.fmts
         if value is None or value == "":
             ws.write_blank(row, col, None, f.get(kind))
         elif isinstance(value, bool):
             ws.write_boolean(row, col, value)
         elif isinstance(value, dt.date):
-            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), f["date"])
+            if 1900 <= value.year <= 9999:
+                ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), f["date"])
+            else:  # before Excel's calendar starts: the date as text
+                self.bad_value(row, col, value.isoformat())
         elif isinstance(value, int | float):
-            ws.write_number(row, col, value, f.get(kind))
+            if _writable(value):
+                ws.write_number(row, col, value, f.get(kind))
+            else:
+                self.bad_value(row, col, repr(value))
         else:
             ws.write_string(row, col, str(value), f.get(kind))  # reps' text is never a formula
+
+    def bad_value(self, row: int, col: int, text: str) -> None:
+        """A value that could not be validated reached the writer: shown as text, logged, never raised."""
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        where = f"{self.ws.name}!{xl_rowcol_to_cell(row, col)}"
+        log.warning(t("output.bad_value", self.lang, where=where, value=text))
+        self.ws.write_string(row, col, text, self.fmts.get("text"))
 
     def finish(self, freeze_row: int = 3) -> None:
         for c, w in self.widths.items():
             self.ws.set_column(c, c, w)
         self.ws.freeze_panes(freeze_row, 0)
+
+
+def _writable(value: float) -> bool:
+    """A number Excel can hold: finite and within its range."""
+    try:
+        return math.isfinite(value) and abs(value) <= EXCEL_MAX
+    except (TypeError, OverflowError):  # an integer too large for a float
+        return False
+
+
+def _number(value: Any) -> float:
+    """``value`` as a float for a cached total; anything that is not a number counts 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def structured_ref(table: str, header: str) -> str:
@@ -270,11 +312,11 @@ def summary_sheet_names(lang: str) -> list[str]:
                                   "sheet.opportunities", "sheet.alerts", "sheet.issues")]
 
 
-def write_summary(summary: Summary, path: Path) -> Path:
+def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | None = None) -> Path:
     """Write ``summary.xlsx`` atomically."""
     names = summary_sheet_names(summary.lang)
     return atomic_write(path, lambda tmp: _build_summary(summary, tmp),
-                        lambda tmp: check_workbook(tmp, names))
+                        lambda tmp: check_workbook(tmp, names), problems=problems)
 
 
 def _build_summary(summary: Summary, path: Path) -> None:
@@ -347,10 +389,11 @@ def _funnel_chart(wb: xlsxwriter.Workbook, ws: Worksheet, names_sheet: str, reco
                   first: int, last: int, lang: str) -> None:
     """A stacked bar chart whose invisible first series centres the bars: a funnel."""
     pad_col = 8  # column I, under the chart, holds the padding (white text)
-    biggest = max((r["amount"] for r in records), default=0)
+    amounts = [_number(r["amount"]) for r in records]
+    biggest = max((a for a in amounts if _writable(a)), default=0)
     fmt_hidden = wb.add_format({"font_color": "#FFFFFF"})
-    for i, r in enumerate(records):
-        ws.write_number(first + i, pad_col, (biggest - r["amount"]) / 2, fmt_hidden)
+    for i, amount in enumerate(amounts):
+        ws.write_number(first + i, pad_col, (biggest - amount) / 2 if _writable(amount) else 0, fmt_hidden)
     chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
     chart.add_series({"name": "pad", "categories": [names_sheet, first, 2, last, 2],
                       "values": [names_sheet, first, pad_col, last, pad_col],
@@ -399,38 +442,51 @@ def scope(summary: Summary, person_id: str) -> set[str]:
     return out
 
 
-def write_feedback(summary: Summary, folder: Path) -> list[Path]:
+def write_feedback(summary: Summary, folder: Path, problems: list[OutputProblem] | None = None) -> list[Path]:
     """``feedback/<id>.xlsx`` for every person: the issues and alerts of their scope, and their own deals.
 
     A supervisor's scope is their whole team (through the supervisor chain); the team's deals are in
-    the summary, so a feedback workbook lists only the person's own.
+    the summary, so a feedback workbook lists only the person's own. Each workbook is its own unit:
+    one that fails to build, check or be written is recorded in ``problems`` (its previous file
+    stays) and the others are still written. Returns where each written workbook went.
     """
+    problems = [] if problems is None else problems
     rec = _decorate(summary)
     state_path = folder / FEEDBACK_STATE
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         state = {}
+    if not isinstance(state, dict):
+        state = {}
     written = []
     for person in summary.people:
-        who = scope(summary, person["rep"])
         path = folder / f"{person['rep']}.xlsx"
-        records = _feedback_records(rec, person, who)
-        digest = hashlib.sha256(json.dumps([summary.as_of, summary.lang, person, records], default=str,
-                                           ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-        known = state.get(person["rep"], {})
-        if known.get("content") == digest and path.is_file() and _file_sha(path) == known.get("file"):
-            written.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
-            continue
-        target = atomic_write(path, lambda tmp, person=person, records=records: _build_feedback(
-            summary, person, records, tmp))
-        written.append(target)
-        if target == path:
-            state[person["rep"]] = {"content": digest, "file": _file_sha(path)}
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = state_path.with_name(state_path.name + ".tmp")
-    tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, state_path)
+        try:
+            who = scope(summary, person["rep"])
+            records = _feedback_records(rec, person, who)
+            digest = hashlib.sha256(json.dumps([summary.as_of, summary.lang, person, records], default=str,
+                                               ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+            known = state.get(person["rep"], {})
+            if known.get("content") == digest and path.is_file() and _file_sha(path) == known.get("file"):
+                written.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
+                continue
+            state.pop(person["rep"], None)
+            target = atomic_write(path, lambda tmp, person=person, records=records: _build_feedback(
+                summary, person, records, tmp), problems=problems)
+            written.append(target)
+            if target == path:
+                state[person["rep"]] = {"content": digest, "file": _file_sha(path)}
+        except Exception as exc:  # one person's workbook never keeps the others from being written
+            log.error("feedback for %s could not be written: %s", person.get("rep"), describe(exc), exc_info=True)
+            problems.append(OutputProblem(path, describe(exc)))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path(state_path)
+        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, state_path)
+    except OSError as exc:  # only costs a rewrite of unchanged workbooks next time
+        log.warning("could not record what the feedback workbooks were written from: %s", describe(exc))
     return written
 
 

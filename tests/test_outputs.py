@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -101,14 +100,87 @@ def test_only_the_last_copies_are_kept(tmp_path: Path) -> None:
 def test_other_errors_are_not_mistaken_for_a_lock(tmp_path: Path) -> None:
     target = tmp_path / "summary.xlsx"
     target.write_text("old")
+    tries: list[Path] = []
+    sleeps: list[float] = []
 
     def full(src: Path, dst: Path) -> None:
+        tries.append(Path(dst))
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError, match="No space"):
-        write_text(target, "new", ReplacePolicy(replace=full, sleep=lambda s: None))
+        write_text(target, "new", ReplacePolicy(replace=full, sleep=sleeps.append))
+    assert sleeps == []  # no back-off: waiting does not free a disk
+    assert [p.name for p in tries] == ["summary.xlsx", tries[1].name] and target_of(tries[1]) == target  # then a copy
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.xlsx"]  # no temporary file left
+
+
+@pytest.mark.parametrize("error", [IsADirectoryError(21, "Is a directory"), PermissionError(13, "Permission denied"),
+                                   OSError(30, "Read-only file system")])
+def test_any_failure_to_replace_falls_back_to_a_timestamped_copy_and_is_recorded(tmp_path: Path,
+                                                                                 error: OSError) -> None:
+    target = tmp_path / "summary.xlsx"
+    target.write_text("old")
+    sleeps: list[float] = []
+
+    def refuse_target(src: Path, dst: Path) -> None:
+        if Path(dst) == target:
+            raise error
+        os.replace(src, dst)
+
+    problems: list[outputs.OutputProblem] = []
+    pol = ReplacePolicy(delays=(0.5,), replace=refuse_target, sleep=sleeps.append,
+                        now=lambda: dt.datetime(2026, 11, 23, 7, 30))
+    written = atomic_write(target, lambda tmp: tmp.write_text("new"), check=lambda tmp: None, policy=pol,
+                           problems=problems)
+    assert written.name == "summary-20261123-073000.xlsx" and written.read_text() == "new"
+    assert target.read_text() == "old"
+    assert [(p.target, p.copy, p.locked) for p in problems] == [(target, written, isinstance(error, PermissionError))]
+    assert type(error).__name__ in problems[0].error
+    assert sleeps == ([0.5] if isinstance(error, PermissionError) else [])  # only a sharing violation is waited on
+
+
+def test_a_folder_at_the_summary_path_gets_a_copy_the_feedback_is_written_and_the_cli_says_so(
+        workspace: Workspace, capsys: pytest.CaptureFixture) -> None:
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+    ingest(workspace, WEEK1)
+    (workspace.reports / "summary.xlsx").mkdir(parents=True)  # someone made a folder of that name
+    result = run_report(workspace, WEEK1)
+    assert target_of(result.summary_path) == workspace.reports / "summary.xlsx"
+    assert "大庆石化机械厂" in str(all_values(result.summary_path))
+    assert sorted(p.name for p in result.feedback) == ["D01.xlsx", "R01.xlsx", "R02.xlsx", "R03.xlsx", "S01.xlsx"]
+    assert all(p.is_file() for p in result.feedback)
+    assert [(p.target.name, "IsADirectoryError" in p.error) for p in result.problems] == [("summary.xlsx", True)]
+    assert result.failed == []
+
+    assert main(["report", str(workspace.root), "--as-of", WEEK1.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "无法替换" in out and "IsADirectoryError" in out and "summary-" in out
+
+
+def test_an_output_that_cannot_be_written_at_all_is_reported_and_the_others_are_written(
+        workspace: Workspace, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+    ingest(workspace, WEEK1)
+    first = run_report(workspace, WEEK1)
+    before = first.summary_path.read_bytes()
+
+    def nowhere(src: Path, dst: Path) -> None:  # neither the summary nor a copy beside it can be written
+        if Path(dst).name.startswith("summary"):
+            raise OSError(30, "Read-only file system")
+        os.replace(src, dst)
+
+    monkeypatch.setattr(outputs, "POLICY", ReplacePolicy(replace=nowhere, sleep=lambda s: None))
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂"), deal("天津港务集团")])
+    ingest(workspace, WEEK1)
+    result = run_report(workspace, WEEK1)
+    assert result.summary_path is None
+    assert [p.target.name for p in result.failed] == ["summary.xlsx"]
+    assert first.summary_path.read_bytes() == before
+    assert "天津港务集团" in str(all_values(workspace.reports / "feedback" / "R01.xlsx"))  # the others are written
+    assert main(["report", str(workspace.root), "--as-of", WEEK1.isoformat()]) == 1
+    out = capsys.readouterr().out
+    assert "未能写入" in out and "Read-only file system" in out
 
 
 def test_a_locked_summary_leads_to_a_timestamped_copy_and_the_cli_says_so(
@@ -155,30 +227,35 @@ def test_a_killed_writer_leaves_the_previous_summary_byte_identical_and_its_debr
     ingest(workspace, WEEK1)
     summary = run_report(workspace, WEEK1).summary_path
     before = summary.read_bytes()
-    # A process killed (SIGKILL: no finally, no clean-up) while it writes the new summary.
-    script = textwrap.dedent(f"""
-        import os, signal
-        from pathlib import Path
-        from sheetsales.write import atomic_write
-        def build(tmp):
-            with open(tmp, "wb") as fh:
-                fh.write(Path({str(summary)!r}).read_bytes()[:3000])
-                fh.flush()
-                os.kill(os.getpid(), signal.SIGKILL)
-        atomic_write(Path({str(summary)!r}), build)
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
-    assert proc.returncode != 0
+    feedback = workspace.reports / "feedback" / "R01.xlsx"
+    # A process killed (SIGKILL: no finally, no clean-up) while it writes the new summary, then another
+    # while it writes a feedback workbook.
+    for target in (summary, feedback):
+        script = textwrap.dedent(f"""
+            import os, signal
+            from pathlib import Path
+            from sheetsales.write import atomic_write
+            def build(tmp):
+                with open(tmp, "wb") as fh:
+                    fh.write(Path({str(target)!r}).read_bytes()[:3000])
+                    fh.flush()
+                    os.kill(os.getpid(), signal.SIGKILL)
+            atomic_write(Path({str(target)!r}), build)
+        """)
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+        assert proc.returncode != 0
     assert summary.read_bytes() == before
-    debris = [p for p in summary.parent.iterdir() if p.name.startswith(".summary.")]
-    assert len(debris) == 1
-    # A young temporary file may be another process's write in progress: it stays. An old one goes.
-    run_report(workspace, WEEK1)
-    assert debris[0].exists()
-    old = time.time() - 2 * outputs.STALE_AFTER
-    os.utime(debris[0], (old, old))
-    run_report(workspace, WEEK1)
-    assert not debris[0].exists()
+    debris = [p for folder in (summary.parent, feedback.parent) for p in folder.iterdir()
+              if p.name.startswith((".summary.", ".R01."))]
+    assert len(debris) == 2
+    # A writer without the workspace lock leaves a young temporary file alone: it may be a write in progress.
+    atomic_write(summary, lambda tmp: tmp.write_bytes(before), check=lambda tmp: None)
+    assert all(p.exists() for p in debris)
+    # A report run holds the lock, so no other write is under way: it clears the debris first, young or old.
+    result = run_report(workspace, WEEK1)
+    assert not any(p.exists() for p in debris)
+    assert sorted(result.debris) == sorted(debris)
+    assert not [p for folder in (summary.parent, feedback.parent) for p in folder.iterdir() if ".tmp" in p.name]
 
 
 def test_move_into_place_uses_the_default_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

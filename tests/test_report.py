@@ -160,25 +160,93 @@ def test_reps_text_is_written_as_text_never_as_a_formula(workspace: Workspace) -
 def test_a_crash_while_writing_leaves_the_previous_summary_intact(worked_example: Workspace, monkeypatch) -> None:
     path = run_report(worked_example, WEEK1).summary_path
     before = path.read_bytes()
+    feedback = worked_example.reports / "feedback" / "R01.xlsx"
 
     def crash(summary, tmp):  # noqa: ANN001
         tmp.write_bytes(b"half a workbook")
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(write_mod, "_build_summary", crash)
-    with pytest.raises(RuntimeError):
-        run_report(worked_example, WEEK2)
+    result = run_report(worked_example, WEEK2)  # reported, not raised: the other outputs are written
+    assert result.summary_path is None
+    assert [(p.target, p.error, p.copy) for p in result.failed] == [(path, "RuntimeError: power cut", None)]
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir() if p.is_file()) == ["summary.xlsx"]
+    assert sorted(p.name for p in path.parent.iterdir() if p.is_file() and not p.name.startswith(".")) == [
+        "summary.xlsx"]
+    assert feedback in result.feedback and "2026-11-09" in str(cached_values(feedback, "商机"))  # written anew
 
 
 def test_a_workbook_failing_its_check_is_not_moved_into_place(worked_example: Workspace, monkeypatch) -> None:
     path = run_report(worked_example, WEEK1).summary_path
     before = path.read_bytes()
     monkeypatch.setattr(write_mod, "_build_summary", lambda summary, tmp: tmp.write_bytes(b"PK\x03\x04junk"))
-    with pytest.raises(write_mod.OutputCheckError):
-        run_report(worked_example, WEEK2)
+    result = run_report(worked_example, WEEK2)
+    assert [(p.target, p.error.split(":")[0]) for p in result.failed] == [(path, "OutputCheckError")]
     assert path.read_bytes() == before
+    assert len(result.feedback) == 5
+
+
+def record_amounts(ws: Workspace, rep: str, amounts: list[float]) -> None:
+    """Record a version of ``rep``'s MPC list straight into the store, bypassing validation, whose deals
+    carry ``amounts`` (what a reader that let such values through would have recorded)."""
+    from sheetsales.store import opportunities
+
+    store = ws.store()
+    try:
+        latest = store.latest_mpc_versions(WEEK1)[rep]
+        rows = store.opportunities_of([latest["id"]])
+        with store.transaction() as conn:
+            ingest_id = store.add_ingest(conn, WEEK1)
+            fv_id = store.add_file_version(conn, ingest_id=ingest_id, observed_on=WEEK1, path=latest["path"],
+                                           sha256="f" * 64, size=1, archive="-", kind="mpc", rep=rep, week=None,
+                                           readable=True)
+            store.add_rows(conn, opportunities, [
+                {**{k: v for k, v in r.items() if k != "id"}, "file_version_id": fv_id, "amount": amount}
+                for r, amount in zip(rows, amounts, strict=True)])
+    finally:
+        store.close()
+
+
+def test_non_finite_and_huge_amounts_in_the_store_never_stop_the_report(worked_example: Workspace,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    record_amounts(worked_example, "R01", [float("inf"), 9e307])
+    record_amounts(worked_example, "R02", [9e307])  # with R01's 9e307: a total past what a float holds
+    result = run_report(worked_example, WEEK1)
+    assert result.problems == [] and result.summary_path == worked_example.reports / "summary.xlsx"
+    assert sorted(p.name for p in result.feedback) == ["D01.xlsx", "R01.xlsx", "R02.xlsx", "R03.xlsx", "S01.xlsx"]
+    rows, total = table_records(result.summary_path, "商机", "Opportunities")
+    amounts = {r["客户"]: r["金额"] for r in rows}
+    assert amounts["大庆石化机械厂"] == "inf"  # written as text: Excel holds no infinity
+    assert amounts["天津港务集团"] == 9e307 and amounts["青岛啤酒设备公司"] == 9e307
+    r01, _ = table_records(worked_example.reports / "feedback" / "R01.xlsx", "商机", "MyOpportunities")
+    assert {r["金额"] for r in r01} == {"inf", 9e307}
+    assert main(["report", str(worked_example.root), "--as-of", WEEK1.isoformat()]) == 0
+    from sheetsales.schedule import scheduled_run
+
+    done = scheduled_run(worked_example, WEEK1)  # the digest too
+    assert done.digest is not None and done.report.problems == []
+
+
+def test_a_feedback_workbook_that_fails_to_build_is_reported_and_the_others_are_written(
+        worked_example: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    folder = worked_example.reports / "feedback"
+    build = write_mod._build_feedback
+
+    def broken_for_r02(summary, person, records, path):  # noqa: ANN001
+        if person["rep"] == "R02":
+            raise ValueError("a bug met R02's data")
+        build(summary, person, records, path)
+
+    monkeypatch.setattr(write_mod, "_build_feedback", broken_for_r02)
+    result = run_report(worked_example, WEEK1)
+    assert [(p.target, p.error) for p in result.problems] == [(folder / "R02.xlsx", "ValueError: a bug met R02's data")]
+    assert result.failed == result.problems
+    assert result.summary_path == worked_example.reports / "summary.xlsx" and result.summary_path.is_file()
+    assert sorted(p.name for p in result.feedback) == ["D01.xlsx", "R01.xlsx", "R03.xlsx", "S01.xlsx"]
+    assert all(p.is_file() for p in result.feedback) and not (folder / "R02.xlsx").exists()
+    assert main(["report", str(worked_example.root), "--as-of", WEEK1.isoformat()]) == 1
+    out = capsys.readouterr().out
+    assert "R02.xlsx 未能写入" in out and "ValueError" in out and "汇总已写入" in out
 
 
 def test_feedback_per_person(worked_example: Workspace) -> None:
