@@ -466,6 +466,8 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
         result.removed = _record_removals(ws, store, ingest_id, as_of, {label for _, label, _ in files})
         try:
             result.settled = settle(store, ingest_id, playbook, as_of)
+        except AlreadyRecorded as exc:  # another process settled the same decisions meanwhile: rolled back
+            log.info("the settlement was already made by another process: %s", exc)
         except Exception as exc:  # what was recorded stays; the next ingest settles again
             log.error("the settlement (decisions, confiscations) failed: %s: %s", type(exc).__name__, _one_line(exc))
             log.info("the failure of the settlement", exc_info=exc)
@@ -536,8 +538,11 @@ def _record_removals(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date
         for label in sorted(store.present_paths(conn, as_of) - seen):
             if not (ws.inbox / label).parent.is_dir():
                 continue
-            store.add_file_version(conn, ingest_id=ingest_id, observed_on=as_of, path=label, sha256=REMOVED,
-                                   size=0, archive="", kind=None, rep=None, week=None, readable=False)
+            try:
+                store.add_file_version(conn, ingest_id=ingest_id, observed_on=as_of, path=label, sha256=REMOVED,
+                                       size=0, archive="", kind=None, rep=None, week=None, readable=False)
+            except AlreadyRecorded:  # another process recorded the removal meanwhile
+                continue
             removed.append(label)
     return removed
 
