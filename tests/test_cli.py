@@ -90,3 +90,70 @@ def test_console_script_runs(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("sheetsales")
     done = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("sheetsales ")
+
+
+# --- check says what ingest will do ------------------------------------------------------------
+def _check_json(path: Path, *extra: str) -> tuple[int, dict]:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["check", str(path), "--json", "--as-of", WEEK1.isoformat(), *extra])
+    return code, json.loads(out.getvalue())
+
+
+def _recorded(ws: Workspace, label: str) -> list[tuple[str, str]]:
+    from sheetsales.ingest import ingest
+
+    result = ingest(ws, WEEK1)
+    return [(i.cell, i.code) for p in result.files if p.label == label for i in p.issues]
+
+
+def test_check_reports_what_ingest_records_for_a_workbook_naming_someone_else(workspace: Workspace) -> None:
+    from sheetsales.fill import fill_table
+    from sheetsales.specs import MPC_TABLE
+
+    forged = workspace.inbox / "R01" / "李娜的表.xlsx"
+    fill_table(mpc_path(workspace, "R02"), MPC_TABLE, [deal("乙公司", amount=-1)], out=forged)
+    code, report = _check_json(forged)
+    assert code == 1 and report["readable"] is False
+    checked = [(i["cell"], i["code"]) for i in report["issues"]]
+    assert checked == [("", "foreign-workbook")] == _recorded(workspace, "R01/李娜的表.xlsx")
+
+
+def test_check_reports_a_save_as_copy_as_ingest_does(workspace: Workspace) -> None:
+    real = save_mpc(workspace, "R03", [deal("甲公司", amount=-5)])
+    copy = real.with_name("MPC一览表_R03 - 副本.xlsx")
+    copy.write_bytes(real.read_bytes())
+    code, report = _check_json(copy)
+    assert code == 1
+    assert [(i["code"], i["message"]) for i in report["issues"]] == [(
+        "duplicate-workbook", "文件夹里有两份MPC一览表:“MPC一览表_R03.xlsx”和“MPC一览表_R03 - 副本.xlsx”。"
+        "系统只采用“MPC一览表_R03.xlsx”;“MPC一览表_R03 - 副本.xlsx”(例如“另存为”的副本)在删除之前被忽略。请删除多余的那一份。")]
+    code, canonical = _check_json(real)
+    assert code == 1 and [(i["cell"], i["code"]) for i in canonical["issues"]] == [("E4", "negative-amount")]
+    from sheetsales.ingest import ingest
+
+    recorded = {p.label: [(i.cell, i.code) for i in p.issues] for p in ingest(workspace, WEEK1).files}
+    assert recorded["R03/MPC一览表_R03 - 副本.xlsx"] == [(i["cell"], i["code"]) for i in report["issues"]]
+    assert recorded["R03/MPC一览表_R03.xlsx"] == [(i["cell"], i["code"]) for i in canonical["issues"]]
+
+
+def test_check_turns_an_internal_failure_into_file_failed(workspace: Workspace, monkeypatch, capsys) -> None:
+    from sheetsales import ingest as ingest_module
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003 - a seam for an internal error
+        raise ZeroDivisionError("division by zero")
+
+    path = save_mpc(workspace, "R01", [deal("甲公司")])
+    monkeypatch.setattr(ingest_module, "_read_mpc", broken)
+    assert main(["check", str(path), "--lang", "en"]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert out.splitlines() == [
+        "R01/MPC一览表_R01.xlsx  [file-failed] An internal error occurred while processing this file "
+        "(ZeroDivisionError: division by zero). Nothing of it was recorded and everyone else's files were; it is "
+        "skipped until its content changes. Check the cells you changed last and save again; if it persists, "
+        "tell a manager (details are in the log)."]
+    assert _recorded(workspace, "R01/MPC一览表_R01.xlsx") == [("", "file-failed")]
