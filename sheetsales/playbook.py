@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import xlsxwriter
 
 from .drawing import FIXED_CREATED, Formats, draw_table, write_list_sheet
 from .issues import Issue
-from .read import open_workbook, read_table
+from .read import DEFAULT_MAX_CELLS, DEFAULT_MAX_ROWS, open_workbook, read_table
 from .specs import (
     DECISION_CHOICES,
     FUNNEL_STATES,
@@ -137,6 +138,15 @@ SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
                            "Share by which a best-state deal's amount may change in one save before it is flagged"),
     "slip_saves": (3, "预计签约日期连续推迟多少次时提示", "Saves in a row that push the signing date back before it is flagged"),
     "idle_days": (21, "多少天没有工作日志提到某商机时提示", "Days without a daily-log entry about a deal before it is flagged"),
+    "max_rows": (DEFAULT_MAX_ROWS, "每个工作表最多读取的数据行数;超过的文件被拒绝(too-many-rows)",
+                 "Rows per sheet; a file with more is refused (too-many-rows)"),
+    "max_cells": (DEFAULT_MAX_CELLS, "每个工作簿最多读取的单元格数(各表从 A1 到最远单元格的区域之和);超过的文件被拒绝",
+                  "Cells per workbook (each sheet from A1 to its farthest cell, summed); a file with more is refused"),
+    "max_amount": (10_000_000_000, "单个金额的上限(默认 100 亿,按工作区货币);“产品”表的“金额上限”列可按类别覆盖",
+                   "Largest amount accepted in one cell (default 10 billion in the workspace currency); the "
+                   "Products sheet's Amount limit column overrides it per category"),
+    "date_horizon_years": (5, "签约/交货日期距今超过这么多年时提示核实", "Signing or delivery dates further away than "
+                           "this many years are flagged for checking"),
 }
 
 
@@ -147,6 +157,7 @@ class Playbook:
     targets: tuple[Target, ...] = ()
     products: tuple[tuple[str, str], ...] = DEFAULT_PRODUCTS
     settings: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in SETTING_DEFAULTS.items()})
+    amount_limits: tuple[tuple[str, float], ...] = ()  # (category, limit) from the Products sheet
 
     @classmethod
     def default(cls, lang: str = "zh-CN") -> Playbook:
@@ -183,6 +194,32 @@ class Playbook:
     @property
     def currency(self) -> str:
         return str(self.settings.get("currency", "CNY"))
+
+    # --- limits on what a file may hold ----------------------------------------------------
+    def _limit(self, key: str) -> Any:
+        value = self.settings.get(key)
+        return SETTING_DEFAULTS[key][0] if value in (None, "") else value
+
+    @property
+    def max_rows(self) -> int:
+        return int(self._limit("max_rows"))
+
+    @property
+    def max_cells(self) -> int:
+        return int(self._limit("max_cells"))
+
+    @property
+    def date_horizon_years(self) -> int:
+        return int(self._limit("date_horizon_years"))
+
+    def amount_limit(self, category: str | None = None) -> float:
+        """The largest amount one cell may hold: the category's limit (Products sheet) or ``max_amount``."""
+        if category:
+            folded = str(category).strip().casefold()
+            for cat, limit in self.amount_limits:
+                if cat.casefold() == folded:
+                    return float(limit)
+        return float(self._limit("max_amount"))
 
     # --- Choices protocol, for the validators ----------------------------------------------
     def resolve(self, kind: str, text: str) -> Any | None:
@@ -248,6 +285,7 @@ class Playbook:
             targets=tuple(Target(**t) for t in d["targets"]),
             products=tuple(tuple(p) for p in d["products"]),  # type: ignore[misc]
             settings=d["settings"],
+            amount_limits=tuple((c, float(v)) for c, v in d.get("amount_limits", ())),
         )
 
 
@@ -335,7 +373,8 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     ]
     team = [asdict(p) for p in playbook.team]
     targets = [asdict(t) for t in playbook.targets]
-    products = [{"category": c, "model": m} for c, m in playbook.products]
+    limits = dict(playbook.amount_limits)
+    products = [{"category": c, "model": m, "amount_limit": limits.pop(c, None)} for c, m in playbook.products]
     settings = [
         {"key": k, "value": playbook.settings.get(k, v[0]), "note": v[2] if lang == "en" else v[1]}
         for k, v in SETTING_DEFAULTS.items()
@@ -414,6 +453,12 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         targets.append(Target(v["owner"], period, v["amount"]))
 
     products = tuple((r.values["category"], r.values["model"] or "") for _, r in records["products"])
+    amount_limits: dict[str, float] = {}
+    for _sheet, r in records["products"]:
+        limit = r.values.get("amount_limit")
+        if limit is not None:  # on several rows of one category, the smallest limit holds
+            category = r.values["category"]
+            amount_limits[category] = min(limit, amount_limits.get(category, limit))
     if not products:
         issues.append(Issue("missing-value", label, PRODUCTS_TABLE.name(lang), "A4",
                             {"column": PRODUCTS_TABLE.columns[0].label(lang)}))
@@ -424,7 +469,7 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         if key in SETTING_DEFAULTS and key != "currency":
             try:
                 number = float(value)
-                if number < 0:
+                if number < 0 or not math.isfinite(number):
                     raise ValueError
                 settings[key] = int(number) if isinstance(SETTING_DEFAULTS[key][0], int) else number
             except ValueError:
@@ -436,4 +481,5 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
 
     if any(i.severity == "error" for i in issues):
         return None, issues
-    return Playbook(tuple(stages), tuple(team), tuple(targets), products, settings), issues
+    return Playbook(tuple(stages), tuple(team), tuple(targets), products, settings,
+                    tuple(amount_limits.items())), issues

@@ -451,13 +451,16 @@ PRODUCTS_TABLE = Table(
     en="Products",
     title_zh="产品类别与型号",
     title_en="Product categories and models",
-    hint_zh="产品类别会出现在模板的下拉列表中。",
-    hint_en="Categories feed the templates' drop-downs.",
+    hint_zh="产品类别会出现在模板的下拉列表中。“金额上限”可选:该类别单个金额的上限,留空则用设置中的 max_amount。",
+    hint_en="Categories feed the templates' drop-downs. Amount limit is optional: the largest amount one cell "
+    "of that category may hold; empty means max_amount from the settings.",
     rows=200,
     key_columns=("category", "model"),
     columns=(
         Column("category", "产品类别", "Category", required=True, width=18),
         Column("model", "型号", "Model", width=16),
+        Column("amount_limit", "金额上限", "Amount limit", "money", width=16, low=0,
+               help_zh="可选:该类别单个金额的上限", help_en="Optional: the largest amount for this category"),
     ),
 )
 
