@@ -227,6 +227,11 @@ def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed
         parsed.tables[table.key] = records
 
 
+def reader_limits(playbook: Playbook) -> dict[str, int]:
+    """The reader's limits in force: the playbook's ``max_rows`` and ``max_cells`` settings."""
+    return {"max_rows": playbook.max_rows, "max_cells": playbook.max_cells}
+
+
 def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder_rep: str = "",
                 workspace_id: str = "", in_inbox: bool = False) -> Parsed:
     """Read and validate one workbook; never raises on bad content.
@@ -236,7 +241,7 @@ def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder
     hidden sheet alone.
     """
     parsed = Parsed(label=label)
-    raw, issues = open_workbook(path, label)
+    raw, issues = open_workbook(path, label, **reader_limits(playbook))
     parsed.issues += issues
     if raw is not None:
         _identify(raw, folder_rep, playbook, workspace_id, parsed, in_inbox)

@@ -157,3 +157,22 @@ def test_check_turns_an_internal_failure_into_file_failed(workspace: Workspace, 
         "skipped until its content changes. Check the cells you changed last and save again; if it persists, "
         "tell a manager (details are in the log)."]
     assert _recorded(workspace, "R01/MPC一览表_R01.xlsx") == [("", "file-failed")]
+
+
+def test_check_and_ingest_apply_the_playbooks_limits(workspace: Workspace) -> None:
+    import openpyxl
+
+    from sheetsales.ingest import ingest
+
+    wb = openpyxl.load_workbook(workspace.playbook_path)
+    for row in wb["设置"].iter_rows():
+        if row[0].value == "max_rows":
+            row[1].value = 10
+    wb.save(workspace.playbook_path)
+    assert ingest(workspace, WEEK1).playbook_issues == []  # the edited playbook is in force
+    path = save_mpc(workspace, "R01", [deal(f"客户{n}") for n in range(12)])
+    code, report = _check_json(path)
+    checked = [(i["sheet"], i["cell"], i["code"]) for i in report["issues"]]
+    assert code == 1 and ("MPC一览表", "", "too-many-rows") in checked
+    result = ingest(workspace, WEEK1)
+    assert [(i.sheet, i.cell, i.code) for p in result.files if "MPC" in p.label for i in p.issues] == checked

@@ -243,7 +243,7 @@ def test_a_bad_playbook_is_reported_and_the_last_good_one_stays(workspace: Works
     wb.save(workspace.playbook_path)
     result = ingest(workspace, WEEK2)
     assert [(i.sheet, i.cell, i.code) for i in result.playbook_issues] == [
-        ("销售阶段", "D7", "wrong-type"), ("团队", "E8", "unknown-person"), ("", "", "playbook-rejected")]
+        ("销售阶段", "D7", "wrong-type"), ("团队", "E8", "unknown-supervisor"), ("", "", "playbook-rejected")]
     assert _summary(workspace, WEEK2).opportunities[0]["weighted"] == 200_000  # still 20 %
     assert {r["code"] for r in _summary(workspace, WEEK2).issues} >= {"wrong-type", "playbook-rejected"}
     stages["D7"] = 0.3
