@@ -9,6 +9,7 @@ playbook in force.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,19 +84,55 @@ def as_text(value: Any) -> str:
     return str(value).strip()
 
 
+# Excel's 1900 date system: serial 1 is 1900-01-01, serial 60 is the 29 February 1900 that never
+# existed (kept by Excel for Lotus 1-2-3), serial 2,958,465 is 9999-12-31, the last day Excel shows.
+EXCEL_FIRST_DAY = dt.date(1900, 1, 1)
+EXCEL_LAST_SERIAL = 2_958_465
+MAX_WHOLE_NUMBER = 10**15  # whole-number columns without their own bound (row numbers, quantities)
+# Columns whose dates lie in the future of a deal; further than the playbook's date_horizon_years
+# from the day of the run they are probably mistyped.
+HORIZON_COLUMNS = frozenset({"sign_date", "delivery_date"})
+DEFAULT_HORIZON_YEARS = 5
+
+
+def excel_serial_date(number: float) -> dt.date | None:
+    """The day of an Excel serial number (1900 date system; the time of day is dropped), or None
+    for a serial that is no day: before 1, after 9999-12-31, NaN or infinite, or 60 (1900-02-29)."""
+    if not math.isfinite(number) or number < 1 or number >= EXCEL_LAST_SERIAL + 1 or 60 <= number < 61:
+        return None
+    day = int(number)
+    return dt.date(1899, 12, 31 if day < 60 else 30) + dt.timedelta(days=day)
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 def convert(col: Column, value: Any, choices: Choices, lang: str) -> tuple[Any, str | None, dict]:
     """(converted value, issue code or None, issue params) for one non-blank cell."""
     label = col.label(lang)
     shown = as_text(value)
     params: dict[str, Any] = {"column": label, "value": shown}
     kind = col.kind
+    if _not_finite(value):  # NaN and infinities come from programs that write workbooks
+        return None, "not-a-number", params
     if kind == "text":
         return shown, None, params
     if kind == "date":
         if isinstance(value, dt.datetime):
-            return value.date(), None, params
+            value = value.date()
         if isinstance(value, dt.date):
+            if value < EXCEL_FIRST_DAY:
+                return None, "impossible-date", params
             return value, None, params
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # A number in a date column is an Excel serial, with or without a date format: files
+            # written by other programs often have no styles at all.
+            day = excel_serial_date(float(value))
+            if day is None:
+                return None, "impossible-date", params
+            params["value"] = day.isoformat()
+            return day, None, params
         if isinstance(value, str):
             return None, "text-date", params
         params["expected"] = _EXPECTED["date"][lang == "en"]
@@ -112,10 +149,14 @@ def convert(col: Column, value: Any, choices: Choices, lang: str) -> tuple[Any, 
         if number is None or (kind == "int" and not float(number).is_integer()):
             params["expected"] = _EXPECTED[kind][lang == "en"]
             return None, "wrong-type", params
+        if not math.isfinite(number):  # '1e999' typed as text
+            return None, "not-a-number", params
         if kind == "money" and number < 0:
             return None, "negative-amount", params
-        if (col.low is not None and number < col.low) or (col.high is not None and number > col.high):
-            params.update(low=_num_text(col.low, kind), high=_num_text(col.high, kind))
+        high = col.high if col.high is not None or kind != "int" else MAX_WHOLE_NUMBER
+        if (col.low is not None and number < col.low) or (high is not None and number > high) or (
+                kind == "int" and abs(number) > MAX_WHOLE_NUMBER):
+            params.update(low=_num_text(col.low, kind), high=_num_text(high, kind))
             return None, "out-of-range", params
         return (int(number) if kind == "int" else number), None, params
     if kind == "tick":
@@ -148,6 +189,16 @@ def _num_text(value: float | None, kind: str) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _amount_limit(choices: Choices, category: Any) -> float | None:
+    """The playbook's limit for one amount (per category when it has one); None without a playbook."""
+    limit = getattr(choices, "amount_limit", None)
+    return limit(category if isinstance(category, str) else None) if callable(limit) else None
+
+
+def _years_between(a: dt.date, b: dt.date) -> float:
+    return abs((a - b).days) / 365.25
+
+
 def validate_table(
     raw: RawTable,
     spec: Table,
@@ -156,12 +207,20 @@ def validate_table(
     lang: str,
     normalise: Callable[[str, Any], Any] | None = None,
     rejected: list[Record] | None = None,
+    *,
+    as_of: dt.date | None = None,
 ) -> tuple[list[Record], list[Issue]]:
     """Typed records for the rows without errors, and every issue found.
 
     Rows kept out for errors are appended to ``rejected`` (their valid cells converted, the
     others None), so a caller can still tell which deal a bad row was about.
+
+    When ``choices`` is a playbook, amounts above its limit (``Playbook.amount_limit`` of the
+    row's category) are refused, and signing and delivery dates further than its
+    ``date_horizon_years`` from ``as_of`` (the day of the run, default today) are flagged.
     """
+    as_of = as_of or dt.date.today()
+    horizon = getattr(choices, "date_horizon_years", DEFAULT_HORIZON_YEARS)
     records: list[Record] = []
     issues: list[Issue] = []
     seen: dict[tuple, int] = {}
@@ -190,6 +249,20 @@ def validate_table(
             if code:
                 row_issues.append(Issue(code, label, raw.sheet, ref, params))
             values[col.key] = converted
+        for col in spec.columns:
+            value = values.get(col.key)
+            if value is None or col.key not in cells:
+                continue
+            if col.kind == "money":
+                limit = _amount_limit(choices, values.get("category"))
+                if limit is not None and value > limit:
+                    row_issues.append(Issue("amount-out-of-range", label, raw.sheet, cells[col.key], {
+                        "column": col.label(lang), "value": as_text(value), "limit": f"{limit:,.0f}"}))
+                    values[col.key] = None
+            elif col.kind == "date" and col.key in HORIZON_COLUMNS and horizon and _years_between(
+                    value, as_of) > horizon:
+                row_issues.append(Issue("date-implausible", label, raw.sheet, cells[col.key], {
+                    "column": col.label(lang), "value": value.isoformat(), "years": horizon}))
         if not any(i.severity == ERROR for i in row_issues) and spec.key_columns:
             key = tuple(
                 normalise(k, values[k]) if normalise else values[k] for k in spec.key_columns
