@@ -538,7 +538,11 @@ class Watcher:
 
     def _lock(self) -> Any:
         """The workspace lock, waited for with a message in the log; a stop request ends the wait."""
-        return self.ws.lock(on_wait=log.warning, cancel=self._stop.is_set, command="sheetsales watch")
+        return self.ws.lock(on_wait=self._waiting, cancel=self._stop.is_set, command="sheetsales watch")
+
+    def _waiting(self, message: str) -> None:
+        self.stats["lock_waits"] += 1
+        log.warning(message)
 
     def _mark(self) -> str:
         if self._store is None:
@@ -605,8 +609,8 @@ class Watcher:
 
     def _report(self, as_of: dt.date, digest: bool = False) -> ReportResult:
         lang = self.ws.lang
-        self._attempted = (self._mark(), as_of)
         with self._lock():
+            self._attempted = (self._mark(), as_of)
             result = self.report_fn(self.ws, as_of)
         self.stats["reports"] += 1
         self.report_due = self._digest_due = False

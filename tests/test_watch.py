@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WEEK1, deal, mpc_path
+from conftest import WEEK1, deal, mpc_path, save_mpc
 
 from sheetsales.fill import fill_table
 from sheetsales.ingest import IngestResult, ingest
@@ -586,3 +586,112 @@ def test_a_save_during_a_regeneration_is_picked_up_after_it(workspace: Workspace
         assert (w.stats["ingests"], w.stats["reports"]) == (3, 3)
         assert w.runs[-2:] == [[mpc_path(workspace, r).relative_to(workspace.inbox).as_posix()] for r in ("R01", "R02")]
     assert customers(workspace) == {"大庆石化机械厂", "天津港务集团"}
+
+
+# --------------------------------------------------------------------------------------------
+# The watcher follows the store, whoever recorded it; a failing report never delays a save
+# --------------------------------------------------------------------------------------------
+class _Deaf:
+    """An observer that never reports anything, and a scan that never comes: the watcher sees no save."""
+
+    emitters: set = set()
+
+    def schedule(self, *a, **kw) -> None:  # noqa: ANN002, ANN003
+        pass
+
+    def start(self) -> None:
+        pass
+
+    def is_alive(self) -> bool:
+        return True
+
+    def stop(self) -> None:
+        pass
+
+    def join(self, timeout: float = 0) -> None:
+        pass
+
+
+def summary_customers(ws: Workspace) -> set[str]:
+    """The customers the summary workbook on disk shows (not the store's figures)."""
+    import python_calamine
+
+    wb = python_calamine.CalamineWorkbook.from_path(str(ws.reports / "summary.xlsx"))
+    return {v for row in wb.get_sheet_by_name("商机").to_python() for v in row if isinstance(v, str)}
+
+
+def test_a_manual_ingest_the_watcher_did_not_see_regenerates_the_reports(workspace: Workspace,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import sheetsales.watch as watch_mod
+
+    monkeypatch.setattr(watch_mod, "make_observer", lambda polling, interval: _Deaf())
+    with watching(workspace) as w:
+        assert w.stats["reports"] == 1 and "大庆石化机械厂" not in summary_customers(workspace)
+        save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+        with workspace.lock(command="sheetsales ingest"):
+            ingest(workspace, WEEK1)  # a manager, by hand, while the service runs
+        wait_for(lambda: w.stats["reports"] == 2, what="the regeneration after someone else's ingest")
+        quiet(w)
+        assert w.stats["ingests"] == 1 and w.stats["reports"] == 2  # no ingest of its own: the store changed
+    assert "大庆石化机械厂" in summary_customers(workspace)
+
+
+def test_a_save_recorded_by_a_manual_ingest_first_still_regenerates_the_reports(workspace: Workspace,
+                                                                                tmp_path: Path) -> None:
+    data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
+    with watching(workspace) as w:
+        with workspace.lock(command="sheetsales ingest"):  # the manual ingest holds the workspace
+            excel_save(mpc_path(workspace, "R01"), data)
+            wait_for(lambda: w.stats["lock_waits"] == 1, what="the watcher's run, waiting for the lock")
+            result = ingest(workspace, WEEK1)
+            assert result.new == 1
+        wait_for(lambda: w.stats["ingests"] == 2, what="the watcher's ingest")
+        wait_for(lambda: w.stats["reports"] == 2, what="the regeneration")
+        quiet(w)
+        assert w.runs[-1] == [mpc_path(workspace, "R01").relative_to(workspace.inbox).as_posix()]
+    assert "大庆石化机械厂" in summary_customers(workspace)
+
+
+def test_a_restarted_watcher_knows_whether_the_reports_are_current(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+    with watching(workspace) as w:  # the first start: nothing written yet
+        assert (w.stats["ingests"], w.stats["reports"]) == (1, 1)
+    with watching(workspace) as w:  # restarted: the reports show the store, nothing to regenerate
+        quiet(w)
+        assert (w.stats["ingests"], w.stats["reports"]) == (1, 0)
+    save_mpc(workspace, "R02", [deal("天津港务集团")])
+    ingest(workspace, WEEK1)  # recorded while no watcher ran
+    with watching(workspace) as w:
+        assert (w.stats["ingests"], w.stats["reports"]) == (1, 1)
+    assert "天津港务集团" in summary_customers(workspace)
+
+
+def test_a_failing_report_never_delays_the_ingest_of_the_next_save(workspace: Workspace, tmp_path: Path) -> None:
+    first = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
+    second = workbook_bytes(workspace, "R02", [deal("天津港务集团")], tmp_path)
+
+    def broken_report(ws: Workspace, as_of: dt.date) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    slow_retry = WatchSettings(**{**FAST.__dict__, "failure_delay": 3600.0})  # a back-off nobody waits out here
+    with watching(workspace, slow_retry, reports=False, report_fn=broken_report) as w:
+        excel_save(mpc_path(workspace, "R01"), first)
+        wait_for(lambda: "大庆石化机械厂" in customers(workspace), what="the first save")
+        wait_for(lambda: w.stats["report_failures"] >= 1, what="the report's failure")
+        excel_save(mpc_path(workspace, "R02"), second)
+        wait_for(lambda: "天津港务集团" in customers(workspace), what="the next save, without waiting the back-off")
+        assert w.report_due and w.stats["failures"] == w.stats["report_failures"]  # the ingests never failed
+
+
+def test_a_folder_at_the_summary_path_does_not_stop_the_watcher(workspace: Workspace, tmp_path: Path) -> None:
+    from sheetsales.outputs import copies_of
+
+    (workspace.reports / "summary.xlsx").mkdir(parents=True)
+    data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
+    with watching(workspace) as w:
+        excel_save(mpc_path(workspace, "R01"), data)
+        wait_for(lambda: w.stats["reports"] == 2, what="the regeneration")
+        quiet(w)
+        assert w.stats["failures"] == 0 and w.stats["output_failures"] == 2  # start-up and the save: a copy each
+    assert copies_of(workspace.reports / "summary.xlsx")
+    assert (workspace.reports / "feedback" / "R01.xlsx").is_file()
