@@ -122,7 +122,7 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
     # --- forecast -------------------------------------------------------------------------
     summary.forecast = _forecast(opps, playbook, people, as_of)
     # --- MPC review -----------------------------------------------------------------------
-    summary.mpc_review = _mpc_review(store, playbook, people, as_of, lang)
+    summary.mpc_review = _mpc_review(store, playbook, people, as_of, lang, ctx.deals)
     # --- issues ---------------------------------------------------------------------------
     for r in store.current_issues(as_of):
         if r["code"] not in CATALOGUE:
@@ -241,7 +241,13 @@ def _forecast(opps: list[dict], playbook: Playbook, people: dict, as_of: dt.date
     return out
 
 
-def _mpc_review(store: Store, playbook: Playbook, people: dict, as_of: dt.date, lang: str) -> list[dict]:
+def _person_label(people: dict, pid: str) -> str:
+    name = people.get(pid, {}).get("rep_name", "")
+    return f"{pid} {name}" if name else pid
+
+
+def _mpc_review(store: Store, playbook: Playbook, people: dict, as_of: dt.date, lang: str,
+                deals: dict[str, rules.DealState] | None = None) -> list[dict]:
     now = _state_at(store, as_of)
     before = _state_at(store, as_of - dt.timedelta(days=7))
     reps_now = {r["rep"] for r in now.values()} | set(store.latest_mpc_versions(as_of))
@@ -273,5 +279,11 @@ def _mpc_review(store: Store, playbook: Playbook, people: dict, as_of: dt.date, 
     for key, r in before.items():
         if key not in now and r["rep"] in reps_now:
             add(r, "gone", stage_name.get(r["stage"], r["stage"]), "")
+    # The first claim on a customer ended this week: the lock passed to the earliest later claim.
+    week_ago = as_of - dt.timedelta(days=7)
+    for state in (deals or {}).values():
+        if state.lock_since and week_ago < state.lock_since <= as_of:
+            row = {**state.row, "opp_key": state.key, "rep": state.rep}
+            add(row, "lock_passed", _person_label(people, state.lock_from), _person_label(people, state.rep))
     out.sort(key=lambda x: (x["rep"], x["customer"], x["change"]))
     return out

@@ -86,6 +86,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "change.amount_changed": ("金额变化", "amount changed"),
     "change.date_changed": ("签约日期变化", "signing date changed"),
     "change.gone": ("从清单消失", "gone from the list"),
+    "change.lock_passed": ("锁定转移", "lock passed"),
     "severity.error": ("错误", "error"),
     "severity.warning": ("警告", "warning"),
     "severity.info": ("提示", "info"),

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .names import normalise_customer
+from .names import normalise_customer, normalise_text, similar_names
 from .playbook import Playbook
 from .store import Store, activities, decision_results, decisions, extensions, transfers
 
@@ -71,6 +71,13 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "撞单:{dup_name} 录入的“{customer}”({category})已由 {owner_name} 于 {since} 锁定;后录入的一行不计入任何统计。",
         "Duplicate claim: '{customer}' ({category}) entered by {dup_name} was locked by {owner_name} on "
         "{since}; the later row is not counted anywhere."),
+    "possible-duplicate": (
+        "warning",
+        "可能撞单:{name} 录入的“{customer}”与 {other_name} 的“{other}”({category})名称只差 {distance} 个字,"
+        "可能是同一客户。请核实:是同一客户就统一名称(先录入者保留锁定),不是则无需处理。两条商机都照常计入。",
+        "Possible duplicate: '{customer}' entered by {name} and '{other}' of {other_name} ({category}) differ by "
+        "{distance} character(s) and may be the same customer. Check: if they are, make the names the same (the "
+        "first claim keeps the lock); if not, nothing to do. Both deals are still counted."),
     "sudden-win": (
         "warning",
         "“{customer}”在搜寻状态({stage})停留 {days} 天后突然签约,请核实。",
@@ -168,6 +175,8 @@ class DealState:
     last_transfer: dict | None
     members: set[str] = field(default_factory=set)  # the rep keys merged into this deal
     small: bool = False
+    lock_since: dt.date | None = None  # the day this claim took the lock over from an ended one
+    lock_from: str = ""  # the rep whose claim ended then
 
     @property
     def amount(self) -> float:
@@ -228,6 +237,92 @@ def _owner_at(transfers_of: list[dict], rep: str, day: dt.date) -> tuple[str, di
     return owner, last
 
 
+def _milestones(row: dict) -> set[int]:
+    return {int(m) for m in (row.get("milestones") or "").split(",") if m}
+
+
+@dataclass
+class _Locks:
+    """Who holds each customer and category: the deal each rep key belongs to, the later claims
+    waiting behind a holder, and the claims that took the lock over when the one before ended."""
+
+    canonical: dict[str, str] = field(default_factory=dict)  # rep key -> deal id
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (waiting key, holder deal)
+    passed: dict[str, tuple[dt.date, str]] = field(default_factory=dict)  # deal -> (day, previous holder's deal)
+
+
+def _locks(by_key: dict[str, list[dict]], transfers_of: dict[str, list[dict]], as_of: dt.date) -> _Locks:
+    """The lock (商机锁定) on each customer (normalised) and product category.
+
+    The first claim holds it. From the day it ends (won, lost, or closed by a decision) the earliest
+    later claim that is still open and on its rep's list holds it; with none, the customer is free
+    and the next claim takes it. A claim by the rep a holder's deal was reassigned to is that deal's.
+    """
+    out = _Locks()
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for k in sorted(by_key, key=lambda k: (by_key[k][0]["observed_on"], by_key[k][0]["id"])):
+        first = by_key[k][0]
+        groups[(normalise_customer(first["customer"]), str(first["category"]).strip().casefold())].append(k)
+    # Each rep's MPC list versions (those with rows), to tell whether a claim is on its list on a day.
+    versions: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
+    for rows in by_key.values():
+        for r in rows:
+            versions[r["rep"]].append((r["observed_on"], r["file_version_id"]))
+    for rep in versions:
+        versions[rep] = sorted(set(versions[rep]))
+
+    def latest_version(rep: str, day: dt.date) -> int | None:
+        found = [v for d, v in versions[rep] if d <= day]
+        return found[-1] if found else None
+
+    def remaining(k: str, day: dt.date) -> bool:
+        rows = [r for r in by_key[k] if r["observed_on"] <= day]
+        return bool(rows) and rows[-1]["status"] == "open" and \
+            rows[-1]["file_version_id"] == latest_version(rows[-1]["rep"], day)
+
+    for keys in groups.values():
+        if len(keys) == 1:
+            out.canonical[keys[0]] = keys[0]
+            continue
+        members: dict[str, list[str]] = {}
+
+        def ended_on(deal: str, members: dict[str, list[str]] = members) -> dt.date | None:
+            ends = [next((r["observed_on"] for r in by_key[m] if r["status"] in ("won", "lost")), None)
+                    for m in members[deal]]
+            ends += [t["observed_on"] for t in transfers_of.get(deal, []) if t["reason"] == "closed"]
+            return min((e for e in ends if e is not None), default=None)
+
+        holder: str | None = None
+        previous: str | None = None
+        waiting: list[str] = []
+        days = sorted({r["observed_on"] for k in keys for r in by_key[k]}
+                      | {t["observed_on"] for k in keys for t in transfers_of.get(k, [])})
+        arrivals: dict[dt.date, list[str]] = defaultdict(list)
+        for k in keys:
+            arrivals[by_key[k][0]["observed_on"]].append(k)
+        for day in days:
+            if holder is not None and (end := ended_on(holder)) is not None and end <= day:
+                holder, previous = None, holder
+            for k in arrivals.get(day, []):
+                if holder is not None:
+                    owner, _ = _owner_at(transfers_of.get(holder, []), by_key[holder][0]["rep"], as_of)
+                    if owner == by_key[k][0]["rep"]:  # the deal was reassigned to this rep: their row is the deal's
+                        out.canonical[k] = holder
+                        members[holder].append(k)
+                        continue
+                waiting.append(k)
+            if holder is None:
+                heir = next((k for k in waiting if remaining(k, day)), None)
+                if heir is not None:
+                    waiting.remove(heir)
+                    holder, members[heir] = heir, [heir]
+                    out.canonical[heir] = heir
+                    if previous is not None and by_key[heir][0]["observed_on"] < day:
+                        out.passed[heir] = (day, previous)
+        out.duplicates += [(k, holder) for k in waiting] if holder is not None else []
+    return out
+
+
 def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[str, DealState], list]:
     """Every deal as of ``as_of`` (by its id) and the later duplicate claims."""
     snaps = store.snapshots(as_of)
@@ -243,34 +338,14 @@ def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[
     listed_keys = {r["opp_key"] for r in snaps if r["file_version_id"] in current_versions} | held
     reps_with_lists = set(latest)
     rep_ids = {p.id for p in playbook.reps}
+    threshold = playbook.small_deal_threshold
 
-    # 1. Who holds the lock on each customer and category: the first claim, while it is open.
-    order = sorted(by_key, key=lambda k: (by_key[k][0]["observed_on"], by_key[k][0]["id"]))
-    locks: dict[tuple[str, str], str] = {}
-    canonical: dict[str, str] = {}  # rep key -> deal id
-    duplicate_keys: list[tuple[str, str]] = []
-    for k in order:
-        first = by_key[k][0]
-        pair = (first["customer_norm"], str(first["category"]).casefold())
-        holder = locks.get(pair)
-        if holder is not None:
-            before = [r for r in by_key[holder] if r["observed_on"] <= first["observed_on"]]
-            closed = bool(before) and before[-1]["status"] in ("won", "lost")
-            closed = closed or any(t["reason"] == "closed" and t["observed_on"] <= first["observed_on"]
-                                   for t in by_deal_transfers.get(holder, []))
-            if not closed:
-                owner, _ = _owner_at(by_deal_transfers.get(holder, []), by_key[holder][0]["rep"], as_of)
-                if owner == first["rep"]:  # the deal was reassigned to this rep: their row is the deal's
-                    canonical[k] = holder
-                else:
-                    duplicate_keys.append((k, holder))
-                continue
-        locks[pair] = k
-        canonical[k] = k
+    # 1. Who holds the lock on each customer and category.
+    locks = _locks(by_key, by_deal_transfers, as_of)
 
     # 2. One state per deal.
     members: dict[str, list[str]] = defaultdict(list)
-    for k, deal in canonical.items():
+    for k, deal in locks.canonical.items():
         members[deal].append(k)
     states: dict[str, DealState] = {}
     for deal, keys in members.items():
@@ -290,39 +365,53 @@ def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[
         had_it = any(r["rep"] == owner for r in history)
         dropped = (status == "open" and owner in rep_ids and owner in reps_with_lists and had_it
                    and not listed_by_owner)
-        # The stage clock: first observation of the current stage, restarted when the owner changes.
-        # The clock follows the rows of whoever holds the values (a reassigned deal's old rows are not
-        # its history any more) and restarts only when the deal reaches a stage it never reached
-        # before: moving a claim back and forth does not escape the limit.
+        # The stage clock runs on the stage the deal is counted at, the one its milestones evidence.
+        # It starts at the first observation of a furthest evidenced stage (moving a claim back and
+        # forth does not restart it), and not before the deal is managed (its amount reached the
+        # small-deal threshold: the latest crossing counts), the day it took the lock over, or the
+        # day its owner changed. It follows the rows of whoever holds the values (a reassigned
+        # deal's old rows are not its history any more).
         own = [r for r in history if r["rep"] == row["rep"]]
-        since, furthest = own[0]["observed_on"], own[0]["stage"]
-        for cur in own[1:]:
-            if cur["stage"] > furthest:
-                since, furthest = cur["observed_on"], cur["stage"]
+        since, furthest, managed_from, was_small = own[0]["observed_on"], 0, None, True
+        for cur in own:
+            stage = evidenced_stage(int(cur["stage"]), _milestones(cur))
+            if stage > furthest:
+                since, furthest = cur["observed_on"], stage
+            small_now = float(cur["amount"]) < threshold
+            if was_small and not small_now:
+                managed_from = cur["observed_on"]
+            was_small = small_now
+        passed = locks.passed.get(deal)
+        for start in (managed_from, passed[0] if passed else None):
+            if start is not None and start > since:
+                since = start
         if last_transfer and last_transfer["observed_on"] > since and last_transfer["reason"] != "closed":
             since = last_transfer["observed_on"]
         claimed = int(row["stage"])
+        evidenced = evidenced_stage(claimed, _milestones(row))
         extension = sum(e["days"] for e in extension_rows
-                        if e["deal"] == deal and e["stage"] == claimed and e["observed_on"] >= since)
-        milestones = {int(m) for m in (row.get("milestones") or "").split(",") if m}
+                        if e["deal"] == deal and e["stage"] == evidenced and e["observed_on"] >= since)
         state = DealState(
-            key=deal, rep=rep, owner=owner, customer=row["customer"], customer_norm=row["customer_norm"],
-            category=row["category"], row=row, history=history, first_seen=history[0]["observed_on"],
-            status=status, claimed=claimed, evidenced=evidenced_stage(claimed, milestones),
-            stage_since=since, extension=extension, listed=bool(listed_rows), dropped=dropped,
-            last_transfer=last_transfer, members=set(keys),
-            small=float(row["amount"]) < playbook.small_deal_threshold,
+            key=deal, rep=rep, owner=owner, customer=row["customer"],
+            customer_norm=normalise_customer(row["customer"]), category=row["category"], row=row,
+            history=history, first_seen=history[0]["observed_on"], status=status, claimed=claimed,
+            evidenced=evidenced, stage_since=since, extension=extension, listed=bool(listed_rows),
+            dropped=dropped, last_transfer=last_transfer, members=set(keys),
+            small=float(row["amount"]) < threshold,
+            lock_since=passed[0] if passed else None,
+            lock_from=by_key[passed[1]][0]["rep"] if passed else "",
         )
         states[deal] = state
-    duplicates = [(by_key[k][-1], states[holder]) for k, holder in duplicate_keys
+    duplicates = [(by_key[k][-1], states[holder]) for k, holder in locks.duplicates
                   if k in listed_keys and by_key[k][-1]["status"] == "open" and holder in states]
     return states, duplicates
 
 
 def limit_of(state: DealState, playbook: Playbook) -> int | None:
-    if state.claimed < 1 or state.claimed > len(playbook.stages):
+    """The time limit of the stage the deal is counted at (its evidenced stage), with extensions."""
+    if state.evidenced < 1 or state.evidenced > len(playbook.stages):
         return None
-    limit = playbook.stage(state.claimed).limit_days
+    limit = playbook.stage(state.evidenced).limit_days
     return limit + state.extension if limit else None
 
 
@@ -392,7 +481,7 @@ def rule_deadline(ctx: Context, lang: str) -> list[Alert]:
         days = s.days_in_stage(ctx.as_of)
         left = limit - days
         if 0 <= left <= lead:
-            out.append(_alert("stage-deadline-near", s, _people(s.owner), stage=ctx.stage_name(s.claimed, lang),
+            out.append(_alert("stage-deadline-near", s, _people(s.owner), stage=ctx.stage_name(s.evidenced, lang),
                               days=days, limit=limit, left=left))
     return out
 
@@ -404,8 +493,8 @@ def rule_confiscated(ctx: Context, lang: str) -> list[Alert]:
         if not managed(s) or not t or t["reason"] != "confiscated":
             continue
         out.append(_alert("deal-confiscated", s, _people(t["from_person"], t["to_person"]),
-                          stage=ctx.stage_name(t["stage"] or s.claimed, lang),
-                          limit=ctx.playbook.stage(t["stage"] or s.claimed).limit_days or 0,
+                          stage=ctx.stage_name(t["stage"] or s.evidenced, lang),
+                          limit=ctx.playbook.stage(t["stage"] or s.evidenced).limit_days or 0,
                           date=t["observed_on"], from_name=ctx.name(t["from_person"]), to_name=ctx.name(t["to_person"])))
         out.append(_alert("decision-pending", s, _people(t["to_person"])))
     return out
@@ -440,8 +529,29 @@ def rule_duplicates(ctx: Context, lang: str) -> list[Alert]:
         people = _people(row["rep"], s.owner, ctx.supervisor(row["rep"]), ctx.supervisor(s.owner))
         out.append(Alert("duplicate-claim", s.key, people, {
             "customer": row["customer"], "category": row["category"], "dup_name": ctx.name(row["rep"]),
-            "owner_name": ctx.name(s.owner), "since": s.first_seen, "deal": s.key}, rep=row["rep"],
+            "owner_name": ctx.name(s.owner), "since": s.lock_since or s.first_seen, "deal": s.key}, rep=row["rep"],
             customer=row["customer"]))
+    return out
+
+
+def rule_possible_duplicates(ctx: Context, lang: str) -> list[Alert]:
+    """Open deals of two reps in one category whose customers' names differ by a character or two.
+
+    Not a lock: both stay counted; both reps' supervisors are asked to check (names equal after
+    normalisation are one customer and get ``duplicate-claim`` instead).
+    """
+    open_deals = [s for s in ctx.deals.values() if s.status == "open"]
+    items = [(s.key, str(s.category).strip().casefold(), s.customer_norm) for s in open_deals]
+    out = []
+    for a, b, distance in similar_names(items):
+        first, later = sorted((ctx.deals[a], ctx.deals[b]), key=lambda s: (s.first_seen, s.key))
+        if first.rep == later.rep:
+            continue
+        people = _people(ctx.supervisor(later.rep) or later.rep, ctx.supervisor(first.rep) or first.rep)
+        out.append(Alert("possible-duplicate", later.key, people, {
+            "customer": later.customer, "category": later.category, "name": ctx.name(later.rep),
+            "other": first.customer, "other_name": ctx.name(first.rep), "other_deal": first.key,
+            "deal": later.key, "distance": distance}, rep=later.rep, customer=later.customer))
     return out
 
 
@@ -524,7 +634,7 @@ def rule_no_activity(ctx: Context, lang: str) -> list[Alert]:
     recent: dict[str, list[str]] = defaultdict(list)
     for a in ctx.activity:
         if a["date"] and since < a["date"] <= ctx.as_of:
-            recent[a["rep"]].append(normalise_customer(f"{a['unit'] or ''} {a['content'] or ''}"))
+            recent[a["rep"]].append(normalise_text(f"{a['unit'] or ''} {a['content'] or ''}"))
     for s in ctx.deals.values():
         if not managed(s) or s.first_seen > since:
             continue
@@ -570,7 +680,7 @@ def rule_sign_date(ctx: Context, lang: str) -> list[Alert]:
 
 RULES: list[Rule] = [
     rule_milestones, rule_stage_moves, rule_deadline, rule_confiscated, rule_decisions, rule_dropped,
-    rule_duplicates, rule_sudden_win, rule_probability, rule_amount, rule_date_slipping, rule_no_activity,
+    rule_duplicates, rule_possible_duplicates, rule_sudden_win, rule_probability, rule_amount, rule_date_slipping, rule_no_activity,
     rule_unqualified, rule_c931, rule_sign_date,
 ]
 
@@ -656,7 +766,7 @@ def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> 
             if not boss:
                 continue
             store.add_transfer(conn, ingest_id=ingest_id, observed_on=as_of, deal=s.key, from_person=s.owner,
-                               to_person=boss, reason="confiscated", stage=s.claimed)
+                               to_person=boss, reason="confiscated", stage=s.evidenced)
             done["confiscated"] += 1
     return done
 
@@ -679,23 +789,23 @@ def _decide(d: dict, states: dict[str, DealState], alias: dict[str, str], playbo
     if kind == "extend":
         if not d["days"]:
             return "missing-days", []
-        return None, [(extensions, {**base, "stage": s.claimed, "days": d["days"], "reason": d["reason"],
+        return None, [(extensions, {**base, "stage": s.evidenced, "days": d["days"], "reason": d["reason"],
                                     "by_person": author})]
     if kind == "reassign":
         target = (d["to_person"] or "").strip()
         if not playbook.person(target) or target not in scope:
             return "unknown-person", []
         return None, [(transfers, {**base, "from_person": s.owner, "to_person": target, "reason": "reassigned",
-                                   "stage": s.claimed})]
+                                   "stage": s.evidenced})]
     if kind == "return":
         if s.owner == s.rep:
             return "not-confiscated", []
         return None, [(transfers, {**base, "from_person": s.owner, "to_person": s.rep, "reason": "returned",
-                                   "stage": s.claimed})]
+                                   "stage": s.evidenced})]
     if kind == "keep":
         return None, [(transfers, {**base, "from_person": s.owner, "to_person": author, "reason": "kept",
-                                   "stage": s.claimed})]
+                                   "stage": s.evidenced})]
     if kind == "close":
         return None, [(transfers, {**base, "from_person": s.owner, "to_person": s.owner, "reason": "closed",
-                                   "stage": s.claimed})]
+                                   "stage": s.evidenced})]
     return "unknown-deal", []

@@ -348,3 +348,160 @@ def test_alerts_reach_each_persons_feedback_and_the_json(workspace: Workspace, c
     codes = {a["code"] for a in data["alerts"]}
     assert "stage-without-milestones" in codes
     assert set(data["alerts"][0]) >= {"code", "severity", "deal", "people", "message"}
+
+
+# --- the stage clock: managed deals, evidenced stages ------------------------------------------
+def test_a_small_deal_that_grows_starts_its_clock_when_it_becomes_managed(workspace: Workspace) -> None:
+    """A deal below small_deal_threshold has no clock; it starts the day the amount reaches it."""
+    save_mpc(workspace, "R01", [deal("甲", "方案设计", 30_000)])
+    ingest(workspace, day(0))
+    ingest(workspace, day(20))
+    save_mpc(workspace, "R01", [deal("甲", "方案设计", 300_000)])  # 40 days at 方案设计 (30-day limit)
+    ingest(workspace, day(40))
+    opp = opportunity(workspace, day(40), "甲")
+    assert (opp["rep"], opp["status"], opp["days_in_stage"]) == ("R01", "open", 0)  # not confiscated at once
+    assert alerts(workspace, day(62), "stage-deadline-near") == []
+    [near] = alerts(workspace, day(63), "stage-deadline-near")  # reminders follow from the crossing
+    assert "还剩 7 天" in near["message"]
+    ingest(workspace, day(70))
+    assert opportunity(workspace, day(70), "甲")["rep"] == "R01"
+    ingest(workspace, day(71))
+    assert opportunity(workspace, day(71), "甲")["rep"] == "S01"
+
+
+def test_a_deal_that_falls_below_and_rises_again_restarts_at_the_latest_crossing(workspace: Workspace) -> None:
+    for n, amount in ((0, 30_000), (10, 300_000), (20, 30_000), (30, 300_000)):
+        save_mpc(workspace, "R01", [deal("甲", "方案设计", amount)])
+        ingest(workspace, day(n))
+    assert opportunity(workspace, day(35), "甲")["days_in_stage"] == 5
+    ingest(workspace, day(45))  # 45 days after the first crossing, 15 after the latest
+    assert opportunity(workspace, day(45), "甲")["rep"] == "R01"
+
+
+def test_the_clock_limit_and_confiscation_follow_the_evidenced_stage(workspace: Workspace) -> None:
+    """Claimed at 方案确认 (45 days) with no milestone: it counts at 项目立项 (30 days), and so does its clock."""
+    save_mpc(workspace, "R01", [deal("甲", "方案确认", milestones=0)])
+    ingest(workspace, day(0))
+    [near] = alerts(workspace, day(23), "stage-deadline-near")
+    assert "“项目立项”" in near["message"] and "时限 30 天" in near["message"]
+    ingest(workspace, day(31))
+    opp = opportunity(workspace, day(31), "甲")
+    assert (opp["rep"], opp["stage"], opp["claimed_stage"]) == ("S01", "项目立项", "方案确认")
+    [taken] = alerts(workspace, day(31), "deal-confiscated")
+    assert "“项目立项”" in taken["message"] and "时限 30 天" in taken["message"]
+    store = workspace.store()
+    [move] = store.rows(transfers, day(31))
+    store.close()
+    assert (move["reason"], move["stage"]) == ("confiscated", 1)
+
+
+def test_ticking_milestones_is_reaching_a_new_stage(workspace: Workspace) -> None:
+    """The clock starts at the first observation of a new furthest evidenced stage."""
+    save_mpc(workspace, "R01", [deal("甲", "方案确认", milestones=0)])
+    ingest(workspace, day(0))
+    save_mpc(workspace, "R01", [deal("甲", "方案确认", milestones=1)])  # evidenced: 初步接触
+    ingest(workspace, day(20))
+    save_mpc(workspace, "R01", [deal("甲", "方案确认", milestones=0)])  # unticked again: not a new stage
+    ingest(workspace, day(25))
+    assert opportunity(workspace, day(25), "甲")["days_in_stage"] == 5
+    ingest(workspace, day(50))
+    assert opportunity(workspace, day(50), "甲")["rep"] == "R01"  # 30 days since day 20 (no restart at 25)
+    ingest(workspace, day(51))
+    assert opportunity(workspace, day(51), "甲")["rep"] == "S01"
+
+
+def test_an_extension_is_on_the_evidenced_stage(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲", "方案确认", milestones=0)])
+    ingest(workspace, day(0))
+    decide(workspace, "S01", [{"deal": key("R01", "甲"), "decision": "延期", "days": 10}])
+    ingest(workspace, day(5))
+    [near] = alerts(workspace, day(33), "stage-deadline-near")
+    assert "时限 40 天" in near["message"] and "“项目立项”" in near["message"]
+    ingest(workspace, day(40))
+    assert opportunity(workspace, day(40), "甲")["rep"] == "R01"
+    ingest(workspace, day(41))
+    assert opportunity(workspace, day(41), "甲")["rep"] == "S01"
+
+
+# --- the lock passes on -------------------------------------------------------------------------
+def test_when_the_first_claim_ends_the_earliest_later_claim_holds_the_lock(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计", 1_000_000)])
+    ingest(workspace, day(0))
+    save_mpc(workspace, "R02", [deal("甲公司", "方案确认", 900_000)])
+    ingest(workspace, day(3))
+    save_mpc(workspace, "R03", [deal("甲公司", "方案设计", 800_000)])
+    ingest(workspace, day(5))
+    assert sorted(a["rep"] for a in alerts(workspace, day(5), "duplicate-claim")) == ["R02", "R03"]
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计", 1_000_000, status="已丢单")])
+    ingest(workspace, day(10))
+    summary = build_summary(workspace, day(10))
+    [opp] = [o for o in summary.opportunities if o["customer"] == "甲公司"]
+    assert (opp["rep"], opp["claimed_by"], opp["amount"], opp["deal"]) == ("R02", "R02", 900_000, key("R02", "甲公司"))
+    assert opp["days_in_stage"] == 0  # the new holder's clock starts the day the lock passed
+    by_rep = {(r["group"], r["stage_order"]): r["count"] for r in summary.funnel if r["level"] == "rep"}
+    assert by_rep[("R02", 5)] == 1
+    forecast = sum(r["weighted"] for r in summary.forecast if r["level"] == "rep" and r["group"] == "R02")
+    assert forecast == 450_000
+    # R03 now waits behind R02; R02 is not told any more
+    [dup] = [a for a in summary.alerts if a["code"] == "duplicate-claim"]
+    assert (dup["rep"], dup["deal"]) == ("R03", key("R02", "甲公司"))
+    assert "R02 李娜" in dup["message"] and str(day(10)) in dup["message"]
+    [passed] = [r for r in summary.mpc_review if r["change"] == "lock_passed"]
+    assert (passed["rep"], passed["before"], passed["after"], passed["change_label"]) == (
+        "R02", "R01 张伟", "R02 李娜", "锁定转移")
+    # the past is unchanged, and the news is a week's news
+    assert [o["rep"] for o in build_summary(workspace, day(9)).opportunities if o["customer"] == "甲公司"] == ["R01"]
+    assert not [r for r in build_summary(workspace, day(18)).mpc_review if r["change"] == "lock_passed"]
+    ingest(workspace, day(40))  # R02's 45 days at 方案确认 count from day 10
+    assert opportunity(workspace, day(40), "甲公司")["rep"] == "R02"
+
+
+def test_a_closed_first_claim_passes_the_lock_and_a_deleted_row_does_not_take_it(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("乙", "方案设计")])
+    ingest(workspace, day(0))
+    save_mpc(workspace, "R02", [deal("乙", "方案设计")])
+    ingest(workspace, day(2))
+    save_mpc(workspace, "R03", [deal("乙", "方案设计", 700_000)])
+    ingest(workspace, day(4))
+    save_mpc(workspace, "R02", [deal("丙", "方案设计")])  # R02 removes the duplicate row as told
+    ingest(workspace, day(6))
+    decide(workspace, "S01", [{"deal": key("R01", "乙"), "decision": "关闭", "reason": "客户取消"}])
+    ingest(workspace, day(12))
+    summary = build_summary(workspace, day(12))
+    assert [(o["rep"], o["amount"]) for o in summary.opportunities if o["customer"] == "乙"] == [("R03", 700_000)]
+    assert [a for a in summary.alerts if a["code"] in ("duplicate-claim", "deal-dropped")] == []
+    [passed] = [r for r in summary.mpc_review if r["change"] == "lock_passed"]
+    assert (passed["before"], passed["after"]) == ("R01 张伟", "R03 刘洋")
+
+
+# --- customer names -------------------------------------------------------------------------------
+def test_legal_form_variants_are_one_customer_and_near_names_are_flagged(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("Acme Tooling Co., Ltd."), deal("上海精工机械有限公司"), deal("华为", amount=500_000)])
+    ingest(workspace, day(0))
+    save_mpc(workspace, "R02", [deal("Acme Tooling Co Ltd"), deal("华润", amount=400_000)])
+    save_mpc(workspace, "R03", [deal("Acme Toolng Company", amount=600_000), deal("上海精功机械", amount=300_000),
+                                deal("上海精工机械", amount=200_000, category="检测设备")])
+    ingest(workspace, day(1))
+    summary = build_summary(workspace, day(1))
+    [dup] = [a for a in summary.alerts if a["code"] == "duplicate-claim"]
+    assert (dup["rep"], dup["deal"]) == ("R02", key("R01", "Acme Tooling Co., Ltd."))
+    near = sorted((a["customer"], a["people"], a["severity"]) for a in summary.alerts
+                  if a["code"] == "possible-duplicate")
+    assert near == [("Acme Toolng Company", ["S01"], "warning"), ("上海精功机械", ["S01"], "warning")]
+    message = next(a["message"] for a in summary.alerts if a["code"] == "possible-duplicate")
+    assert "R03 刘洋" in message and "R01 张伟" in message
+    # a warning, not a lock: both are counted; 华为 and 华润 are two customers
+    counted = sorted((o["rep"], o["customer"]) for o in summary.opportunities)
+    assert counted == sorted([("R01", "Acme Tooling Co., Ltd."), ("R01", "上海精工机械有限公司"), ("R01", "华为"),
+                              ("R02", "华润"), ("R03", "Acme Toolng Company"), ("R03", "上海精功机械"),
+                              ("R03", "上海精工机械")])
+    from sheetsales.playbook import Playbook
+    from sheetsales.rules import context, run_rules
+
+    store = workspace.store()
+    try:
+        en = [a.message("en") for a in run_rules(context(store, Playbook(), day(1)), "en")
+              if a.code == "possible-duplicate"]
+    finally:
+        store.close()
+    assert len(en) == 2 and all(m.startswith("Possible duplicate") and "1 character" in m for m in en)
