@@ -122,10 +122,13 @@ def without_styles(src: Path, out: Path) -> Path:
     return write_parts(out, parts)
 
 
-def rows_xml(first: int, count: int, columns: str = "A") -> bytes:
-    """``count`` rows of small numbers from row ``first`` (the columns given by their letters)."""
+def rows_xml(first: int, count: int, columns: str = "A", varied: bool = False) -> bytes:
+    """``count`` rows of numbers from row ``first`` (the columns given by their letters); ``varied``
+    numbers compress as real data does, not as a zip bomb."""
     return b"".join(
-        b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>1</v></c>' % (c.encode(), r) for c in columns.split()) + b"</row>"
+        b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>%d</v></c>' % (c.encode(), r, (r * 7919 + i * 104729) % 1000003
+                                                                       if varied else 1)
+                                      for i, c in enumerate(columns.split())) + b"</row>"
         for r in range(first, first + count))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -169,3 +170,138 @@ def test_cell_references() -> None:
     assert parse_ref("AB12") == (11, 27)
     assert read.cell_ref(11, 27) == "AB12"
     assert read.col_letter(0) == "A" and read.col_letter(25) == "Z" and read.col_letter(26) == "AA"
+
+
+# --- extent before values (issue 7 §5, §6) -------------------------------------------------------
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import badfiles  # noqa: E402
+
+from sheetsales.specs import MPC_TABLE  # noqa: E402
+
+_MEASURED = """
+import json, resource, sys, time
+from sheetsales.cli import main
+start = time.monotonic()
+rc = main(sys.argv[1:])
+print(json.dumps({"rc": rc, "seconds": time.monotonic() - start,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measured_check(path: Path, timeout: float = 60) -> tuple[dict, str]:
+    """``sheetsales check --json`` in its own process: exit status, seconds, peak RSS, and its output."""
+    done = subprocess.run([sys.executable, "-c", _MEASURED, "check", "--json", str(path)], capture_output=True,
+                          text=True, timeout=timeout)
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.strip().splitlines()
+    return json.loads(lines[-1]), "\n".join(lines[:-1])
+
+
+def _mpc_list(tmp_path: Path) -> Path:
+    return badfiles.genuine(tmp_path / "src", "mpc")
+
+
+def test_a_lone_value_on_the_last_row_and_column_is_refused_cheaply(tmp_path: Path) -> None:
+    """Today python-calamine allocates 512 GB for A1:XFD1048576 and the process aborts (rc 134)."""
+    path = badfiles.with_cells(_mpc_list(tmp_path), tmp_path / "far.xlsx", "MPC一览表",
+                               {"XFD1048576": badfiles.number_cell("XFD1048576", "1")})
+    run, out = measured_check(path)
+    assert run["rc"] == 1 and run["seconds"] < 10 and run["rss_mb"] < 250, run
+    issues = json.loads(out)["issues"]
+    assert [(i["code"], i["cell"]) for i in issues] == [("sheet-too-large", "XFD1048576")]
+    assert "XFD1048576" in issues[0]["message"] and "删除" in issues[0]["message"]
+
+
+def test_rows_beyond_the_limit_are_refused_with_the_limit_in_the_message(tmp_path: Path) -> None:
+    src = _mpc_list(tmp_path)
+    part = badfiles.sheet_part(src, "MPC一览表")
+    path = badfiles.patch(src, tmp_path / "long.xlsx", part, lambda x: badfiles.add_rows(x, badfiles.rows_xml(10, 60)))
+    raw, issues = open_workbook(path, max_rows=60)
+    assert raw is None and [(i.code, i.sheet) for i in issues] == [("too-many-rows", "MPC一览表")]
+    assert "60" in issues[0].message("zh-CN") and "max_rows" in issues[0].message("en")
+    raw, issues = open_workbook(path, max_rows=200)
+    assert issues == [] and len(raw.sheets["MPC一览表"]) == 69
+
+
+def test_a_far_cell_beyond_max_rows_is_named(tmp_path: Path) -> None:
+    path = badfiles.with_cells(_mpc_list(tmp_path), tmp_path / "far.xlsx", "资格审查",
+                               {"C5000": badfiles.number_cell("C5000", "7")})
+    raw, issues = open_workbook(path, max_rows=1000)
+    assert raw is None and [(i.code, i.sheet, i.cell) for i in issues] == [("sheet-too-large", "资格审查", "C5000")]
+    assert "max_rows = 1000" in issues[0].message("en") and "row 5000, column 3" in issues[0].message("en")
+    assert open_workbook(path)[1] == []  # within the default limit it is read
+
+
+def test_cells_beyond_the_limit(tmp_path: Path) -> None:
+    src = _mpc_list(tmp_path)
+    wide = badfiles.with_cells(src, tmp_path / "wide.xlsx", "MPC一览表", {"XFD5": badfiles.number_cell("XFD5", "1")})
+    raw, issues = open_workbook(wide, max_cells=50_000)
+    assert raw is None and [(i.code, i.cell) for i in issues] == [("sheet-too-large", "XFD5")]
+    raw, issues = open_workbook(src, max_cells=200)
+    assert raw is None and [i.code for i in issues] == ["too-many-cells"] and "235" in issues[0].message("zh-CN")
+
+
+def test_a_malformed_cell_reference_or_xml_is_a_damaged_file(tmp_path: Path) -> None:
+    src = _mpc_list(tmp_path)
+    part = badfiles.sheet_part(src, "MPC一览表")
+    for n, change in enumerate([lambda x: x.replace(b'<c r="D4"', b'<c r="D0"', 1),
+                                lambda x: x.replace(b'<c r="D4"', b'<c r="$D$4"', 1),
+                                lambda x: x.replace(b"</row>", b"</rowx>", 1),
+                                lambda x: x[: len(x) // 2]]):
+        path = badfiles.patch(src, tmp_path / f"bad{n}.xlsx", part, change)
+        raw, issues = open_workbook(path)
+        assert raw is None and [i.code for i in issues] == ["corrupt-workbook"], n
+
+
+def _unusual(xml: bytes) -> bytes:
+    """The same sheet as some other programs write it: prefixed tags, a comment, no cell references."""
+    xml = xml.replace(b"<sheetData>", b"<sheetData><!-- written by another program -->")
+    xml = re.sub(rb'(<row r="\d+"[^>]*>)<c r="A\d+"', rb"\1<c", xml)  # first cell of a row: no reference
+    xml = re.sub(rb"<(/?)(worksheet|sheetData|row|c|v|f|is|t)([\s>/])", rb"<\1x:\2\3", xml)
+    return xml.replace(b"<x:worksheet ", b'<x:worksheet xmlns:x="' + badfiles.MAIN_NS + b'" ', 1)
+
+
+def test_formulas_and_extent_are_found_in_xml_written_by_other_programs(tmp_path: Path) -> None:
+    src = badfiles.genuine(tmp_path / "src", "mpc")
+    filled = fill_formula(src, tmp_path / "formula.xlsx")
+    part = badfiles.sheet_part(filled, "MPC一览表")
+    for change in (lambda x: x, _unusual):
+        path = badfiles.patch(filled, tmp_path / "unusual.xlsx", part, change)
+        raw, issues = open_workbook(path)
+        assert issues == [] and raw.formulas["MPC一览表"] == {(3, 4)}
+        far = badfiles.patch(filled, tmp_path / "unusual-far.xlsx", part,
+                             lambda x, c=change: c(badfiles.set_cells(x, {"B900000": b'<c r="B900000"><v>1</v></c>'})))
+        assert [(i.code, i.cell) for i in open_workbook(far)[1]] == [("sheet-too-large", "B900000")]
+
+
+def fill_formula(src: Path, out: Path) -> Path:
+    from sheetsales.fill import fill_table
+
+    return fill_table(src, MPC_TABLE, [{**badfiles.DEALS[0], "amount": "=1000*2"}], out=out)
+
+
+def test_the_fast_and_the_exact_scan_agree(tmp_path: Path) -> None:
+    import zipfile
+
+    src = badfiles.genuine(tmp_path / "src", "weekly")
+    with zipfile.ZipFile(src) as zf:
+        for name, part in read._sheet_paths(zf).items():
+            with zf.open(part) as fh:
+                fast = read._fast_scan(fh, 10**6)
+            with zf.open(part) as fh:
+                exact = read._exact_scan(fh, 10**6)
+            keys = ("cells", "rows", "last_row", "last_col", "far_col_ref", "formulas", "serials")
+            assert {k: getattr(fast, k) for k in keys} == {k: getattr(exact, k) for k in keys}, name
+
+
+def test_reading_a_list_at_the_row_limit_stays_small_and_quick(tmp_path: Path) -> None:
+    src = _mpc_list(tmp_path)
+    part = badfiles.sheet_part(src, "MPC一览表")
+    big = badfiles.patch(src, tmp_path / "big.xlsx", part,
+                         lambda x: badfiles.add_rows(x, badfiles.rows_xml(10, 100_000, "A D E", varied=True)))
+    run, out = measured_check(big)
+    assert run["rc"] == 1 and run["rss_mb"] < 300, run
+    assert [i["code"] for i in json.loads(out)["issues"]] == ["too-many-rows"]
