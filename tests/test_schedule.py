@@ -167,3 +167,23 @@ def test_cli_schedule_help_says_as_of_defaults_to_each_run(capsys: pytest.Captur
     with pytest.raises(SystemExit):
         main(["watch", "--help"])
     assert "the date of each run" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_digest_that_fails_to_build_is_reported_and_the_workbooks_are_written(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import sheetsales.digest as digest_mod
+
+    def broken(summary: object) -> str:
+        raise KeyError("a label the template does not know")
+
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+    monkeypatch.setattr(digest_mod, "render_digest", broken)
+    done = scheduled_run(workspace, WEEK1)
+    assert done.digest is None and not (workspace.reports / "digest-2026-W45.html").exists()
+    assert [(p.target.name, p.error.split(":")[0]) for p in done.report.failed] == [("digest-2026-W45.html",
+                                                                                    "KeyError")]
+    assert done.report.summary_path == workspace.reports / "summary.xlsx" and done.report.summary_path.is_file()
+    assert len(done.report.feedback) == 5 and all(p.is_file() for p in done.report.feedback)
+    assert main(["schedule", str(workspace.root), "--once", "--as-of", WEEK1.isoformat()]) == 1
+    out = capsys.readouterr().out
+    assert "digest-2026-W45.html 未能写入" in out and "汇总已写入" in out
