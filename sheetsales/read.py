@@ -41,9 +41,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MACRO_CONTENT_TYPE = b"macroEnabled"
 
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 Cell = Any  # str | float | int | bool | date | datetime | time | timedelta
 
@@ -159,11 +156,21 @@ def check_archive(path: Path, label: str) -> list[Issue]:
     return []
 
 
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
 def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> part name inside the zip, from workbook.xml and its relationships."""
+    """Sheet name -> part name inside the zip, from workbook.xml and its relationships.
+
+    Elements are matched by local name, so ISO 29500 Strict files (purl.oclc.org namespaces) are
+    measured like transitional ones.
+    """
     rels_root = DefusedET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     targets = {}
-    for rel in rels_root.iter(f"{_PKG_REL_NS}Relationship"):
+    for rel in rels_root.iter():
+        if _local(rel.tag) != "Relationship":
+            continue
         target = rel.get("Target", "")
         if target.startswith("/"):
             part = target.lstrip("/")
@@ -172,8 +179,10 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
         targets[rel.get("Id")] = part
     wb_root = DefusedET.fromstring(zf.read("xl/workbook.xml"))
     out = {}
-    for sheet in wb_root.iter(f"{_NS}sheet"):
-        rid = sheet.get(f"{_REL_NS}id")
+    for sheet in wb_root.iter():
+        if _local(sheet.tag) != "sheet":
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id" and k.startswith("{")), None)
         if rid in targets:
             out[sheet.get("name", "")] = targets[rid]
     return out
