@@ -23,7 +23,8 @@
   and one moved back, deals confiscated past their limit (S01 returns one, S02
   reassigns one, one still waits for a decision), an extension granted in time,
   decisions without authority or with a mistyped deal id, a deal dropped from a list
-  and one closed by the supervisor, a duplicate claim (撞单), a sudden win, a typed win
+  and one closed by the supervisor, a duplicate claim (撞单), a lock passed on when the
+  first claim is lost, two reps' customers one character apart, a sudden win, a typed win
   rate and a late amount that contradict the stage, a slipping signing date, a
   neglected deal, an unqualified one, an optimistic C931, a passed signing date, a
   small deal kept out of the funnel; R01 carries the method's worked example
@@ -417,6 +418,13 @@ WORKED_CASE = (("天津宏达液压设备有限公司", "Tianjin Hongda Hydrauli
 DUPLICATE_CLAIM = (("苏州金鼎模具有限公司", "Suzhou Jinding Mould Co., Ltd."), ("苏州金鼎模具", "Suzhou Jinding Mould"),
                    "激光切割机", "LC-3015")
 SMALL_DEAL = ("售后服务", "SVC-年保", 36_000)  # under the small-deal threshold: kept out of the funnel
+# The lock passes on: R05 claimed this customer first, R04 enters it again (without the company form); when
+# R05's claim is lost, R04's holds the lock.
+LOCK_PASSED = (("无锡华晟数控设备有限公司", "Wuxi Huasheng CNC Equipment Co., Ltd."),
+               ("无锡华晟数控设备", "Wuxi Huasheng CNC Equipment"), "数控机床", "HMC-630")
+# Two reps' customers whose names differ by one character (诚/成): a possible duplicate, both counted.
+NEAR_NAMES = (("北京京诚重型机械有限公司", "Beijing Jingcheng Heavy Machinery Co., Ltd."),
+              ("北京京成重型机械", "Beijing Jingchen Heavy Machinery"), "激光切割机", "LC-3015")
 
 
 class Simulation:
@@ -433,7 +441,8 @@ class Simulation:
         self.as_of = as_of
         self.used: set[str] = set()
         self.reps = [Rep(pid, name, r) for pid, name, r, _sup, _t in REPS]
-        fixed = [name for name, *_ in WORKED_EXAMPLE] + [WORKED_CASE[0], *DUPLICATE_CLAIM[:2]]
+        fixed = [name for name, *_ in WORKED_EXAMPLE] + [WORKED_CASE[0], *DUPLICATE_CLAIM[:2], *LOCK_PASSED[:2],
+                                                         *NEAR_NAMES[:2]]
         self.used.update(normalise_customer(n) for name in fixed for n in name)
         self.arrivals: list[tuple[int, Rep, Deal, int]] = []  # (week, rep, deal, place on the list: 0 = last)
         self.decisions: list[Decision] = []
@@ -637,6 +646,25 @@ class Simulation:
         category, model, amount = SMALL_DEAL
         self.script("R13", at(1), 2, category=category, model=model, amount=amount, optimism=0.0,
                     sign_date=as_of + dt.timedelta(days=20))
+        # The cases below are drawn from their own random stream (and not logged: new in the last weeks),
+        # so that every other deal and report of the demo stays as it was.
+        main_rng, used = self.rng, set(self.used)
+        self.rng = random.Random(SEED + 2)
+        try:
+            # The lock passes on: R05's claim (L-2) is lost at L; R04's later claim (L-1) then holds it.
+            first, second, category, model = LOCK_PASSED
+            self.script("R05", at(2), 2, {at(0): {"status": "lost"}}, customer=first, category=category,
+                        model=model, amount=960_000, optimism=0.0, neglected=True)
+            self.script("R04", at(1), 2, customer=second, category=category, model=model, amount=900_000,
+                        optimism=0.0, neglected=True)
+            # A possible duplicate: one character apart, two reps of S02, both counted.
+            first, second, category, model = NEAR_NAMES
+            self.script("R06", at(2), 2, customer=first, category=category, model=model, amount=1_100_000,
+                        optimism=0.0, neglected=True)
+            self.script("R07", at(1), 1, customer=second, category=category, model=model, amount=1_050_000,
+                        optimism=0.0, neglected=True)
+        finally:
+            self.rng, self.used = main_rng, used
 
     def _arrive(self, week: Week) -> None:
         for when, rep, deal, top in self.arrivals:

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from sheetsales.cli import main
-from sheetsales.demo import DEMO_MARKER, WORKED_CASE, DemoError, DemoResult, run_demo
+from sheetsales.demo import DEMO_MARKER, LOCK_PASSED, NEAR_NAMES, WORKED_CASE, DemoError, DemoResult, run_demo
 from sheetsales.i18n import t
 from sheetsales.playbook import read_playbook
 from sheetsales.report import build_summary
@@ -286,6 +286,22 @@ def test_duplicate_claim_and_small_deal(summary) -> None:
     assert any(o["deal"] == dup["deal"] and o["rep"] == "R03" for o in summary.opportunities)
     assert summary.small_deals and all(o["amount"] < 50_000 for o in summary.small_deals)
     assert not {o["deal"] for o in summary.small_deals} & {o["deal"] for o in summary.opportunities}
+
+
+def test_the_lock_passes_on_and_near_names_are_flagged(summary) -> None:
+    """R05's claim is lost in the last week: R04's later claim of the same customer holds the lock."""
+    first, second = LOCK_PASSED[0][0], LOCK_PASSED[1][0]
+    [passed] = [r for r in summary.mpc_review if r["change"] == "lock_passed"]
+    assert (passed["customer"], passed["rep"], passed["before"], passed["after"]) == (
+        second, "R04", "R05 孙浩", "R04 赵敏")
+    [deal] = [o for o in summary.opportunities if o["customer"] in (first, second)]
+    assert (deal["rep"], deal["claimed_by"], deal["amount"], deal["days_in_stage"]) == ("R04", "R04", 900_000, 0)
+    assert not [a for a in summary.alerts if a["customer"] in (first, second)]
+    # 北京京诚 / 北京京成: a warning to the reps' supervisor, both deals counted
+    [near] = [a for a in summary.alerts if a["code"] == "possible-duplicate"]
+    assert (near["customer"], near["people"], near["rep"]) == (NEAR_NAMES[1][0], ["S02"], "R07")
+    assert {o["rep"] for o in summary.opportunities if o["customer"] in NEAR_NAMES[0] + NEAR_NAMES[1]} == {
+        "R06", "R07"}
 
 
 def test_alerts_sheet_has_a_row_per_person(demo, summary) -> None:
