@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint templates screenshots bench clean
+.PHONY: demo test fuzz lint templates screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ demo: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
+
+# The reader's fuzz test for as long as asked (FUZZ_EXAMPLES=n, random seeds); failing examples
+# are kept in tests/fuzz_regressions/, which every test run replays.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(TEST_STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py -k "survives or ingest"
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

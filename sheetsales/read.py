@@ -226,6 +226,7 @@ DEFAULT_MAX_CELLS = 2_000_000
 _SCAN_CHUNK = 1 << 20
 _MAX_CARRY = 4 << 20
 _ROW_BITS = 1 << 20  # Excel's last row; anything beyond it is beyond every limit
+EXCEL_MAX_TEXT = 32_767  # characters in one cell; no text longer comes from Excel
 
 # The one shape common writers give a cell (<c r="B7" s="3" t="s">), strictly: anything else (a
 # prefix, a cell without its reference, an attribute in single quotes or holding '>') sends the
@@ -413,7 +414,7 @@ def _exact_scan(fh: Any, max_formulas: int) -> SheetScan:
     scan = SheetScan(exact=True)
     parser = _expat()
     state: dict[str, Any] = {"row": 0, "crow": 0, "col": 0, "cell": None, "valued": False, "attrs": "",
-                             "text": None, "in_data": 0}
+                             "text": None, "in_data": 0, "run": 0}
 
     names: dict[str, str] = {}
 
@@ -425,6 +426,7 @@ def _exact_scan(fh: Any, max_formulas: int) -> SheetScan:
 
     def start(name: str, attrs: dict[str, str]) -> None:
         tag = local(name)
+        state["run"] = 0
         if tag == "sheetData":
             state["in_data"] += 1
         elif not state["in_data"]:
@@ -462,6 +464,7 @@ def _exact_scan(fh: Any, max_formulas: int) -> SheetScan:
 
     def end(name: str) -> None:
         tag = local(name)
+        state["run"] = 0
         if tag == "sheetData":
             state["in_data"] -= 1
         elif tag == "v" and state["text"] is not None and state["cell"] is not None:
@@ -477,6 +480,10 @@ def _exact_scan(fh: Any, max_formulas: int) -> SheetScan:
             state["cell"] = None
 
     def text(data: str) -> None:
+        state["run"] += len(data)
+        if state["run"] > EXCEL_MAX_TEXT and state["in_data"]:
+            scan.bad_ref = scan.bad_ref or f"{cell_ref(state['cell'][0] - 1, state['cell'][1] - 1) if state['cell'] else '?'}: text longer " \
+                                           f"than Excel's {EXCEL_MAX_TEXT} characters"
         if state["text"] is not None and sum(map(len, state["text"])) < 64:
             state["text"].append(data)
 
