@@ -77,8 +77,19 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _end_on_sigterm() -> None:
+    """SIGTERM (a cron timeout, a service stop) ends the run as Ctrl-C does: a file being read is then
+    recorded as interrupted, not as one that took the reader down (reader-crashed)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     ws = Workspace.open(Path(args.dir))
+    _end_on_sigterm()
     with ws.lock(on_wait=_waiting, command="sheetsales ingest"):
         result = ingest(ws, args.as_of, progress=None if args.quiet else _progress())
     if result.unavailable:

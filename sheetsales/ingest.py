@@ -322,6 +322,15 @@ def inbox_files(ws: Workspace) -> list[tuple[Path, str, str]]:
     return out
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks (memory stays bounded whatever its size)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _one_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[0] if lines else "")[:200]
@@ -347,12 +356,12 @@ def read_file(store: Store | None, path: Path, label: str, sha: str, playbook: P
               ingest_id: int | None = None, record: bool = False) -> Parsed:
     """Read one file's content in isolation: whatever the content does, this returns a :class:`Parsed`.
 
-    A content whose read once started and never ended (at ``label`` when recording, anywhere for a
-    check) is ``reader-crashed`` and is not read again. With ``record`` the read is recorded as
+    A content whose read once started and never ended (at any path) is ``reader-crashed`` and is not
+    read again. With ``record`` the read is recorded as
     started (committed) before the reader runs and as ended after it. Any exception of the reader
     or the validation is ``file-failed``.
     """
-    if store is not None and store.crashed_read(sha, label if record else None):
+    if store is not None and sha and store.crashed_read(sha):
         log.error("%s: the reader did not survive this content before; it is not read again", label)
         return Parsed(label=label, issues=[Issue("reader-crashed", label, rep=folder_rep)])
     read_id = store.start_read(ingest_id, label, sha) if record and store is not None else None
@@ -447,6 +456,12 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
                     result.files.append(parsed)
                     result.rejected += 1
                     continue
+                except Exception as exc:  # before its content could even be archived: reported, tried again next run
+                    result.files.append(failed_file(label, folder_rep, exc))
+                    result.failed.append(label)
+                    result.rejected += 1
+                    result.errors += 1
+                    continue
                 if read is None:
                     result.unchanged += 1
                 else:
@@ -502,7 +517,7 @@ def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> P
             folder_rep, in_inbox = folder_of(label), True
         except ValueError:
             pass
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = file_sha256(path)
         parsed = read_file(store, path, label, sha, playbook, lang, folder_rep=folder_rep, in_inbox=in_inbox,
                            workspace_id=ws.workspace_id)
         if not folder_rep:
@@ -514,7 +529,7 @@ def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> P
                 continue
             state = states.get(other)
             try:
-                other_sha = hashlib.sha256(other_path.read_bytes()).hexdigest()
+                other_sha = file_sha256(other_path)
             except OSError:
                 members.append(_member(other, state))
                 continue
@@ -561,7 +576,7 @@ def _read_new(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playb
               path: Path, label: str, folder_rep: str) -> _Read | None:
     """Archive and read ``path`` unless its content is what the store holds for it (None)."""
     # Cheap check first: the same bytes as the latest recorded version change nothing.
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = file_sha256(path)
     with store.transaction() as conn:
         if store.latest_sha(conn, label, as_of) == sha:
             return None

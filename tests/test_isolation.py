@@ -233,3 +233,46 @@ def test_a_file_name_that_is_not_utf8_is_recorded_like_any_other(workspace: Work
     assert [(p.label, [i.code for i in p.issues]) for p in result.files if p.label.startswith("R01/\ufffd")] == [
         ("R01/\ufffd\ufffd.xlsx", ["not-a-workbook"])]
     assert sorted(_amounts(workspace, WEEK1)) == ["乙公司"]
+
+
+def test_a_run_stopped_with_sigterm_is_not_a_reader_crash(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    label = mpc_path(workspace, "R01").relative_to(workspace.inbox).as_posix()
+    proc = subprocess.Popen([EXE, "ingest", str(workspace.root), "--as-of", WEEK1.isoformat(), "-q"],
+                            env={**os.environ, "SHEETSALES_STALL_READING": label},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _started_reads(workspace.root / "sheetsales.db", label):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        proc.terminate()  # a cron timeout, a service stop
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "Traceback" not in err
+    result = ingest(workspace, WEEK1)
+    assert [(p.label, p.issues) for p in _mpc_files(result) if p.label == label] == [(label, [])]
+    assert sorted(_amounts(workspace, WEEK1)) == ["甲公司"]
+
+
+def test_a_file_that_fails_before_it_is_archived_is_reported_and_tried_again(workspace: Workspace,
+                                                                           monkeypatch) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    save_mpc(workspace, "R02", [deal("乙公司")])
+    archive = Workspace.stage_and_archive
+
+    def broken(self, source):  # noqa: ANN001 - a seam for an internal error
+        if "R01" in source.name:
+            raise ValueError("staging refused")
+        return archive(self, source)
+
+    monkeypatch.setattr(Workspace, "stage_and_archive", broken)
+    result = ingest(workspace, WEEK1)
+    assert [(p.label, [i.code for i in p.issues]) for p in _mpc_files(result) if "R01" in p.label] == [
+        ("R01/MPC一览表_R01.xlsx", ["file-failed"])]
+    assert "R01/MPC一览表_R01.xlsx" in result.failed
+    assert sorted(_amounts(workspace, WEEK1)) == ["乙公司"]
+    monkeypatch.setattr(Workspace, "stage_and_archive", archive)
+    assert sorted(_amounts(workspace, WEEK1)) == ["乙公司"]
+    ingest(workspace, WEEK1)  # nothing was recorded of it: the next run reads it
+    assert sorted(_amounts(workspace, WEEK1)) == ["乙公司", "甲公司"]
