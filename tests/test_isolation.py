@@ -87,7 +87,8 @@ def test_nan_in_one_list_does_not_keep_another_reps_change_out(workspace: Worksp
 
 
 def test_an_internal_failure_fails_that_file_alone_until_it_changes(workspace: Workspace, monkeypatch,
-                                                                     capsys) -> None:
+                                                                     capsys, caplog) -> None:
+    caplog.set_level("INFO", logger="sheetsales")
     save_mpc(workspace, "R01", [deal("甲公司", amount=1_000_000)])
     save_mpc(workspace, "R02", [deal("乙公司", amount=500_000)])
     ingest(workspace, WEEK1)
@@ -105,6 +106,9 @@ def test_an_internal_failure_fails_that_file_alone_until_it_changes(workspace: W
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     label = mpc_path(workspace, "R02").relative_to(workspace.inbox).as_posix()
+    # the traceback is in the log (a service's log file or journal), with the file it belongs to
+    [record] = [r for r in caplog.records if r.exc_info and label in r.getMessage()]
+    assert record.exc_info[0] is RuntimeError and record.levelname == "INFO"
     assert [line for line in out.splitlines() if "[file-failed]" in line] == [
         f"{label}  [file-failed] 处理这个文件时发生内部错误(RuntimeError:internal trouble)。本文件未被记录,"
         "其他人的文件不受影响;在内容改变之前不会再读取它。请检查最近修改的单元格后重新保存;如果问题持续,请联系管理员(详情见日志)。"]
