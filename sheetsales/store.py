@@ -38,6 +38,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -49,6 +50,14 @@ metadata = MetaData()
 
 # The sha256 recorded for a file that has disappeared from the inbox (a tombstone version).
 REMOVED = "removed"
+
+
+class OutdatedStore(Exception):
+    """A database created by an earlier sheetsales, without the columns this one needs (no migrations yet)."""
+
+
+# Columns added since the first release: a database without them was created before and is not upgraded.
+REQUIRED_COLUMNS = (("file_versions", "parent_id"), ("transfers", "parent_id"))
 
 
 class AlreadyRecorded(Exception):
@@ -338,6 +347,20 @@ class Store:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        insp = inspect(self.engine)
+        missing = [f"{table}.{column}" for table, column in REQUIRED_COLUMNS
+                   if column not in {c["name"] for c in insp.get_columns(table)}]
+        if missing:
+            self.engine.dispose()
+            raise OutdatedStore(
+                f"数据库 {self.engine.url.render_as_string(hide_password=True)} 由较早版本的 sheetsales 创建"
+                f"(缺少 {', '.join(missing)}),目前还不能原地升级;请保留它,并用 sheetsales init 新建工作区。 / "
+                f"The database {self.engine.url.render_as_string(hide_password=True)} was created by an earlier "
+                f"sheetsales (no {', '.join(missing)}) and cannot be upgraded in place yet; keep it, and start a new "
+                "workspace with sheetsales init.")
 
     def close(self) -> None:
         self.engine.dispose()

@@ -318,3 +318,24 @@ def test_a_settlement_raced_by_another_process_is_rolled_back_alone(workspace: W
     finally:
         store.close()
     assert (counts["decision_results"], counts["extensions"]) == (1, 1)  # applied once
+
+
+def test_a_database_from_an_earlier_sheetsales_is_refused_with_a_clear_message(
+        workspace: Workspace, capsys: pytest.CaptureFixture) -> None:
+    """No migrations yet: a store without the uniqueness columns is not written to at all."""
+    import sqlite3
+
+    db = workspace.root / "sheetsales.db"
+    db.unlink()
+    with sqlite3.connect(db) as conn:  # the file_versions table as the first release created it
+        conn.execute("CREATE TABLE file_versions (id INTEGER PRIMARY KEY, ingest_id INTEGER NOT NULL, "
+                     "observed_on DATE NOT NULL, path VARCHAR(500) NOT NULL, sha256 VARCHAR(64) NOT NULL, "
+                     "size INTEGER NOT NULL, archive VARCHAR(500) NOT NULL, kind VARCHAR(20), rep VARCHAR(40), "
+                     "week VARCHAR(10), readable BOOLEAN NOT NULL)")
+    from sheetsales.store import OutdatedStore
+
+    with pytest.raises(OutdatedStore, match="file_versions.parent_id"):
+        workspace.store()
+    assert main(["ingest", str(workspace.root), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "earlier sheetsales" in err and "较早版本" in err and "Traceback" not in err
