@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -160,8 +161,19 @@ def cmd_report(args: argparse.Namespace) -> int:
                 print(line, file=sys.stderr if args.json else sys.stdout)
             failed = bool(result.failed)
     if args.json:
-        print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(_strict_json(summary.to_json()), ensure_ascii=False, indent=2))
     return 1 if failed else 0
+
+
+def _strict_json(value: object) -> object:
+    """``value`` with every non-finite number as text ("inf", as the workbooks show it): strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

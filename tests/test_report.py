@@ -221,6 +221,14 @@ def test_non_finite_and_huge_amounts_in_the_store_never_stop_the_report(worked_e
     r01, _ = table_records(worked_example.reports / "feedback" / "R01.xlsx", "商机", "MyOpportunities")
     assert {r["金额"] for r in r01} == {"inf", 9e307}
     assert main(["report", str(worked_example.root), "--as-of", WEEK1.isoformat()]) == 0
+    capsys.readouterr()
+    assert main(["report", str(worked_example.root), "--as-of", WEEK1.isoformat(), "--json", "--no-write"]) == 0
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    data = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert {o["customer"]: o["amount"] for o in data["opportunities"]}["大庆石化机械厂"] == "inf"
     from sheetsales.schedule import scheduled_run
 
     done = scheduled_run(worked_example, WEEK1)  # the digest too
