@@ -357,9 +357,9 @@ def read_file(store: Store | None, path: Path, label: str, sha: str, playbook: P
     """Read one file's content in isolation: whatever the content does, this returns a :class:`Parsed`.
 
     A content whose read once started and never ended (at any path) is ``reader-crashed`` and is not
-    read again. With ``record`` the read is recorded as
-    started (committed) before the reader runs and as ended after it. Any exception of the reader
-    or the validation is ``file-failed``.
+    read again. With ``record`` the read is recorded as started (committed) before the reader runs
+    and as ended after it (also when interrupted). Any exception of the reader or the validation is
+    ``file-failed``.
     """
     if store is not None and sha and store.crashed_read(sha):
         log.error("%s: the reader did not survive this content before; it is not read again", label)
