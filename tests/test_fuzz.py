@@ -39,6 +39,7 @@ from sheetsales.ingest import check_file, ingest
 from sheetsales.workspace import Workspace, init_workspace
 
 REGRESSIONS = Path(__file__).parent / "fuzz_regressions"
+pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name")  # the duplicated-part damage
 FUZZING = "FUZZ_EXAMPLES" in os.environ
 AS_OF = dt.date(2026, 11, 4)
 SECONDS = 20  # per check, in process, on a loaded two-core machine
