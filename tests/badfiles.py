@@ -74,6 +74,7 @@ def sheet_part(path: Path, sheet: str) -> str:
 
 def patch(src: Path, out: Path, part: str, change: Callable[[bytes], bytes]) -> Path:
     """A copy of ``src`` with one part changed."""
+    assert part in {n for n, _ in read_parts(src)}, part
     return write_parts(out, [(n, change(d) if n == part else d) for n, d in read_parts(src)])
 
 
