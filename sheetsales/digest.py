@@ -24,7 +24,7 @@ from .templates import iso_week
 
 TEMPLATE = "digest.html.j2"
 FORECAST_MONTHS = 6
-CHANGES = ("new", "advanced", "won", "lost", "moved_back", "amount_changed", "date_changed", "gone")
+CHANGES = ("new", "advanced", "won", "lost", "moved_back", "amount_changed", "date_changed", "gone", "lock_passed")
 SEVERITY_COLOURS = {"error": "#C00000", "high": "#C00000", "critical": "#C00000", "warning": "#B7791F",
                     "medium": "#B7791F", "info": "#2B6CB0"}
 
