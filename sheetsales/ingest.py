@@ -140,7 +140,7 @@ def _identify(raw: RawWorkbook, folder_rep: str, playbook: Playbook, workspace_i
     parsed.week = meta.get("week", "")
 
 
-def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
+def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed, as_of: dt.date | None = None) -> None:
     table = mpc_table(len(playbook.stages))
     rt, found = read_table(raw, table)
     parsed.issues += found
@@ -149,7 +149,7 @@ def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -
     parsed.sheets["mpc"] = rt.sheet
     rejected: list[Record] = []
     records, found = validate_table(rt, table, raw.label, playbook, lang, normalise=_key_normaliser,
-                                    rejected=rejected)
+                                    rejected=rejected, as_of=as_of)
     parsed.issues += found
     parsed.tables["mpc_rejected"] = [r for r in rejected if r.values.get("customer") and r.values.get("category")]
     for r in records:
@@ -169,7 +169,7 @@ def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -
             continue
         rt, found = read_table(raw, table)
         parsed.issues += found
-        rows, found = validate_table(rt, table, raw.label, playbook, lang, normalise=_key_normaliser)
+        rows, found = validate_table(rt, table, raw.label, playbook, lang, normalise=_key_normaliser, as_of=as_of)
         parsed.issues += found
         for r in rows:
             key = (_key_normaliser("customer", r.values["customer"]), r.values["category"])
@@ -182,18 +182,20 @@ def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -
             r.values[name] = found_extra.get(name, 0)
 
 
-def _read_decisions(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
+def _read_decisions(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed,
+                    as_of: dt.date | None = None) -> None:
     rt, found = read_table(raw, DECISIONS_TABLE)
     parsed.issues += found
     if rt is None:
         return
     parsed.sheets["decisions"] = rt.sheet
-    records, found = validate_table(rt, DECISIONS_TABLE, raw.label, playbook, lang)
+    records, found = validate_table(rt, DECISIONS_TABLE, raw.label, playbook, lang, as_of=as_of)
     parsed.issues += found
     parsed.tables["decisions"] = records
 
 
-def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed) -> None:
+def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed,
+                 as_of: dt.date | None = None) -> None:
     form = read_form(raw, WEEKLY_FORM)
     if form is None:
         parsed.issues.append(Issue("missing-sheet", raw.label, WEEKLY_FORM.zh,
@@ -216,7 +218,7 @@ def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed
         if rt is None:
             continue
         parsed.sheets[table.key] = rt.sheet
-        records, found = validate_table(rt, table, raw.label, playbook, lang)
+        records, found = validate_table(rt, table, raw.label, playbook, lang, as_of=as_of)
         parsed.issues += found
         if "date" in {c.key for c in table.columns}:
             for r in records:
@@ -233,8 +235,10 @@ def reader_limits(playbook: Playbook) -> dict[str, int]:
 
 
 def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder_rep: str = "",
-                workspace_id: str = "", in_inbox: bool = False) -> Parsed:
+                workspace_id: str = "", in_inbox: bool = False, as_of: dt.date | None = None) -> Parsed:
     """Read and validate one workbook; never raises on bad content.
+
+    ``as_of`` is the date of the run (default today): dates are judged implausible relative to it.
 
     ``folder_rep`` is the person whose inbox folder holds the file; ``in_inbox`` says the file is in
     the inbox (directly in it when ``folder_rep`` is ""). A file elsewhere is attributed by its
@@ -246,11 +250,11 @@ def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder
     if raw is not None:
         _identify(raw, folder_rep, playbook, workspace_id, parsed, in_inbox)
         if parsed.kind == "mpc" and parsed.rep:
-            _read_mpc(raw, playbook, lang, parsed)
+            _read_mpc(raw, playbook, lang, parsed, as_of)
         elif parsed.kind == "weekly" and parsed.rep:
-            _read_weekly(raw, playbook, lang, parsed)
+            _read_weekly(raw, playbook, lang, parsed, as_of)
         elif parsed.kind == "decisions" and parsed.rep:
-            _read_decisions(raw, playbook, lang, parsed)
+            _read_decisions(raw, playbook, lang, parsed, as_of)
     parsed.readable = bool(parsed.kind and parsed.rep) and not any(
         i.code in FILE_LEVEL and i.severity == ERROR for i in parsed.issues)
     parsed.issues = [i if i.rep else replace(i, rep=parsed.rep or folder_rep) for i in parsed.issues]
@@ -353,7 +357,7 @@ def _stall_for_tests(label: str) -> None:
 
 def read_file(store: Store | None, path: Path, label: str, sha: str, playbook: Playbook, lang: str, *,
               folder_rep: str = "", in_inbox: bool = False, workspace_id: str = "",
-              ingest_id: int | None = None, record: bool = False) -> Parsed:
+              ingest_id: int | None = None, record: bool = False, as_of: dt.date | None = None) -> Parsed:
     """Read one file's content in isolation: whatever the content does, this returns a :class:`Parsed`.
 
     A content whose read once started and never ended (at any path) is ``reader-crashed`` and is not
@@ -370,7 +374,7 @@ def read_file(store: Store | None, path: Path, label: str, sha: str, playbook: P
         if read_id is not None:
             _stall_for_tests(label)
         parsed = parse_input(path, label, playbook, lang, folder_rep=folder_rep, in_inbox=in_inbox,
-                             workspace_id=workspace_id)
+                             workspace_id=workspace_id, as_of=as_of)
         outcome = "read"
     except Exception as exc:
         outcome = "failed"
@@ -506,7 +510,7 @@ def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> P
     ``outside-folder``) and one workbook per kind among the folder's files (``duplicate-workbook``).
     """
     if ws is None:
-        return read_file(None, path, path.name, "", Playbook(), lang)
+        return read_file(None, path, path.name, "", Playbook(), lang, as_of=as_of)
     store = ws.store()
     try:
         playbook, _ = load_playbook(ws, store, as_of)
@@ -519,7 +523,7 @@ def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> P
             pass
         sha = file_sha256(path)
         parsed = read_file(store, path, label, sha, playbook, lang, folder_rep=folder_rep, in_inbox=in_inbox,
-                           workspace_id=ws.workspace_id)
+                           workspace_id=ws.workspace_id, as_of=as_of)
         if not folder_rep:
             return parsed
         states = store.path_states(as_of)
@@ -538,7 +542,7 @@ def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> P
             else:  # a new content ingest has not recorded yet: it will read it too
                 members.append(_member(other, state, read_file(
                     store, other_path, other, other_sha, playbook, lang, folder_rep=folder_rep, in_inbox=True,
-                    workspace_id=ws.workspace_id)))
+                    workspace_id=ws.workspace_id, as_of=as_of)))
         members.append(_member(label, states.get(label), parsed))
         return judge(parsed, members, ws.lang, folder_rep)
     finally:
@@ -582,7 +586,7 @@ def _read_new(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playb
             return None
     sha, archived, size = ws.stage_and_archive(path)
     parsed = read_file(store, archived, label, sha, playbook, ws.lang, folder_rep=folder_rep, in_inbox=True,
-                       workspace_id=ws.workspace_id, ingest_id=ingest_id, record=True)
+                       workspace_id=ws.workspace_id, ingest_id=ingest_id, record=True, as_of=as_of)
     return _Read(label, folder_rep, sha, archived, size, parsed)
 
 

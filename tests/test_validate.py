@@ -216,3 +216,13 @@ def test_huge_whole_numbers_and_non_finite_text_cells(tmp_path: Path) -> None:
     path = _raw_mpc(tmp_path, {"A4": badfiles.number_cell("A4", "1e300"), "D5": badfiles.number_cell("D5", "nan")})
     parsed = parse_input(path, "R01/mpc.xlsx", PB, "zh-CN")
     assert flat(parsed.issues) == [("A4", "out-of-range"), ("D5", "not-a-number")]
+
+
+def test_replayed_run_judges_dates_from_its_own_date(tmp_path: Path) -> None:
+    """`--as-of` replays a week: a signing date five and a half years after that week is implausible
+    then, although it is only three and a half years from today."""
+    path = _mpc(tmp_path, [{**GOOD, "sign_date": dt.date(2030, 6, 1)}])
+    replay = parse_input(path, "R01/mpc.xlsx", PB, "zh-CN", as_of=dt.date(2024, 11, 4))
+    assert flat(replay.issues) == [("F4", "date-implausible")]
+    assert replay.readable and len(replay.tables["mpc"]) == 1  # a warning: the deal still counts
+    assert parse_input(path, "R01/mpc.xlsx", PB, "zh-CN", as_of=dt.date(2026, 12, 2)).issues == []
