@@ -58,8 +58,9 @@ def figures(root: Path) -> dict:
     return json.loads(out.stdout)
 
 
-def holder(ws: Workspace, seconds: float) -> subprocess.Popen:
-    """Another process that takes the workspace lock, says so, and keeps it for ``seconds``."""
+def holder(ws: Workspace, seconds: float | None) -> subprocess.Popen:
+    """Another process that takes the workspace lock, says so, and keeps it for ``seconds`` (None: until a
+    line arrives on its standard input)."""
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
@@ -67,9 +68,10 @@ def holder(ws: Workspace, seconds: float) -> subprocess.Popen:
         ws = Workspace.open(Path({str(ws.root)!r}))
         with ws.lock(command="sheetsales ingest"):
             print("held", flush=True)
-            time.sleep({seconds})
+            time.sleep({seconds}) if {seconds is not None} else sys.stdin.readline()
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -109,25 +111,26 @@ def test_two_concurrent_ingests_give_exactly_the_figures_of_one(workspace: Works
 
 def test_a_second_run_waits_saying_who_holds_the_workspace_then_goes_on(workspace: Workspace) -> None:
     save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
-    proc = holder(workspace, 2.0)
+    proc = holder(workspace, None)
     info = lock_holder(workspace.root)
     assert (info["pid"], info["command"]) == (proc.pid, "sheetsales ingest")
-    started = time.monotonic()
-    out = subprocess.run([*CLI, "ingest", str(workspace.root), "-q", "--as-of", WEEK1.isoformat()],
-                         capture_output=True, text=True, timeout=120)
-    proc.wait(timeout=30)
-    assert out.returncode == 0, out.stderr
-    assert f"另一个 sheetsales 进程正在使用此工作区(进程 {proc.pid}" in out.stderr
-    assert "最多等待 600 秒" in out.stderr
-    assert time.monotonic() - started >= 1.0  # it waited for the holder
-    assert "已读取 8 个新文件" in out.stdout  # then read everything: the templates and R01's list
+    run = subprocess.Popen([*CLI, "ingest", str(workspace.root), "-q", "--as-of", WEEK1.isoformat()],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    told = run.stderr.readline()  # it says who holds the workspace, then waits
+    assert f"另一个 sheetsales 进程正在使用此工作区(进程 {proc.pid}" in told and "最多等待 600 秒" in told
+    time.sleep(0.5)
+    assert run.poll() is None  # still waiting
+    proc.communicate("go\n", timeout=30)  # the holder finishes
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert "已读取 8 个新文件" in out  # then it read everything: the templates and R01's list
 
 
 def test_a_run_that_waited_too_long_exits_with_a_clear_error_and_changes_nothing(workspace_en: Workspace) -> None:
     ws = workspace_en
     set_timeout(ws, 1)
     save_mpc(ws, "R01", [deal("Acme Machinery Co., Ltd.", "Solution design", category="CNC machine")])
-    proc = holder(ws, 60)
+    proc = holder(ws, None)
     try:
         for command in (["ingest", str(ws.root)], ["report", str(ws.root)], ["report", str(ws.root), "--json",
                                                                               "--no-write"]):
@@ -153,7 +156,7 @@ def test_a_run_that_waited_too_long_exits_with_a_clear_error_and_changes_nothing
 def test_a_holder_killed_with_sigkill_does_not_block_the_workspace(workspace: Workspace) -> None:
     set_timeout(workspace, 5)
     save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
-    proc = holder(workspace, 600)
+    proc = holder(workspace, None)
     assert lock_holder(workspace.root)["pid"] == proc.pid
     proc.send_signal(signal.SIGKILL)  # no clean-up at all: the lock file and its side file stay
     proc.wait(timeout=30)
@@ -193,7 +196,7 @@ def test_the_lock_is_reentrant_in_a_thread_and_exclusive_between_threads(workspa
 
 
 def test_a_lock_wait_ends_when_the_run_is_asked_to_stop(workspace: Workspace) -> None:
-    proc = holder(workspace, 60)
+    proc = holder(workspace, None)
     try:
         started = time.monotonic()
         with pytest.raises(WorkspaceBusy), workspace.lock(timeout=60, cancel=lambda: time.monotonic() - started > 0.5):
