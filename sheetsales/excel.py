@@ -1,7 +1,7 @@
 """Live Excel (the ``excel`` extra): check the open workbook and refresh the summary from inside Excel.
 
 A thin adapter over the file-based path. :func:`check_book` saves a copy of the live workbook to a
-temporary file, validates it with the same :func:`sheetsales.ingest.parse_input` that ingest and
+temporary file, validates it with the same :func:`sheetsales.ingest.read_file` that ingest and
 ``sheetsales check`` run, and marks every issue on its cell (a note with the messages, and a
 fill: red for an error, amber for a warning), after removing the marks of the previous check.
 Issues about the file as a whole are returned for a message box. :func:`refresh_book` runs
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .i18n import t
-from .ingest import ingest, load_playbook, parse_input
+from .ingest import ingest, load_playbook, read_file
 from .issues import ERROR, Issue
 from .playbook import Playbook
 from .report import ReportResult, run_report
@@ -123,7 +123,7 @@ def apply_marks(book: Book, marks: Sequence[Mark]) -> None:
 def check_book(book: Book, lang: str = "") -> CheckResult:
     """Validate the live workbook with the file-based checks and mark what they find."""
     ws = find_workspace(book.path)
-    playbook, folder_rep, workspace_id = Playbook(), "", ""
+    playbook, folder_rep, workspace_id, in_inbox = Playbook(), "", "", False
     if ws is not None:
         store = ws.store()
         try:
@@ -135,13 +135,16 @@ def check_book(book: Book, lang: str = "") -> CheckResult:
         try:
             rel = book.path.resolve().relative_to(ws.inbox.resolve())  # type: ignore[union-attr]
             folder_rep = rel.parts[0] if len(rel.parts) > 1 else ""
+            in_inbox = True
         except ValueError:
             pass
     lang = lang or "zh-CN"
     with tempfile.TemporaryDirectory(prefix="sheetsales-") as tmp:
         copy = Path(tmp) / (Path(book.name).stem + ".xlsx")
         book.save_copy(copy)
-        parsed = parse_input(copy, book.name, playbook, lang, folder_rep=folder_rep, workspace_id=workspace_id)
+        # The same isolated read as ingest: whatever the content does, an issue comes back (file-failed).
+        parsed = read_file(None, copy, book.name, "", playbook, lang, folder_rep=folder_rep, in_inbox=in_inbox,
+                           workspace_id=workspace_id, as_of=_today())
     marks, file_wide = plan_marks(parsed.issues, lang)
     apply_marks(book, marks)
     return CheckResult(parsed.issues, marks, file_wide)

@@ -156,3 +156,18 @@ def test_check_book_without_a_workspace_uses_the_default_playbook(tmp_path: Path
     shutil.copyfile(save_mpc(workspace, "R01", [deal("大庆石化机械厂", sign=dt.date(2026, 12, 1))]), outside)
     result = check_book(FakeBook(outside), lang="en")
     assert [i.code for i in result.issues] == []
+
+
+def test_an_internal_error_while_checking_the_open_workbook_is_an_issue_not_a_crash(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel shows a message instead of a Python traceback, like `sheetsales check` (file-failed)."""
+    saved = save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+
+    def broken(*_args: object, **_kwargs: object) -> None:  # the seam: an internal error in the reader
+        raise RuntimeError("reader bug")
+
+    monkeypatch.setattr("sheetsales.ingest.parse_input", broken)
+    result = check_book(FakeBook(saved))
+    assert [i.code for i in result.issues] == ["file-failed"]
+    assert [i.code for i in result.file_issues] == ["file-failed"]
+    assert "RuntimeError" in result.message("en")
