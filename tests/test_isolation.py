@@ -134,10 +134,10 @@ def test_an_exception_in_the_reader_is_file_failed_not_a_crash(workspace: Worksp
     save_mpc(workspace, "R02", [deal("乙公司")])
     read_mpc = ingest_module._read_mpc
 
-    def broken(raw, playbook, lang, parsed):  # noqa: ANN001 - a seam for an internal error
+    def broken(raw, playbook, lang, parsed, *rest):  # noqa: ANN001 - a seam for an internal error
         if "R02" in raw.label:
             raise MemoryError()
-        read_mpc(raw, playbook, lang, parsed)
+        read_mpc(raw, playbook, lang, parsed, *rest)
 
     monkeypatch.setattr(ingest_module, "_read_mpc", broken)
     result = ingest(workspace, WEEK1)
