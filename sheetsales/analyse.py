@@ -14,8 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from . import rules
 from .i18n import t
 from .issues import CATALOGUE, Issue
@@ -143,6 +141,8 @@ def _alert_record(alert: rules.Alert, lang: str, people: dict) -> dict[str, Any]
 
 def _funnel(opps: list[dict], playbook: Playbook, people: dict, lang: str) -> tuple[list[dict], list[dict]]:
     """Count, amount and weighted amount per stage and per funnel state, at every level."""
+    import pandas as pd  # lazily: commands that never analyse (check, ingest) do not pay its import
+
     frame = pd.DataFrame(opps, columns=["rep", "team", "region", "stage_order", "amount", "weighted"])
     frame["company"] = "*"
     reps = {p.id for p in playbook.reps} | set(frame["rep"])  # reps, and supervisors who own deals
