@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -695,3 +697,70 @@ read_ends = Table(
     Column("outcome", String(10), nullable=False),  # read | failed
     Column("finished_at", String(32), nullable=False),
 )
+
+
+# --------------------------------------------------------------------------------------------
+# Incremental ingest: what was seen of each inbox file, and bulk reads (one query per file or run)
+# --------------------------------------------------------------------------------------------
+# What a file's size and modification time were when its content was hashed: a later ingest that
+# finds the same size and time at the path skips the file without reading or hashing it. A fact
+# about the file, not a reported record (not in ``REPORTED_TABLES``, not filtered by ``as_of``);
+# ``recorded_ns`` lets the caller distrust a time too close to the moment it was recorded (a write
+# within the same clock tick would keep size and time).
+file_stats = Table(
+    "file_stats", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", String(500), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("recorded_ns", BigInteger, nullable=False),
+    Index("ix_fs_path", "path"),
+)
+
+
+def add_file_stat(conn: Connection, path: str, size: int, mtime_ns: int, sha256: str) -> None:
+    """Remember that the file at ``path`` with this size and modification time holds ``sha256``."""
+    conn.execute(insert(file_stats).values(path=path, size=size, mtime_ns=mtime_ns, sha256=sha256,
+                                           recorded_ns=time.time_ns()))
+
+
+def unchanged_stats(store: Store, as_of: dt.date) -> dict[str, tuple[int, int, int]]:
+    """Per path: (size, mtime_ns, recorded_ns) of its last remembered stat, for the paths whose
+    remembered content is the content of their latest version by ``as_of`` (what
+    :meth:`Store.latest_sha` gives, removals excluded). A file still showing that size and time
+    holds, as far as a stat can tell, what the store already has."""
+    fv, fs = file_versions, file_stats
+    ranked = (
+        select(fv.c.path, fv.c.sha256,
+               func.row_number().over(partition_by=fv.c.path,
+                                      order_by=(fv.c.observed_on.desc(), fv.c.id.desc())).label("rn"))
+        .where(fv.c.observed_on <= as_of).subquery()
+    )
+    last_stat = select(fs.c.path, func.max(fs.c.id).label("id")).group_by(fs.c.path).subquery()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(fs.c.path, fs.c.size, fs.c.mtime_ns, fs.c.recorded_ns)
+            .join(last_stat, last_stat.c.id == fs.c.id)
+            .join(ranked, and_(ranked.c.path == fs.c.path, ranked.c.rn == 1, ranked.c.sha256 == fs.c.sha256))
+            .where(fs.c.sha256 != REMOVED)
+        )
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def last_stages(conn: Connection, opp_keys: Iterable[str], as_of: dt.date) -> dict[str, int]:
+    """Per deal key (of those given): its last recorded stage by ``as_of`` (:meth:`Store.last_stage`
+    for many keys in one query). Keys never recorded are absent."""
+    keys = sorted(set(opp_keys))
+    se = stage_events
+    out: dict[str, int] = {}
+    for start in range(0, len(keys), 5000):  # well under SQLite's limit of bound parameters
+        ranked = (
+            select(se.c.opp_key, se.c.stage,
+                   func.row_number().over(partition_by=se.c.opp_key,
+                                          order_by=(se.c.observed_on.desc(), se.c.id.desc())).label("rn"))
+            .where(se.c.opp_key.in_(keys[start:start + 5000]), se.c.observed_on <= as_of).subquery()
+        )
+        out.update((r[0], r[1]) for r in conn.execute(select(ranked.c.opp_key, ranked.c.stage)
+                                                      .where(ranked.c.rn == 1)))
+    return out
