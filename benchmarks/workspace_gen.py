@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sheetsales
 from sheetsales.demo import fill_workbook
 from sheetsales.names import opportunity_key
 from sheetsales.playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Person, Playbook, Target
@@ -91,9 +92,10 @@ class Params:
     seed: int = 8
 
     def key(self) -> str:
-        """Changes whenever the generated workspace would: parameters, this file, GENERATOR_VERSION."""
+        """Changes whenever the generated workspace would: parameters, this file, GENERATOR_VERSION, the release."""
         h = hashlib.sha256(Path(__file__).read_bytes())
-        h.update(json.dumps([self.reps, self.deals, self.log, self.weeks, self.seed, GENERATOR_VERSION]).encode())
+        h.update(json.dumps([self.reps, self.deals, self.log, self.weeks, self.seed, GENERATOR_VERSION,
+                             sheetsales.__version__]).encode())
         return h.hexdigest()[:16]
 
 
