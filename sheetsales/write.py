@@ -1,10 +1,18 @@
 """Write: the summary workbook and the per-person feedback workbooks, in one pass.
 
 Each workbook is built with XlsxWriter into a temporary file in the target
-folder, checked (it opens, its sheets are there, its tables hold the expected
-rows) and only then moved into place, so a crash leaves the previous file
-intact. Rows sit in named Excel tables; totals are formulas with their values
-cached; text from reps is always written as text, never as a formula.
+folder, checked and only then moved into place, so a crash leaves the previous
+file intact. The summary is checked in full (every sheet read back with
+calamine: it is the one workbook every manager opens, and one per run); a
+feedback workbook is checked as a package (the zip opens, every part's CRC
+holds, the workbook lists the expected sheets and each sheet's part is there),
+which catches a broken file at a fraction of the cost. Rows sit in named Excel
+tables; totals are formulas with their values cached; text from reps is always
+written as text, never as a formula.
+
+An output whose content is unchanged since it was written (a content digest,
+recorded beside it with the hash of the file written) is not built again.
+Feedback workbooks are independent: many of them are built in a process pool.
 """
 
 from __future__ import annotations
@@ -15,15 +23,19 @@ import json
 import logging
 import math
 import os
+import traceback
+import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import python_calamine
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from . import __version__
 from .analyse import Summary
 from .drawing import NUM_FORMATS
 from .i18n import t
@@ -78,6 +90,43 @@ def check_workbook(path: Path, expected_sheets: Sequence[str] = ()) -> None:
         wb.close()
     except Exception as exc:
         raise OutputCheckError(f"{path.name}: {exc}") from exc
+    missing = [s for s in expected_sheets if s not in names]
+    if missing:
+        raise OutputCheckError(f"{path.name}: missing sheets {missing}")
+
+
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def check_package(path: Path, expected_sheets: Sequence[str] = ()) -> None:
+    """A cheap check of a generated workbook: the zip opens and every part's CRC holds, the package's
+    content types, workbook and its relationships are there, the workbook lists ``expected_sheets``
+    and the part of every sheet it lists is in the package. Raises :class:`OutputCheckError`."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                raise OutputCheckError(f"{path.name}: damaged part {bad}")
+            parts = set(zf.namelist())
+            for part in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+                if part not in parts:
+                    raise OutputCheckError(f"{path.name}: no {part}")
+            workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except OutputCheckError:
+        raise
+    except Exception as exc:  # not a zip, a truncated one, XML that does not parse, …
+        raise OutputCheckError(f"{path.name}: {describe(exc)}") from exc
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
+    names = []
+    for sheet in workbook.iter(f"{_MAIN}sheet"):
+        names.append(sheet.get("name"))
+        target = targets.get(sheet.get(_REL), "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if part not in parts:
+            raise OutputCheckError(f"{path.name}: sheet {sheet.get('name')!r} has no part ({target!r})")
     missing = [s for s in expected_sheets if s not in names]
     if missing:
         raise OutputCheckError(f"{path.name}: missing sheets {missing}")
@@ -312,11 +361,51 @@ def summary_sheet_names(lang: str) -> list[str]:
                                   "sheet.opportunities", "sheet.alerts", "sheet.issues")]
 
 
+LAYOUT = "2"  # changes whenever the writer draws the same figures differently: every output is rebuilt once
+
+
 def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | None = None) -> Path:
-    """Write ``summary.xlsx`` atomically."""
+    """Write ``summary.xlsx`` atomically, unless the file there already shows exactly this content.
+
+    The content digest covers every figure, the date shown in the titles (a new day rebuilds it),
+    the language and the writer's layout; the file's own hash, recorded when it was written, tells
+    that nobody replaced or damaged it since. A summary that went to a timestamped copy records
+    nothing, so the next run tries its target again.
+    """
+    state_path = path.with_name(f".sheetsales-{path.stem}.json")
+    digest = summary_digest(summary)
+    known = _read_state(state_path)
+    if known.get("content") == digest and path.is_file() and _file_sha(path) == known.get("file"):
+        return path
     names = summary_sheet_names(summary.lang)
-    return atomic_write(path, lambda tmp: _build_summary(summary, tmp),
-                        lambda tmp: check_workbook(tmp, names), problems=problems)
+    target = atomic_write(path, lambda tmp: _build_summary(summary, tmp),
+                          lambda tmp: check_workbook(tmp, names), problems=problems)
+    _write_state(state_path, {"content": digest, "file": _file_sha(path)} if target == path else {})
+    return target
+
+
+def summary_digest(summary: Summary) -> str:
+    """A stable digest of everything the summary workbook shows."""
+    content = [LAYOUT, __version__, *(getattr(summary, f.name) for f in fields(summary))]
+    return hashlib.sha256(json.dumps(content, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _write_state(path: Path, state: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path(path)
+        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # only costs a rebuild of an unchanged output next time
+        log.warning("could not record what %s was written from: %s", path.parent, describe(exc))
 
 
 def _build_summary(summary: Summary, path: Path) -> None:
@@ -427,82 +516,217 @@ def _forecast_chart(wb: xlsxwriter.Workbook, ws: Worksheet, records: list[dict],
 # --------------------------------------------------------------------------------------------
 # Per-person feedback
 # --------------------------------------------------------------------------------------------
+FEEDBACK_STATE = ".sheetsales-feedback.json"  # what each feedback workbook was last written from
+PARALLEL_MIN = 8  # feedback workbooks to build before a process pool pays for its start
+WORKERS = 2
+_SECTIONS = ("issues", "alerts", "opportunities")
+
+
 def scope(summary: Summary, person_id: str) -> set[str]:
     """The person and everybody under them, through the supervisor chain."""
+    return _scopes(summary.people, [person_id])[person_id]
+
+
+def _scopes(people: Sequence[dict], ids: Sequence[str]) -> dict[str, set[str]]:
+    """The scope of each of ``ids``, from one pass over the supervisor tree (a cycle ends the walk)."""
     below: dict[str, list[str]] = {}
-    for p in summary.people:
+    for p in people:
         below.setdefault(p["supervisor"], []).append(p["rep"])
-    out, todo = set(), [person_id]
-    while todo:
-        pid = todo.pop()
-        if pid in out:
-            continue
-        out.add(pid)
-        todo += below.get(pid, [])
-    return out
+    scopes = {}
+    for person_id in ids:
+        out, todo = set(), [person_id]
+        while todo:
+            pid = todo.pop()
+            if pid in out:
+                continue
+            out.add(pid)
+            todo += below.get(pid, [])
+        scopes[person_id] = out
+    return scopes
 
 
-def write_feedback(summary: Summary, folder: Path, problems: list[OutputProblem] | None = None) -> list[Path]:
+class FeedbackIndex:
+    """Every person's feedback records, picked from an index by person built once.
+
+    Each decorated record is hashed once; a person's content digest is the hash of their records'
+    hashes (in order), so a supervisor's digest costs a join of short strings, not a dump of the
+    whole scope.
+    """
+
+    def __init__(self, summary: Summary, rec: dict[str, list[dict]]) -> None:
+        self.summary, self.rec = summary, rec
+        self.scopes = _scopes(summary.people, [p["rep"] for p in summary.people])
+        self.by_person: dict[str, dict[str, list[int]]] = {key: {} for key in _SECTIONS}
+        for key, field_ in (("issues", "rep"), ("alerts", "person"), ("opportunities", "rep")):
+            for i, r in enumerate(rec[key]):
+                self.by_person[key].setdefault(r[field_], []).append(i)
+        self.hashes = {key: [_record_hash(r) for r in rec[key]] for key in _SECTIONS}
+
+    def positions(self, person_id: str) -> dict[str, list[int]]:
+        """Where ``person_id``'s records are in each section, in the sections' order."""
+        who = self.scopes.get(person_id) or {person_id}
+        return {
+            "issues": _merged(self.by_person["issues"], who),
+            "alerts": _merged(self.by_person["alerts"], who),
+            "opportunities": self.by_person["opportunities"].get(person_id, []),
+        }
+
+    def records(self, positions: dict[str, list[int]]) -> dict[str, list[dict]]:
+        return {key: [self.rec[key][i] for i in positions[key]] for key in _SECTIONS}
+
+    def digest(self, person: dict, positions: dict[str, list[int]]) -> str:
+        h = hashlib.sha256(json.dumps([LAYOUT, __version__, self.summary.as_of, self.summary.lang, person],
+                                      default=str, ensure_ascii=False, sort_keys=True).encode())
+        for key in _SECTIONS:
+            hashes = self.hashes[key]
+            h.update(f"|{key}:{len(positions[key])}|".encode())
+            h.update(b"".join(hashes[i] for i in positions[key]))
+        return h.hexdigest()
+
+
+def _merged(index: dict[str, list[int]], who: set[str]) -> list[int]:
+    lists = [index[p] for p in who if p in index]
+    if len(lists) == 1:
+        return lists[0]
+    return sorted(i for positions in lists for i in positions)
+
+
+def _record_hash(record: dict) -> bytes:
+    return hashlib.sha256(json.dumps(record, default=str, ensure_ascii=False, sort_keys=True).encode()).digest()
+
+
+@dataclass
+class _Job:
+    person: dict
+    path: Path
+    records: dict[str, list[dict]]
+    digest: str
+    tmp: Path | None = None
+    error: tuple[str, str] | None = None  # (the error in one line, its traceback)
+
+
+def write_feedback(summary: Summary, folder: Path, problems: list[OutputProblem] | None = None,
+                   workers: int | None = None) -> list[Path]:
     """``feedback/<id>.xlsx`` for every person: the issues and alerts of their scope, and their own deals.
 
     A supervisor's scope is their whole team (through the supervisor chain); the team's deals are in
     the summary, so a feedback workbook lists only the person's own. Each workbook is its own unit:
     one that fails to build, check or be written is recorded in ``problems`` (its previous file
-    stays) and the others are still written. Returns where each written workbook went.
+    stays) and the others are still written. A workbook whose content is unchanged since it was
+    written is not built again. When more than :data:`PARALLEL_MIN` are to be built, they are built
+    and checked in a pool of ``workers`` processes (default :data:`WORKERS`; 1 builds them here);
+    they are moved into place here, in the order of the team. Returns where each workbook went.
     """
     problems = [] if problems is None else problems
-    rec = _decorate(summary)
     state_path = folder / FEEDBACK_STATE
-    try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        state = {}
-    if not isinstance(state, dict):
-        state = {}
-    written = []
+    state = _read_state(state_path)
+    index = FeedbackIndex(summary, _decorate(summary))
+    slots: list[Path | _Job | None] = []
     for person in summary.people:
         path = folder / f"{person['rep']}.xlsx"
         try:
-            who = scope(summary, person["rep"])
-            records = _feedback_records(rec, person, who)
-            digest = hashlib.sha256(json.dumps([summary.as_of, summary.lang, person, records], default=str,
-                                               ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+            positions = index.positions(person["rep"])
+            digest = index.digest(person, positions)
             known = state.get(person["rep"], {})
-            if known.get("content") == digest and path.is_file() and _file_sha(path) == known.get("file"):
-                written.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
+            if (isinstance(known, dict) and known.get("content") == digest and path.is_file()
+                    and _file_sha(path) == known.get("file")):
+                slots.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
                 continue
             state.pop(person["rep"], None)
-            target = atomic_write(path, lambda tmp, person=person, records=records: _build_feedback(
-                summary, person, records, tmp), problems=problems)
-            written.append(target)
-            if target == path:
-                state[person["rep"]] = {"content": digest, "file": _file_sha(path)}
+            slots.append(_Job(person, path, index.records(positions), digest))
         except Exception as exc:  # one person's workbook never keeps the others from being written
-            log.error("feedback for %s could not be written: %s", person.get("rep"), describe(exc), exc_info=True)
-            problems.append(OutputProblem(path, describe(exc)))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = temp_path(state_path)
-        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, state_path)
-    except OSError as exc:  # only costs a rewrite of unchanged workbooks next time
-        log.warning("could not record what the feedback workbooks were written from: %s", describe(exc))
+            _failed(path, person, describe(exc), traceback.format_exc(), problems)
+            slots.append(None)
+    jobs = [s for s in slots if isinstance(s, _Job)]
+    for job in jobs:
+        try:
+            job.path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(job.path)
+            job.tmp = temp_path(job.path)
+        except OSError as exc:
+            job.error = (describe(exc), traceback.format_exc())
+    _build_jobs(summary, [j for j in jobs if j.error is None], WORKERS if workers is None else workers)
+    written = []
+    for slot in slots:
+        if not isinstance(slot, _Job):
+            if slot is not None:
+                written.append(slot)
+            continue
+        job = slot
+        try:
+            if job.error is not None:
+                _failed(job.path, job.person, *job.error, problems)
+                continue
+            try:
+                target = move_into_place(job.tmp, job.path, problems=problems)
+            except Exception as exc:
+                _failed(job.path, job.person, describe(exc), traceback.format_exc(), problems)
+                continue
+            written.append(target)
+            if target == job.path:
+                state[job.person["rep"]] = {"content": job.digest, "file": _file_sha(job.path)}
+        finally:
+            if job.tmp is not None and job.tmp.exists():
+                job.tmp.unlink()
+    _write_state(state_path, state)
     return written
 
 
-FEEDBACK_STATE = ".sheetsales-feedback.json"  # what each feedback workbook was last written from
+def _failed(path: Path, person: dict, error: str, trace: str, problems: list[OutputProblem]) -> None:
+    log.error("feedback for %s could not be written: %s\n%s", person.get("rep"), error, trace.rstrip())
+    problems.append(OutputProblem(path, error))
+
+
+def _build_jobs(summary: Summary, jobs: list[_Job], workers: int) -> None:
+    """Build and check each job's workbook into its temporary file; a failure is kept in ``job.error``."""
+    head = Summary(as_of=summary.as_of, lang=summary.lang, currency=summary.currency)  # all a workbook needs
+    if workers > 1 and len(jobs) > PARALLEL_MIN:
+        try:
+            pool = _pool(min(workers, len(jobs)))
+        except Exception as exc:  # no processes to be had here: built one after the other
+            log.warning("building the feedback workbooks in one process: %s", describe(exc))
+        else:
+            with pool:
+                futures = [pool.submit(_build_checked, head, job.person, job.records, job.tmp) for job in jobs]
+                for job, future in zip(jobs, futures, strict=True):
+                    try:
+                        job.error = future.result()
+                    except Exception as exc:  # a worker that died, a record that could not be sent
+                        job.error = (describe(exc), traceback.format_exc())
+            return
+    for job in jobs:
+        job.error = _build_checked(head, job.person, job.records, job.tmp)
+
+
+def _pool(workers: int) -> Any:
+    """A process pool whose workers start from a clean process with this module loaded.
+
+    ``forkserver`` forks each worker from a single-threaded server (never from the watcher, whose
+    threads may hold locks); where it does not exist (Windows), workers are spawned.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        ctx.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def _build_checked(summary: Summary, person: dict, records: dict[str, list[dict]],
+                   tmp: Path) -> tuple[str, str] | None:
+    """Build one feedback workbook into ``tmp`` and check it; the error and its traceback, or None."""
+    try:
+        _build_feedback(summary, person, records, tmp)
+        check_package(tmp, [t(k, summary.lang) for k in ("sheet.issues", "sheet.alerts", "sheet.opportunities")])
+    except Exception as exc:
+        return describe(exc), traceback.format_exc()
+    return None
 
 
 def _file_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _feedback_records(rec: dict[str, list[dict]], person: dict, who: set[str]) -> dict[str, list[dict]]:
-    return {
-        "issues": [r for r in rec["issues"] if r["rep"] in who],
-        "alerts": [r for r in rec["alerts"] if r["person"] in who],
-        "opportunities": [r for r in rec["opportunities"] if r["rep"] == person["rep"]],
-    }
 
 
 def _build_feedback(summary: Summary, person: dict, records: dict[str, list[dict]], path: Path) -> None:
