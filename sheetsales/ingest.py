@@ -30,7 +30,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -57,12 +57,15 @@ from .store import (
     AlreadyRecorded,
     Store,
     activities,
+    add_file_stat,
     contracts,
     decisions,
     expenses,
     held_rows,
+    last_stages,
     opportunities,
     stage_events,
+    unchanged_stats,
     weekly_notes,
 )
 from .templates import week_bounds
@@ -420,10 +423,30 @@ class _Read:
     archived: Path
     size: int
     parsed: Parsed
+    stat: tuple[int, int] | None = None  # (size, mtime_ns) of the inbox file, taken before it was hashed
 
 
-def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], None] | None = None) -> IngestResult:
-    """Ingest every new or changed file of ``ws``'s inbox as observed on ``as_of``."""
+# A file's remembered size and modification time are trusted only when the time was at least this
+# much older than the moment they were remembered: a write within the same tick of a coarse clock
+# (2 s on FAT, 1 s on some shares) would keep both the same.
+RACY_NS = 2_000_000_000
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], None] | None = None,
+           only: Iterable[Path] | None = None) -> IngestResult:
+    """Ingest every new or changed file of ``ws``'s inbox as observed on ``as_of``.
+
+    A file whose size and modification time are those remembered with the content its path holds
+    in the store is skipped without being read or hashed; any other file is hashed, and read when
+    its content is new. With ``only`` (the paths the watcher saw change), the files outside it are
+    not looked at beyond their listing: they count as unchanged. Removals, the hand-out and the
+    "one workbook per kind" verdicts still consider the whole inbox.
+    """
     result = IngestResult(as_of=as_of)
     store = ws.store()
     try:
@@ -438,6 +461,9 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
         handed_out = set(result.handed_out)
         files = inbox_files(ws)
         states = store.path_states(as_of)
+        known = unchanged_stats(store, as_of)
+        # What this run handed out is new to the store too, whoever asked for the run.
+        wanted = None if only is None else {os.path.abspath(p) for p in (*only, *result.handed_out)}
         folders: dict[str, list[tuple[Path, str]]] = {}
         for path, label, folder_rep in files:
             folders.setdefault(folder_rep, []).append((path, label))
@@ -452,7 +478,11 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
                 if progress:
                     progress(n, len(files), label)
                 try:
-                    read = _read_new(ws, store, ingest_id, as_of, playbook, path, label, folder_rep)
+                    if wanted is not None and os.path.abspath(path) not in wanted:
+                        read = None
+                    else:
+                        read = _read_new(ws, store, ingest_id, as_of, playbook, path, label, folder_rep,
+                                         known.get(label))
                 except OSError as exc:  # the file vanished or is locked: report, go on
                     log.warning("cannot read %s: %s", label, exc)
                     parsed = Parsed(label=label, issues=[Issue("file-unreadable", label, rep=folder_rep,
@@ -577,17 +607,25 @@ def _fingerprint(values: dict[str, Any]) -> str:
 
 
 def _read_new(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playbook: Playbook,
-              path: Path, label: str, folder_rep: str) -> _Read | None:
-    """Archive and read ``path`` unless its content is what the store holds for it (None)."""
-    # Cheap check first: the same bytes as the latest recorded version change nothing.
+              path: Path, label: str, folder_rep: str, known: tuple[int, int, int] | None = None) -> _Read | None:
+    """Archive and read ``path`` unless its content is what the store holds for it (None).
+
+    ``known``: the (size, mtime_ns, recorded_ns) remembered with the content the store holds for
+    the path; a file still showing that size and time is not even hashed.
+    """
+    stat = _stat(path)  # before hashing: a write after it changes the time seen next run
+    if known is not None and stat == known[:2] and known[2] - stat[1] >= RACY_NS:
+        return None
+    # Cheap check next: the same bytes as the latest recorded version change nothing.
     sha = file_sha256(path)
     with store.transaction() as conn:
         if store.latest_sha(conn, label, as_of) == sha:
+            add_file_stat(conn, label, stat[0], stat[1], sha)
             return None
     sha, archived, size = ws.stage_and_archive(path)
     parsed = read_file(store, archived, label, sha, playbook, ws.lang, folder_rep=folder_rep, in_inbox=True,
                        workspace_id=ws.workspace_id, ingest_id=ingest_id, record=True, as_of=as_of)
-    return _Read(label, folder_rep, sha, archived, size, parsed)
+    return _Read(label, folder_rep, sha, archived, size, parsed, stat)
 
 
 def _record(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, read: _Read) -> Parsed | None:
@@ -616,6 +654,8 @@ def _record_version(conn: Any, ws: Workspace, store: Store, ingest_id: int, as_o
         archive=read.archived.relative_to(ws.root).as_posix(), kind=parsed.kind or None,
         rep=parsed.rep or None, week=parsed.week or None, readable=parsed.readable,
     )
+    if read.stat is not None:
+        add_file_stat(conn, read.label, read.stat[0], read.stat[1], read.sha)
     if parsed.readable and parsed.kind == "mpc":
         _store_mpc(conn, store, fv_id, as_of, parsed)
     elif parsed.readable and parsed.kind == "weekly":
@@ -627,7 +667,10 @@ def _record_version(conn: Any, ws: Workspace, store: Store, ingest_id: int, as_o
 
 def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Parsed) -> None:
     rows, events = [], []
-    for r in parsed.tables.get("mpc", []):
+    records = parsed.tables.get("mpc", [])
+    previous_stages = last_stages(conn, (opportunity_key(parsed.rep, r.values["customer"], r.values["category"])
+                                         for r in records), as_of)
+    for r in records:
         v = r.values
         key = opportunity_key(parsed.rep, v["customer"], v["category"])
         rows.append({
@@ -639,7 +682,7 @@ def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Pars
             "resources": v["resources"], "distributor": v["distributor"], "milestones": v["milestones"],
             "q_answered": v["q_answered"], "c_clear": v["c_clear"], "c_first": v["c_first"], "c_win": v["c_win"],
         })
-        previous = store.last_stage(conn, key, as_of)
+        previous = previous_stages.get(key)
         if previous != v["stage"]:
             events.append({"file_version_id": fv_id, "observed_on": as_of, "opp_key": key, "rep": parsed.rep,
                            "stage": v["stage"], "prev_stage": previous})

@@ -353,3 +353,124 @@ def test_a_row_kept_out_for_errors_keeps_its_deal_at_its_last_good_values(worksp
     assert [(r["customer"], r["change"]) for r in summary.mpc_review] == [("乙公司", "advanced")]
     assert "deal-dropped" not in {r["code"] for r in summary.alerts}
     assert [(r["cell"], r["code"]) for r in summary.issues] == [("E4", "wrong-type")]
+
+
+# --- incremental ingest: cost in proportion to what changed ---------------------------------------
+def _age(ws: Workspace, seconds: float = 60) -> None:
+    """Every inbox file last written ``seconds`` ago (out of the window where a time is not trusted)."""
+    import os
+    import time
+
+    when = time.time_ns() - int(seconds * 1e9)
+    for p in ws.inbox.rglob("*.xlsx"):
+        os.utime(p, ns=(when, when))
+
+
+def _count_hashes(monkeypatch) -> list[str]:
+    import sheetsales.ingest as ingest_module
+
+    hashed: list[str] = []
+    real = ingest_module.file_sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(ingest_module, "file_sha256", counting)
+    return hashed
+
+
+def test_unchanged_files_are_skipped_by_size_and_time_without_hashing(workspace: Workspace, monkeypatch) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    _age(workspace)
+    first = ingest(workspace, WEEK1)
+    hashed = _count_hashes(monkeypatch)
+    again = ingest(workspace, WEEK1)
+    assert again.new == 0 and again.unchanged == first.seen
+    assert hashed == []  # not one file read or hashed
+    # A new time with the same content is hashed, recognised as unchanged, and remembered.
+    path = mpc_path(workspace, "R01")
+    _age(workspace, 30)
+    touched = ingest(workspace, WEEK1)
+    assert touched.new == 0 and len(hashed) == first.seen
+    hashed.clear()
+    assert ingest(workspace, WEEK1).new == 0 and hashed == []
+    # A new content is read, whatever its time.
+    save_mpc(workspace, "R01", [deal("甲公司", "业绩展示")])
+    _age(workspace, 10)
+    changed = ingest(workspace, WEEK1)
+    assert changed.new == 1 and [f.label for f in changed.files] == [path.relative_to(workspace.inbox).as_posix()]
+
+
+def test_a_write_that_keeps_size_and_a_recent_time_is_still_seen(workspace: Workspace) -> None:
+    import os
+
+    path = save_mpc(workspace, "R01", [deal("甲公司", amount=1_000_000)])
+    ingest(workspace, WEEK1)
+    st = os.stat(path)
+    data = path.read_bytes()
+    # Another content of exactly the same size, written within the same clock tick (same time).
+    save_mpc(workspace, "R01", [deal("乙公司", amount=1_000_000)])
+    other = path.read_bytes()
+    other = other[:len(data)] if len(other) >= len(data) else other + b"\0" * (len(data) - len(other))
+    path.write_bytes(other)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(path).st_size == st.st_size
+    result = ingest(workspace, WEEK1)
+    assert result.new == 1  # the remembered time was too recent to be trusted: hashed, and new
+
+
+def test_a_replay_of_an_earlier_day_is_not_skipped_by_a_later_stat(workspace: Workspace) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    _age(workspace)
+    ingest(workspace, WEEK2)
+    # Nothing was recorded by WEEK1: a replay of that day reads the same files as new.
+    replay = ingest(workspace, WEEK1)
+    assert replay.new == replay.seen and replay.unchanged == 0
+
+
+def test_one_stage_query_per_mpc_list_not_per_row(workspace: Workspace) -> None:
+    from sqlalchemy.engine import Engine
+
+    save_mpc(workspace, "R01", [deal(f"客户{i}公司") for i in range(12)])
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if "FROM stage_events" in statement:
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        first = ingest(workspace, WEEK1)
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    mpc_lists = sum(1 for f in first.files if f.kind == "mpc" and f.readable)
+    assert mpc_lists == 3
+    assert 0 < len(statements) <= mpc_lists + 2  # the settlement reads the history once or twice, not per row
+
+
+def test_only_the_given_paths_are_looked_at_but_removals_are_global(workspace: Workspace) -> None:
+    r01 = save_mpc(workspace, "R01", [deal("甲公司")])
+    weekly = workspace.inbox / "R03" / "其他.xlsx"  # a file the hand-out does not write again
+    openpyxl.Workbook().save(weekly)
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [deal("甲公司", "业绩展示")])
+    r02 = save_mpc(workspace, "R02", [deal("乙公司", "业绩展示")])
+    weekly.unlink()
+    result = ingest(workspace, WEEK1, only=[r01])
+    assert [f.label for f in result.files] == [r01.relative_to(workspace.inbox).as_posix()]
+    assert result.removed == [weekly.relative_to(workspace.inbox).as_posix()]
+    # R02's save is not lost: the next run without ``only`` reads it.
+    later = ingest(workspace, WEEK1)
+    assert [f.label for f in later.files] == [r02.relative_to(workspace.inbox).as_posix()]
+
+
+def test_templates_handed_out_by_a_run_limited_to_some_paths_are_recorded_by_it(workspace: Workspace) -> None:
+    r01 = save_mpc(workspace, "R01", [deal("甲公司")])
+    ingest(workspace, WEEK1)
+    save_mpc(workspace, "R01", [deal("甲公司", "业绩展示")])
+    result = ingest(workspace, WEEK2, only=[r01])
+    assert result.handed_out
+    assert sorted(f.label for f in result.files) == sorted(
+        [r01.relative_to(workspace.inbox).as_posix()]
+        + [p.relative_to(workspace.inbox).as_posix() for p in result.handed_out if p.parent != workspace.inbox])
