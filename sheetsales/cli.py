@@ -17,7 +17,7 @@ from . import __version__
 from .i18n import t
 from .ingest import check_file, ingest, load_playbook
 from .report import build_summary, output_messages, run_report
-from .store import OutdatedStore
+from .store import StoreVersionError
 from .templates import KINDS, build_committed_templates, iso_week, template_filename
 from .workspace import LANGS, Workspace, WorkspaceBusy, WorkspaceError, init_workspace
 
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     except WorkspaceBusy as exc:  # another run held the workspace too long: nothing was changed
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except (WorkspaceError, OutdatedStore) as exc:
+    except (WorkspaceError, StoreVersionError) as exc:  # StoreVersionError: too old or too new a store
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

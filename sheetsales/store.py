@@ -6,8 +6,13 @@ version, the date the system first observed each stage of a deal (the stage
 clock starts there), the log rows of each weekly report and every issue. Any
 past week is reproduced by filtering on ``observed_on <= as_of``.
 
-Pointing ``url`` at PostgreSQL needs no code change here: only Core constructs
-are used.
+Only Core constructs are used, so the same code runs on SQLite and on PostgreSQL
+(``postgresql+psycopg://…``, the ``postgres`` extra). Text that comes from people's files (paths,
+person ids, deal ids, decisions) is ``Text``: SQLite never enforced a declared length, PostgreSQL
+would, and a long folder name must not make a file fail on one database and not the other.
+
+The schema is versioned with Alembic (``sheetsales/migrations``): :class:`Store` upgrades the
+database it opens to the head revision, and refuses one written by a newer sheetsales.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +47,12 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
+from . import migrations
 from .issues import Issue
 
 metadata = MetaData()
@@ -54,12 +61,16 @@ metadata = MetaData()
 REMOVED = "removed"
 
 
-class OutdatedStore(Exception):
-    """A database created by an earlier sheetsales, without the columns this one needs (no migrations yet)."""
+class StoreVersionError(Exception):
+    """A database whose schema this sheetsales cannot use (the message says why and what to do)."""
 
 
-# Columns added since the first release: a database without them was created before and is not upgraded.
-REQUIRED_COLUMNS = (("file_versions", "parent_id"), ("transfers", "parent_id"))
+class OutdatedStore(StoreVersionError):
+    """A database created before sheetsales versioned its schema, without the columns revision 0001 has."""
+
+
+class NewerStore(StoreVersionError):
+    """A database whose schema revision is newer than this sheetsales knows (a newer release wrote it)."""
 
 
 class AlreadyRecorded(Exception):
@@ -92,13 +103,13 @@ file_versions = Table(
     Column("id", Integer, primary_key=True),
     Column("ingest_id", ForeignKey("ingests.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("path", String(500), nullable=False),
+    Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("size", Integer, nullable=False),
-    Column("archive", String(500), nullable=False),
-    Column("kind", String(20)),
-    Column("rep", String(40)),
-    Column("week", String(10)),
+    Column("archive", Text, nullable=False),
+    Column("kind", Text),
+    Column("rep", Text),
+    Column("week", Text),
     Column("readable", Boolean, nullable=False),
     # The version recorded before this one for the same path (0 for the first): two processes that
     # both think they are recording the next version of a file cannot both succeed.
@@ -113,8 +124,8 @@ opportunities = Table(
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("rep", String(40), nullable=False),
-    Column("opp_key", String(60), nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("opp_key", Text, nullable=False),
     Column("row", Integer, nullable=False),
     Column("customer", Text, nullable=False),
     Column("customer_norm", Text, nullable=False),
@@ -125,7 +136,7 @@ opportunities = Table(
     Column("delivery_date", Date),
     Column("stage", Integer, nullable=False),
     Column("win_rate", Float),
-    Column("status", String(10), nullable=False),
+    Column("status", Text, nullable=False),
     Column("detail", Text),
     Column("owner_name", Text),
     Column("resources", Text),
@@ -146,8 +157,8 @@ held_rows = Table(
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("rep", String(40), nullable=False),
-    Column("opp_key", String(60), nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("opp_key", Text, nullable=False),
     Column("row", Integer, nullable=False),
     Index("ix_held_fv", "file_version_id"),
 )
@@ -157,8 +168,8 @@ stage_events = Table(
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("opp_key", String(60), nullable=False),
-    Column("rep", String(40), nullable=False),
+    Column("opp_key", Text, nullable=False),
+    Column("rep", Text, nullable=False),
     Column("stage", Integer, nullable=False),
     Column("prev_stage", Integer),
     Index("ix_se_key", "opp_key", "observed_on"),
@@ -169,8 +180,8 @@ activities = Table(
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("rep", String(40), nullable=False),
-    Column("week", String(10), nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("week", Text, nullable=False),
     Column("fingerprint", String(40), nullable=False),
     Column("row", Integer, nullable=False),
     Column("date", Date, nullable=False),
@@ -191,8 +202,8 @@ contracts = Table(
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("rep", String(40), nullable=False),
-    Column("week", String(10), nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("week", Text, nullable=False),
     Column("row", Integer, nullable=False),
     Column("customer", Text, nullable=False),
     Column("category", Text, nullable=False),
@@ -207,8 +218,8 @@ expenses = Table(
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("rep", String(40), nullable=False),
-    Column("week", String(10), nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("week", Text, nullable=False),
     Column("row", Integer, nullable=False),
     Column("date", Date, nullable=False),
     Column("travel", Float),
@@ -221,8 +232,8 @@ weekly_notes = Table(
     "weekly_notes", metadata,
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
-    Column("rep", String(40), nullable=False),
-    Column("week", String(10), nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("week", Text, nullable=False),
     Column("key_events", Text),
     Column("market_news", Text),
 )
@@ -233,14 +244,14 @@ decisions = Table(
     Column("id", Integer, primary_key=True),
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("author", String(40), nullable=False),
+    Column("author", Text, nullable=False),
     Column("file", Text, nullable=False),
     Column("sheet", Text, nullable=False),
     Column("row", Integer, nullable=False),
     Column("fingerprint", String(40), nullable=False),
-    Column("deal", String(60), nullable=False),
-    Column("decision", String(10), nullable=False),
-    Column("to_person", String(40)),
+    Column("deal", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("to_person", Text),
     Column("days", Integer),
     Column("reason", Text),
     Column("date", Date),
@@ -254,7 +265,7 @@ decision_results = Table(
     Column("decision_id", ForeignKey("decisions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
     Column("outcome", String(20), nullable=False),  # applied | invalid
-    Column("reason", String(40)),  # why invalid: unknown-deal, unknown-person, no-authority, …
+    Column("reason", Text),  # why invalid: unknown-deal, unknown-person, no-authority, …
     UniqueConstraint("decision_id", name="uq_dr_decision"),  # a decision is applied once
 )
 
@@ -264,10 +275,10 @@ transfers = Table(
     Column("id", Integer, primary_key=True),
     Column("ingest_id", ForeignKey("ingests.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
-    Column("deal", String(60), nullable=False),
-    Column("from_person", String(40)),
-    Column("to_person", String(40)),
-    Column("reason", String(20), nullable=False),  # confiscated | returned | reassigned | kept | closed
+    Column("deal", Text, nullable=False),
+    Column("from_person", Text),
+    Column("to_person", Text),
+    Column("reason", Text, nullable=False),  # confiscated | returned | reassigned | kept | closed
     Column("stage", Integer),
     Column("decision_id", ForeignKey("decisions.id")),
     Column("parent_id", Integer, nullable=False, server_default="0"),  # the deal's previous transfer (0: none)
@@ -280,11 +291,11 @@ extensions = Table(
     "extensions", metadata,
     Column("id", Integer, primary_key=True),
     Column("observed_on", Date, nullable=False),
-    Column("deal", String(60), nullable=False),
+    Column("deal", Text, nullable=False),
     Column("stage", Integer, nullable=False),
     Column("days", Integer, nullable=False),
     Column("reason", Text),
-    Column("by_person", String(40)),
+    Column("by_person", Text),
     Column("decision_id", ForeignKey("decisions.id")),
     UniqueConstraint("decision_id", name="uq_ext_decision"),  # one extension per decision
 )
@@ -296,12 +307,12 @@ issues_t = Table(
     Column("file_version_id", ForeignKey("file_versions.id")),
     Column("playbook_id", ForeignKey("playbooks.id")),
     Column("observed_on", Date, nullable=False),
-    Column("rep", String(40)),
-    Column("code", String(40), nullable=False),
-    Column("severity", String(10), nullable=False),
+    Column("rep", Text),
+    Column("code", Text, nullable=False),
+    Column("severity", Text, nullable=False),
     Column("file", Text),
     Column("sheet", Text),
-    Column("cell", String(20)),
+    Column("cell", Text),
     Column("params", Text),
 )
 
@@ -336,6 +347,24 @@ def _insert_once(conn: Connection, table: Table, values: Mapping[str, Any], what
         raise
 
 
+# The key of the advisory lock that serialises schema migrations on PostgreSQL (any constant of our own).
+MIGRATION_LOCK_KEY = 0x5353_4D49_4752  # "SSMIGR"
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    versions = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    return versions[0] if len(versions) == 1 else ",".join(sorted(versions)) or None
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as given, minus nothing: it has no password part
+        return url
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -343,26 +372,77 @@ def sqlite_url(path: Path) -> str:
 class Store:
     """Append-only access to the workspace database."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = create_engine(url, future=True)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
-        self._check_columns()
+    def __init__(self, url: str, *, upgrade_lock: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
+        """Open the store at ``url``, creating or upgrading its schema to the head revision.
 
-    def _check_columns(self) -> None:
-        insp = inspect(self.engine)
-        missing = [f"{table}.{column}" for table, column in REQUIRED_COLUMNS
-                   if column not in {c["name"] for c in insp.get_columns(table)}]
-        if missing:
+        A database at the head revision costs one query. Otherwise the schema is created (a new
+        database), stamped (one from before versioning whose columns match revision 0001) or upgraded,
+        in one transaction, under ``upgrade_lock()`` (the workspace lock) and, on PostgreSQL, a
+        transaction-level advisory lock, so two processes never migrate the same database at once.
+        Raises :class:`StoreVersionError` for a database this release cannot use.
+        """
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except ModuleNotFoundError as exc:  # a broken install: the driver of this URL is missing
+            raise StoreVersionError(
+                f"数据库 {_safe_url(url)} 需要未安装的驱动 {exc.name}(PostgreSQL:pip install \"sheetsales[postgres]\")。 / "
+                f"The database {_safe_url(url)} needs the driver {exc.name}, which is not installed "
+                '(PostgreSQL: pip install "sheetsales[postgres]").') from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            if self.revision() != migrations.HEAD:
+                with upgrade_lock() if upgrade_lock is not None else nullcontext():
+                    with self.engine.begin() as conn:
+                        if conn.dialect.name == "postgresql":
+                            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                        self._migrate(conn)
+        except BaseException:
             self.engine.dispose()
+            raise
+
+    def revision(self) -> str | None:
+        """The database's schema revision (``alembic_version``); None when it has none."""
+        with self.engine.connect() as conn:
+            return _revision(conn)
+
+    def _migrate(self, conn: Connection) -> None:
+        current = _revision(conn)
+        if current == migrations.HEAD:  # another process did it while this one waited
+            return
+        if current is None:
+            existing = set(inspect(conn).get_table_names()) & set(metadata.tables)
+            if not existing:  # a new database: the current schema, stamped
+                metadata.create_all(conn)
+                migrations.stamp(conn, migrations.HEAD)
+                return
+            self._check_unversioned(conn, existing)
+            # Tables added before versioning (the read bookkeeping) may be missing: created as revision 0001 has them.
+            metadata.create_all(conn)
+            migrations.stamp(conn, migrations.UNVERSIONED)
+        elif current not in migrations.REVISIONS:
+            raise NewerStore(
+                f"数据库 {_safe_url(self.url)} 的结构版本 {current} 比此 sheetsales 认识的版本({migrations.HEAD})更新:"
+                "它由更新版本的 sheetsales 写入。请升级 sheetsales 后再使用此工作区;数据库未作任何更改。 / "
+                f"The database {_safe_url(self.url)} has schema revision {current}, newer than this sheetsales knows "
+                f"({migrations.HEAD}): a newer sheetsales wrote it. Upgrade sheetsales to use this workspace; "
+                "the database was not changed.")
+        migrations.upgrade(conn, migrations.HEAD)
+
+    def _check_unversioned(self, conn: Connection, existing: set[str]) -> None:
+        """An unversioned database is revision 0001 when its tables have every column of 0001."""
+        insp = inspect(conn)
+        missing = [f"{name}.{column.name}" for name in sorted(existing)
+                   for column in metadata.tables[name].columns
+                   if column.name not in {c["name"] for c in insp.get_columns(name)}]
+        if missing:
             raise OutdatedStore(
-                f"数据库 {self.engine.url.render_as_string(hide_password=True)} 由较早版本的 sheetsales 创建"
-                f"(缺少 {', '.join(missing)}),目前还不能原地升级;请保留它,并用 sheetsales init 新建工作区。 / "
-                f"The database {self.engine.url.render_as_string(hide_password=True)} was created by an earlier "
-                f"sheetsales (no {', '.join(missing)}) and cannot be upgraded in place yet; keep it, and start a new "
-                "workspace with sheetsales init.")
+                f"数据库 {_safe_url(self.url)} 由较早版本的 sheetsales 创建(缺少 {', '.join(missing)}),"
+                "没有从它升级的迁移;请保留它,并用 sheetsales init 新建工作区。数据库未作任何更改。 / "
+                f"The database {_safe_url(self.url)} was created by an earlier sheetsales (no {', '.join(missing)}) "
+                "and no migration leads from it; keep it, and start a new workspace with sheetsales init. "
+                "The database was not changed.")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -683,7 +763,7 @@ reads = Table(
     "reads", metadata,
     Column("id", Integer, primary_key=True),
     Column("ingest_id", ForeignKey("ingests.id")),
-    Column("path", String(500), nullable=False),
+    Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("pid", Integer),
     Column("started_at", String(32), nullable=False),
@@ -710,7 +790,7 @@ read_ends = Table(
 file_stats = Table(
     "file_stats", metadata,
     Column("id", Integer, primary_key=True),
-    Column("path", String(500), nullable=False),
+    Column("path", Text, nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("mtime_ns", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),

@@ -15,6 +15,12 @@ One process at a time writes a workspace: every command that writes the store or
 holds :meth:`Workspace.lock` (an OS-level file lock through ``filelock``: ``flock`` on Unix,
 ``LockFileEx`` on Windows, released by the operating system when the holder dies). A second
 process waits, saying who holds it, and gives up after ``[lock] timeout`` seconds.
+
+When the store is a PostgreSQL database, the lock also takes a session-level advisory lock of that
+database (``pg_advisory_lock``, one key per database), held on a connection of its own for the run:
+several workspaces — the offices of one organisation, each with its own inbox — that share one
+database run one at a time, so a file version is recorded once and a deal confiscated once. The
+server releases it when the holder's connection ends (the process died, the network went).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import shutil
 import socket
 import sys
 import threading
+import time
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator
@@ -86,16 +93,96 @@ def _write_holder(root: Path, command: str) -> None:
         pass
 
 
+# The advisory lock's key: one constant, so every workspace whose store is the same database shares it.
+# It fits in 31 bits, so pg_locks shows it as (classid 0, objid DB_LOCK_KEY, objsubid 1).
+DB_LOCK_KEY = 0x53534C4B  # "SSLK"
+DB_LOCK_POLL = 0.2  # seconds between two tries of a held database lock
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql", "postgres:"))
+
+
+def _db_holder_params(conn, lang: str) -> dict[str, str]:
+    """Who holds the database lock: the application name its holder gave its connection."""
+    from sqlalchemy import text
+
+    unknown = t("lock.unknown", lang)
+    row = conn.execute(text(
+        "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key AND l.objsubid = 1"
+    ), {"key": DB_LOCK_KEY}).first()
+    if row is None:
+        return dict.fromkeys(("pid", "host", "command", "since"), unknown)
+    parts = (row[0] or "").split("|", 3)
+    if len(parts) != 4 or parts[0] != "sheetsales":
+        parts = ["", unknown, unknown, row[0] or unknown]
+    since = row[1].astimezone().replace(tzinfo=None).isoformat(timespec="seconds") if row[1] else unknown
+    return {"pid": parts[1] or unknown, "host": parts[2] or unknown, "command": parts[3] or unknown, "since": since}
+
+
+def _database_lock(url: str, lang: str, timeout: float, on_wait: Callable[[str], None] | None,
+                   cancel: Callable[[], bool] | None, command: str):
+    """Take the database's advisory lock on a connection of its own; returns the connection.
+
+    Waits like the file lock (``on_wait`` hears who holds it); :class:`WorkspaceBusy` after ``timeout``.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    name = f"sheetsales|{os.getpid()}|{socket.gethostname()[:24]}|{command}"[:63]
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                           connect_args={"application_name": name})
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        engine.dispose()
+        raise WorkspaceError(f"{engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
+    try:
+        seconds = f"{timeout:g}"
+        deadline = time.monotonic() + timeout
+        told = False
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": DB_LOCK_KEY}).scalar():
+            if not told:
+                told = True
+                if on_wait is not None:
+                    on_wait(t("lock.waiting", lang, seconds=seconds, **_db_holder_params(conn, lang)))
+            if time.monotonic() >= deadline or (cancel is not None and cancel()):
+                raise WorkspaceBusy(t("lock.timeout", lang, seconds=seconds, **_db_holder_params(conn, lang)))
+            time.sleep(DB_LOCK_POLL)
+    except BaseException:
+        conn.close()
+        engine.dispose()
+        raise
+    return conn
+
+
+def _release_database_lock(conn) -> None:
+    from sqlalchemy import text
+
+    engine = conn.engine
+    try:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DB_LOCK_KEY})
+    except Exception:  # the connection is gone: the server released the lock with it
+        pass
+    finally:
+        conn.close()
+        engine.dispose()
+
+
 @contextmanager
 def workspace_lock(root: Path, lang: str = "zh-CN", timeout: float = DEFAULT_LOCK_TIMEOUT, *,
                    on_wait: Callable[[str], None] | None = None, cancel: Callable[[], bool] | None = None,
-                   command: str = "") -> Iterator[None]:
+                   command: str = "", database_url: str = "") -> Iterator[None]:
     """Hold the workspace's one-writer lock; re-entrant within a thread.
 
     When another process (or thread) holds it, ``on_wait`` gets a message in ``lang`` saying who
     and for how long this one waits; after ``timeout`` seconds (or when ``cancel()`` turns true)
     :class:`WorkspaceBusy` is raised with a message saying who held it. A holder that dies frees
-    the lock: the operating system releases it with the process.
+    the lock: the operating system releases it with the process. With a PostgreSQL
+    ``database_url``, the database's advisory lock is taken too, after the file lock, within the
+    same ``timeout`` (see the module's docstring).
     """
     root = Path(root)
     path = os.path.abspath(root / LOCK_FILE)
@@ -108,6 +195,7 @@ def workspace_lock(root: Path, lang: str = "zh-CN", timeout: float = DEFAULT_LOC
             held[path][1] -= 1
         return
     lock = FileLock(path, thread_local=False)
+    started = time.monotonic()
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -118,9 +206,18 @@ def workspace_lock(root: Path, lang: str = "zh-CN", timeout: float = DEFAULT_LOC
             lock.acquire(timeout=timeout, cancel_check=cancel)
         except Timeout:
             raise WorkspaceBusy(t("lock.timeout", lang, seconds=seconds, **_holder_params(root, lang))) from None
+    command = command or " ".join(["sheetsales", *sys.argv[1:2]])
+    db_conn = None
+    try:
+        if _is_postgres(database_url):
+            db_conn = _database_lock(database_url, lang, max(0.0, timeout - (time.monotonic() - started)),
+                                     on_wait, cancel, command)
+    except BaseException:
+        lock.release()
+        raise
     held[path] = [lock, 1]
     try:
-        _write_holder(root, command or " ".join(["sheetsales", *sys.argv[1:2]]))
+        _write_holder(root, command)
         yield
     finally:
         del held[path]
@@ -128,6 +225,8 @@ def workspace_lock(root: Path, lang: str = "zh-CN", timeout: float = DEFAULT_LOC
             (root / LOCK_INFO).unlink(missing_ok=True)
         except OSError:
             pass
+        if db_conn is not None:
+            _release_database_lock(db_conn)
         lock.release()
 
 
@@ -148,7 +247,7 @@ class Workspace:
              cancel: Callable[[], bool] | None = None, command: str = "") -> AbstractContextManager[None]:
         """The one-writer lock of this workspace (see :func:`workspace_lock`)."""
         return workspace_lock(self.root, self.lang, self.lock_timeout if timeout is None else timeout,
-                              on_wait=on_wait, cancel=cancel, command=command)
+                              on_wait=on_wait, cancel=cancel, command=command, database_url=self.database_url)
 
     @property
     def holds_lock(self) -> bool:
@@ -175,7 +274,8 @@ class Workspace:
         return self.root / "playbook.xlsx"
 
     def store(self) -> Store:
-        return Store(self.database_url)
+        """The workspace's store; a schema to create or upgrade is migrated under the workspace lock."""
+        return Store(self.database_url, upgrade_lock=self.lock)
 
     @classmethod
     def open(cls, root: Path) -> Workspace:
