@@ -7,7 +7,7 @@ an ingest and a report after a tenth of the reps saved a new list (only the feed
 whose content changed are rewritten).
 Prints what it measured next to the targets and exits 1 when a target is missed.
 
-    python benchmarks/bench_ingest.py [--reps 100] [--rows 120] [--log 30] [--dir reports/bench]
+    python benchmarks/bench_ingest.py [--reps 100] [--rows 120] [--log 30] [--dir reports/bench-ingest]
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--rows", type=int, default=120)
     ap.add_argument("--log", type=int, default=30)
-    ap.add_argument("--dir", default="reports/bench")
+    ap.add_argument("--dir", default="reports/bench-ingest")
     args = ap.parse_args()
     root = Path(args.dir)
     if root.exists():
