@@ -44,7 +44,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from .i18n import t
-from .playbook import Playbook, read_playbook, write_playbook
+from .playbook import Person, Playbook, read_playbook, write_playbook
 from .store import Store, sqlite_url
 from .templates import build_template, iso_week, template_filename
 
@@ -242,6 +242,13 @@ class Workspace:
     workspace_id: str
     database_url: str
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # [lock] timeout: seconds a run waits for another
+    # [office] regions: the playbook regions whose people this workspace's inbox serves (empty: everyone).
+    # Offices that share one database each serve their own regions, so no file is in two inboxes.
+    regions: tuple[str, ...] = ()
+
+    def serves(self, person: Person) -> bool:
+        """Whether ``person`` (of the playbook) has their inbox folder in this workspace."""
+        return not self.regions or person.region in self.regions
 
     def lock(self, timeout: float | None = None, *, on_wait: Callable[[str], None] | None = None,
              cancel: Callable[[], bool] | None = None, command: str = "") -> AbstractContextManager[None]:
@@ -293,23 +300,31 @@ class Workspace:
                 or not isinstance(timeout, int | float) or timeout < 0):
             raise WorkspaceError(f"{cfg_path}: [lock] takes one setting, timeout = seconds to wait for another "
                                  f"sheetsales run (default {DEFAULT_LOCK_TIMEOUT:g})")
+        office = cfg.get("office", {})
+        regions = office.get("regions", []) if isinstance(office, dict) else None
+        if (not isinstance(office, dict) or set(office) - {"regions"} or not isinstance(regions, list)
+                or not all(isinstance(r, str) and r for r in regions)):
+            raise WorkspaceError(f"{cfg_path}: [office] takes one setting, regions = [\"<region>\", ...]: the "
+                                 "playbook regions whose people this workspace's inbox serves (default: everyone)")
         return cls(root=root, lang=lang if lang in LANGS else "zh-CN",
-                   workspace_id=cfg.get("workspace_id", ""), database_url=url, lock_timeout=float(timeout))
+                   workspace_id=cfg.get("workspace_id", ""), database_url=url, lock_timeout=float(timeout),
+                   regions=tuple(regions))
 
     # --- handing out templates ------------------------------------------------------------
     def handout(self, playbook: Playbook, as_of: dt.date) -> list[Path]:
         """Create missing person folders and templates; never overwrite anything."""
         written = []
         week = iso_week(as_of)
-        for person in playbook.team:
+        team = [p for p in playbook.team if self.serves(p)]
+        for person in team:
             folder = self.inbox / person.id
             folder.mkdir(parents=True, exist_ok=True)
         bosses = {p.supervisor for p in playbook.team if p.supervisor}
-        for person in playbook.team:
+        for person in team:
             decisions = self.inbox / person.id / template_filename("decisions", self.lang, person.id)
             if person.id in bosses and not decisions.exists():
                 written.append(self.write_template(decisions, "decisions", playbook, person.id))
-        for rep in playbook.reps:
+        for rep in (r for r in playbook.reps if self.serves(r)):
             folder = self.inbox / rep.id
             mpc = folder / template_filename("mpc", self.lang, rep.id)
             if not mpc.exists():
