@@ -334,6 +334,9 @@ def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[
     by_deal_transfers: dict[str, list[dict]] = defaultdict(list)
     for t in transfer_rows:
         by_deal_transfers[t["deal"]].append(t)
+    by_deal_extensions: dict[str, list[dict]] = defaultdict(list)
+    for e in extension_rows:
+        by_deal_extensions[e["deal"]].append(e)
     by_key = _by_key(snaps)
     listed_keys = {r["opp_key"] for r in snaps if r["file_version_id"] in current_versions} | held
     reps_with_lists = set(latest)
@@ -389,8 +392,8 @@ def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[
             since = last_transfer["observed_on"]
         claimed = int(row["stage"])
         evidenced = evidenced_stage(claimed, _milestones(row))
-        extension = sum(e["days"] for e in extension_rows
-                        if e["deal"] == deal and e["stage"] == evidenced and e["observed_on"] >= since)
+        extension = sum(e["days"] for e in by_deal_extensions.get(deal, ())
+                        if e["stage"] == evidenced and e["observed_on"] >= since)
         state = DealState(
             key=deal, rep=rep, owner=owner, customer=row["customer"],
             customer_norm=normalise_customer(row["customer"]), category=row["category"], row=row,
@@ -733,9 +736,10 @@ def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> 
     done = {"applied": 0, "invalid": 0, "confiscated": 0}
     states, _ = deal_states(store, playbook, as_of)
     alias = {k: s.key for s in states.values() for k in s.members}
-    applied = {d["fingerprint"] for d in store.rows(decisions, as_of)
-               if d["id"] in {r["decision_id"] for r in store.rows(decision_results, as_of)}}
+    with_result = {r["decision_id"] for r in store.rows(decision_results, as_of)}
+    applied = {d["fingerprint"] for d in store.rows(decisions, as_of) if d["id"] in with_result}
     reps = {p.id for p in playbook.reps}
+    transferred = False  # a change of owner can move locks and clocks: the states are then rebuilt
     with store.transaction() as conn:
         for d in store.latest_decision_rows(as_of):
             if d["fingerprint"] in applied:
@@ -750,13 +754,17 @@ def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> 
                     store.add_transfer(conn, ingest_id=ingest_id, observed_on=as_of, decision_id=d["id"], **values)
                 else:
                     store.add_extension(conn, observed_on=as_of, decision_id=d["id"], **values)
+                if table is extensions:  # what deal_states would count: granted today on the counted stage
+                    states[values["deal"]].extension += values["days"]
                 if table is transfers:  # a later decision on the same deal sees this one
+                    transferred = True
                     state = states[values["deal"]]
                     state.owner = values["to_person"]
                     state.last_transfer = {**values, "observed_on": as_of}
                     if values["reason"] == "closed":
                         state.status = "closed"
-    states, _ = deal_states(store, playbook, as_of)
+    if transferred:
+        states, _ = deal_states(store, playbook, as_of)
     with store.transaction() as conn:
         for s in states.values():
             limit = limit_of(s, playbook)

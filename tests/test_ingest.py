@@ -13,8 +13,9 @@ from sqlalchemy import event
 from sheetsales.fill import fill_form, fill_table
 from sheetsales.ingest import ingest, load_playbook
 from sheetsales.issues import flat
+from sheetsales.names import opportunity_key
 from sheetsales.report import build_summary
-from sheetsales.specs import HEADER_ROW, LOG_TABLE, META_SHEET, TEAM_TABLE, WEEKLY_FORM
+from sheetsales.specs import DECISIONS_TABLE, HEADER_ROW, LOG_TABLE, META_SHEET, TEAM_TABLE, WEEKLY_FORM
 from sheetsales.templates import template_filename
 from sheetsales.workspace import Workspace
 
@@ -474,3 +475,47 @@ def test_templates_handed_out_by_a_run_limited_to_some_paths_are_recorded_by_it(
     assert sorted(f.label for f in result.files) == sorted(
         [r01.relative_to(workspace.inbox).as_posix()]
         + [p.relative_to(workspace.inbox).as_posix() for p in result.handed_out if p.parent != workspace.inbox])
+
+
+def _count_deal_states(monkeypatch) -> list[dt.date]:
+    import sheetsales.rules as rules_module
+
+    calls: list[dt.date] = []
+    real = rules_module.deal_states
+
+    def counting(store, playbook, as_of):  # noqa: ANN001, ANN202
+        calls.append(as_of)
+        return real(store, playbook, as_of)
+
+    monkeypatch.setattr(rules_module, "deal_states", counting)
+    return calls
+
+
+def _decide(ws: Workspace, boss: str, rows: list[dict]) -> None:
+    path = ws.inbox / boss / template_filename("decisions", ws.lang, boss)
+    fill_table(path, DECISIONS_TABLE, rows)
+
+
+def test_the_settlement_builds_the_deal_states_once_unless_an_owner_changes(workspace: Workspace,
+                                                                            monkeypatch) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计")])
+    calls = _count_deal_states(monkeypatch)
+    assert ingest(workspace, WEEK1).settled == {"applied": 0, "invalid": 0, "confiscated": 0}
+    assert calls == [WEEK1]
+    # An extension granted on the day the deal would be confiscated: counted without a rebuild.
+    deal_key = opportunity_key("R01", "甲公司", "数控机床")
+    _decide(workspace, "S01", [{"deal": deal_key, "decision": "延期", "days": 10, "reason": "客户换领导"}])
+    calls.clear()
+    day31 = WEEK1 + dt.timedelta(days=31)
+    assert ingest(workspace, day31).settled == {"applied": 1, "invalid": 0, "confiscated": 0}
+    assert calls == [day31]
+    # A return changes an owner: the states are rebuilt before the confiscations are decided.
+    day41 = WEEK1 + dt.timedelta(days=41)
+    calls.clear()
+    assert ingest(workspace, day41).settled == {"applied": 0, "invalid": 0, "confiscated": 1}
+    _decide(workspace, "S01", [{"deal": deal_key, "decision": "延期", "days": 10, "reason": "客户换领导"},
+                               {"deal": deal_key, "decision": "退回", "reason": "再给一次机会"}])
+    calls.clear()
+    day42 = WEEK1 + dt.timedelta(days=42)
+    assert ingest(workspace, day42).settled == {"applied": 1, "invalid": 0, "confiscated": 0}
+    assert calls == [day42, day42]
