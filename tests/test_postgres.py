@@ -240,3 +240,17 @@ def test_the_database_lock_makes_another_office_wait_and_says_who_holds_it(
     assert "sheetsales ingest" in str(busy.value)
     with south.lock(timeout=5):  # released with the holder's run
         pass
+
+
+def test_the_office_setting_is_checked(tmp_path: Path) -> None:
+    from sheetsales.workspace import WorkspaceError
+
+    root = tmp_path / "ws"
+    init_workspace(root, as_of=WEEK1)
+    assert Workspace.open(root).regions == ()  # no [office]: one workspace serves everyone
+    cfg = root / "sheetsales.toml"
+    text_before = cfg.read_text(encoding="utf-8")
+    for bad in ('[office]\nregions = "华东"\n', "[office]\nregion = [\"华东\"]\n", "[office]\nregions = [1]\n"):
+        cfg.write_text(text_before + bad, encoding="utf-8")
+        with pytest.raises(WorkspaceError, match=r"\[office\]"):
+            Workspace.open(root)
