@@ -23,7 +23,7 @@ from .i18n import t
 from .ingest import load_playbook
 from .outputs import OutputProblem, clear_debris, describe, temp_path
 from .workspace import Workspace
-from .write import write_feedback, write_summary
+from .write import FeedbackRun, write_summary
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,13 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
             store.close()
         problems: list[OutputProblem] = []
         target = ws.reports / "summary.xlsx"
-        summary_path = _output(target, problems, lambda: write_summary(summary, target, problems))
-        feedback = write_feedback(summary, ws.reports / "feedback", problems)
+        # The feedback workbooks are started first: when there are many, a process pool builds them
+        # while this process builds the summary.
+        feedback_run = FeedbackRun(summary, ws.reports / "feedback")
+        try:
+            summary_path = _output(target, problems, lambda: write_summary(summary, target, problems))
+        finally:
+            feedback = feedback_run.finish(problems)
         result = ReportResult(summary, summary_path, feedback, problems, debris=debris, mark=mark)
         if digest:
             write_report_digest(ws, result)

@@ -617,85 +617,121 @@ def write_feedback(summary: Summary, folder: Path, problems: list[OutputProblem]
     and checked in a pool of ``workers`` processes (default :data:`WORKERS`; 1 builds them here);
     they are moved into place here, in the order of the team. Returns where each workbook went.
     """
-    problems = [] if problems is None else problems
-    state_path = folder / FEEDBACK_STATE
-    state = _read_state(state_path)
-    index = FeedbackIndex(summary, _decorate(summary))
-    slots: list[Path | _Job | None] = []
-    for person in summary.people:
-        path = folder / f"{person['rep']}.xlsx"
+    return FeedbackRun(summary, folder, workers).finish(problems)
+
+
+class FeedbackRun:
+    """The feedback workbooks of one report, started (handed to the pool when there are many) so the
+    caller can build the summary meanwhile, then finished: moved into place in the team's order."""
+
+    def __init__(self, summary: Summary, folder: Path, workers: int | None = None) -> None:
+        self.summary, self.folder = summary, folder
+        self.workers = WORKERS if workers is None else workers
+        self.state_path = folder / FEEDBACK_STATE
+        self.state = _read_state(self.state_path)
+        self.failures: list[tuple[Path, dict, str, str]] = []
+        self.slots: list[Path | _Job | None] = []
+        self.pool: Any = None
+        self.futures: list[Any] = []
         try:
-            positions = index.positions(person["rep"])
-            digest = index.digest(person, positions)
-            known = state.get(person["rep"], {})
-            if (isinstance(known, dict) and known.get("content") == digest and path.is_file()
-                    and _file_sha(path) == known.get("file")):
-                slots.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
-                continue
-            state.pop(person["rep"], None)
-            slots.append(_Job(person, path, index.records(positions), digest))
-        except Exception as exc:  # one person's workbook never keeps the others from being written
-            _failed(path, person, describe(exc), traceback.format_exc(), problems)
-            slots.append(None)
-    jobs = [s for s in slots if isinstance(s, _Job)]
-    for job in jobs:
-        try:
-            job.path.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_temps(job.path)
-            job.tmp = temp_path(job.path)
-        except OSError as exc:
-            job.error = (describe(exc), traceback.format_exc())
-    _build_jobs(summary, [j for j in jobs if j.error is None], WORKERS if workers is None else workers)
-    written = []
-    for slot in slots:
-        if not isinstance(slot, _Job):
-            if slot is not None:
-                written.append(slot)
-            continue
-        job = slot
-        try:
-            if job.error is not None:
-                _failed(job.path, job.person, *job.error, problems)
-                continue
+            index = FeedbackIndex(summary, _decorate(summary))
+        except Exception as exc:  # every workbook needs the index: none can be built
+            trace = traceback.format_exc()
+            for person in summary.people:
+                self.failures.append((folder / f"{person['rep']}.xlsx", person, describe(exc), trace))
+                self.slots.append(None)
+            return
+        for person in summary.people:
+            path = folder / f"{person['rep']}.xlsx"
             try:
-                target = move_into_place(job.tmp, job.path, problems=problems)
-            except Exception as exc:
-                _failed(job.path, job.person, describe(exc), traceback.format_exc(), problems)
-                continue
-            written.append(target)
-            if target == job.path:
-                state[job.person["rep"]] = {"content": job.digest, "file": _file_sha(job.path)}
+                positions = index.positions(person["rep"])
+                digest = index.digest(person, positions)
+                known = self.state.get(person["rep"], {})
+                if (isinstance(known, dict) and known.get("content") == digest and path.is_file()
+                        and _file_sha(path) == known.get("file")):
+                    self.slots.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
+                    continue
+                self.state.pop(person["rep"], None)
+                job = _Job(person, path, index.records(positions), digest)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale_temps(path)
+                job.tmp = temp_path(path)
+                self.slots.append(job)
+            except Exception as exc:  # one person's workbook never keeps the others from being written
+                self.failures.append((path, person, describe(exc), traceback.format_exc()))
+                self.slots.append(None)
+        self.head = Summary(as_of=summary.as_of, lang=summary.lang, currency=summary.currency)  # all a workbook needs
+        self.jobs = [s for s in self.slots if isinstance(s, _Job)]
+        if self.workers > 1 and len(self.jobs) > PARALLEL_MIN:
+            try:
+                self.pool = _pool(min(self.workers, len(self.jobs)))
+                self.futures = [self.pool.submit(_build_checked, self.head, job.person, job.records, job.tmp)
+                                for job in self.jobs]
+            except Exception as exc:  # no processes to be had here: built one after the other
+                log.warning("building the feedback workbooks in one process: %s", describe(exc))
+                if self.pool is not None:
+                    self.pool.shutdown(cancel_futures=True)
+                self.pool, self.futures = None, []
+
+    def finish(self, problems: list[OutputProblem] | None = None) -> list[Path]:
+        """Wait for the workbooks, move each into place; returns where each went, in the team's order."""
+        problems = [] if problems is None else problems
+        for failure in self.failures:
+            _failed(*failure, problems)
+        if not hasattr(self, "jobs"):
+            return []
+        try:
+            self._collect()
         finally:
-            if job.tmp is not None and job.tmp.exists():
-                job.tmp.unlink()
-    _write_state(state_path, state)
-    return written
+            if self.pool is not None:
+                self.pool.shutdown()
+        written = []
+        for slot in self.slots:
+            if not isinstance(slot, _Job):
+                if slot is not None:
+                    written.append(slot)
+                continue
+            job = slot
+            try:
+                if job.error is not None:
+                    _failed(job.path, job.person, *job.error, problems)
+                    continue
+                try:
+                    target = move_into_place(job.tmp, job.path, problems=problems)
+                except Exception as exc:
+                    _failed(job.path, job.person, describe(exc), traceback.format_exc(), problems)
+                    continue
+                written.append(target)
+                if target == job.path:
+                    self.state[job.person["rep"]] = {"content": job.digest, "file": _file_sha(job.path)}
+            finally:
+                if job.tmp is not None and job.tmp.exists():
+                    job.tmp.unlink()
+        _write_state(self.state_path, self.state)
+        return written
+
+    def _collect(self) -> None:
+        """Each job's workbook built and checked into its temporary file; a failure kept in ``job.error``."""
+        if not self.futures:
+            for job in self.jobs:
+                job.error = _build_checked(self.head, job.person, job.records, job.tmp)
+            return
+        from concurrent.futures.process import BrokenProcessPool
+
+        for job, future in zip(self.jobs, self.futures, strict=True):
+            try:
+                job.error = future.result()
+            except BrokenProcessPool as exc:  # a worker died (killed, out of memory, a script without a
+                # ``__main__`` guard): what it left is built here
+                log.warning("feedback for %s is built in this process: %s", job.person.get("rep"), describe(exc))
+                job.error = _build_checked(self.head, job.person, job.records, job.tmp)
+            except Exception as exc:  # a record that could not be sent to a worker
+                job.error = (describe(exc), traceback.format_exc())
 
 
 def _failed(path: Path, person: dict, error: str, trace: str, problems: list[OutputProblem]) -> None:
     log.error("feedback for %s could not be written: %s\n%s", person.get("rep"), error, trace.rstrip())
     problems.append(OutputProblem(path, error))
-
-
-def _build_jobs(summary: Summary, jobs: list[_Job], workers: int) -> None:
-    """Build and check each job's workbook into its temporary file; a failure is kept in ``job.error``."""
-    head = Summary(as_of=summary.as_of, lang=summary.lang, currency=summary.currency)  # all a workbook needs
-    if workers > 1 and len(jobs) > PARALLEL_MIN:
-        try:
-            pool = _pool(min(workers, len(jobs)))
-        except Exception as exc:  # no processes to be had here: built one after the other
-            log.warning("building the feedback workbooks in one process: %s", describe(exc))
-        else:
-            with pool:
-                futures = [pool.submit(_build_checked, head, job.person, job.records, job.tmp) for job in jobs]
-                for job, future in zip(jobs, futures, strict=True):
-                    try:
-                        job.error = future.result()
-                    except Exception as exc:  # a worker that died, a record that could not be sent
-                        job.error = (describe(exc), traceback.format_exc())
-            return
-    for job in jobs:
-        job.error = _build_checked(head, job.person, job.records, job.tmp)
 
 
 def _pool(workers: int) -> Any:
