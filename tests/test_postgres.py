@@ -133,6 +133,21 @@ def test_the_store_on_postgres_records_once_and_keeps_long_text(new_database: Ca
         store.close()
 
 
+
+def test_the_read_bookkeeping_on_postgres(new_database: Callable[[], str]) -> None:
+    """A read started and never ended is a read the process did not survive, whatever the path."""
+    store = Store(new_database())
+    try:
+        mark = store.change_mark()
+        read_id = store.start_read(None, "R01/MPC一览表_R01.xlsx", "d" * 64)
+        assert store.crashed_read("d" * 64) and store.crashed_read("d" * 64, "R01/MPC一览表_R01.xlsx")
+        assert not store.crashed_read("d" * 64, "R02/MPC一览表_R02.xlsx") and not store.crashed_read("e" * 64)
+        store.finish_read(read_id, "failed")
+        assert not store.crashed_read("d" * 64)
+        assert store.change_mark() != mark  # a failed read is reported
+    finally:
+        store.close()
+
 def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.Popen:
     return subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
