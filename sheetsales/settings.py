@@ -6,8 +6,9 @@
     polling = false          # true on SMB/NFS shares, which deliver no change events
     poll_interval = 5        # seconds between two looks of the polling observer
     reconcile_interval = 60  # seconds between full scans that catch what events missed
-    debounce = 2             # seconds of quiet after a file's last event before it is read
-    settle = 1               # seconds its size and modification time must stay the same
+    debounce = 0.3           # seconds of quiet after a file's last event before it is read
+    settle = 0.3             # seconds its size and modification time must stay the same
+                             # (not waited for a file renamed onto its name that opens complete)
     max_tries = 5            # checks of a file that does not open before it is reported
     max_wait = 300           # seconds a file may keep changing before it is read as it is
     keep_copies = 5          # timestamped copies kept beside an output that was open in Excel
@@ -37,14 +38,14 @@ class WatchSettings:
     polling: bool = False
     poll_interval: float = 5.0
     reconcile_interval: float = 60.0
-    debounce: float = 2.0
-    settle: float = 1.0
+    debounce: float = 0.3  # Excel's save is a burst of events within milliseconds
+    settle: float = 0.3  # LibreOffice writes in place; the zip check is what guards a half-written file
     max_tries: int = 5
     retry_delay: float = 1.0  # first wait after a check that failed; doubles, up to 30 s
     max_wait: float = 300.0
     batch_wait: float = 15.0  # a ready file waits at most this long for the rest of its burst
     keep_copies: int = 5
-    tick: float = 0.25  # how often the watcher looks at its queue
+    tick: float = 0.1  # how often the watcher looks at its queue
     failure_delay: float = 10.0  # first wait after a failed run; doubles, up to 5 minutes
 
 

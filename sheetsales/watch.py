@@ -8,10 +8,14 @@ lives in :class:`InboxTracker`, which a test drives with a clock of its own:
   only say a file was opened;
 - a noticed file is looked at once it has been quiet for ``debounce`` seconds. It is *ready*
   when its size and modification time stayed the same for ``settle`` seconds and a private copy
-  of it opens as a zip (a half-written workbook does not). A file that does not open is tried
+  of it opens as a zip (a half-written workbook does not). A file whose last event moved it onto
+  its name (Excel ends every save so: the file arrives whole) is ready at the first look when
+  its copy opens complete, without waiting to settle. A file that does not open is tried
   again with back-off; after ``max_tries`` (or ``max_wait`` seconds of changing) it is reported
   (``file-incomplete``) and read as it is, and ingest says what is wrong with it;
-- a run is due when every noticed file is ready: one ingest and one regeneration per burst.
+- a run is due when every noticed file is ready: one ingest and one regeneration per burst. The
+  ingest looks only at the batch's files (``ingest(only=...)``): the others are as the last run
+  saw them; removals and the hand-out still consider the whole inbox.
   Before a run a scan compares every file with what the last run saw, so a file that is being
   written without an event yet holds the run back; the same scan, every ``reconcile_interval``,
   catches what events missed (shares on SMB or NFS deliver none);
@@ -104,6 +108,7 @@ class _Pending:
     ready: bool = False
     ready_at: float = 0.0
     issue: Issue | None = None
+    renamed: bool = False  # its last event moved it onto its name (Excel's save): complete at once
 
 
 @dataclass
@@ -154,22 +159,26 @@ class InboxTracker:
         return rel.as_posix(), rel.parts[0] if len(rel.parts) > 1 else ""
 
     # --- events -----------------------------------------------------------------------------
-    def notice(self, path: Path | str) -> bool:
-        """A file may have changed (an event, or a scan found it different); False when it is ignored."""
+    def notice(self, path: Path | str, renamed: bool = False) -> bool:
+        """A file may have changed (an event, or a scan found it different); False when it is ignored.
+
+        ``renamed``: the event moved the file onto this name (how Excel ends a save).
+        """
         path = Path(os.path.abspath(path))
         if not self.relevant(path):
             return False
         with self.lock:
-            self._notice(path, self.clock())
+            self._notice(path, self.clock(), renamed)
         return True
 
-    def _notice(self, path: Path, now: float) -> None:
+    def _notice(self, path: Path, now: float, renamed: bool = False) -> None:
         p = self.pending.get(path)
         if p is None:
             p = self.pending[path] = _Pending(first=now, last_event=now)
         p.last_event = now
         p.gen += 1
         p.ready, p.sig, p.tries, p.next_check, p.issue = False, None, 0, 0.0, None
+        p.renamed = renamed
 
     def request_scan(self) -> None:
         """A folder appeared, vanished or moved: compare everything at the next turn."""
@@ -323,9 +332,12 @@ class InboxTracker:
                 del self.pending[path]  # what the last run saw: no news
                 continue
             if sig != p.sig:
+                first_look = p.sig is None
                 p.sig, p.since = sig, now
                 if overdue:
                     self._give_up(path, p, now)
+                elif first_look and p.renamed and self._complete(path, sig):
+                    self._ready(p, now)  # moved in whole and opens complete: nothing is writing it
                 else:
                     p.next_check = now + s.settle
                 continue
@@ -400,9 +412,11 @@ class _Handler(FileSystemEventHandler):
                 if event.event_type in ("created", "deleted", "moved"):
                     self.tracker.request_scan()
                 return
-            for raw in (event.src_path, getattr(event, "dest_path", "")):
-                if raw:
-                    self.tracker.notice(os.fsdecode(raw))
+            dest = getattr(event, "dest_path", "")
+            if event.src_path:
+                self.tracker.notice(os.fsdecode(event.src_path))
+            if dest:
+                self.tracker.notice(os.fsdecode(dest), renamed=event.event_type == "moved")
         except Exception:  # an observer thread that raises stops watching: never let it
             log.exception("watcher: could not handle %r", event)
 
@@ -425,12 +439,13 @@ class Watcher:
 
     ``as_of`` fixes the date of every run (default: the date at each run). ``scheduler`` (see
     :mod:`sheetsales.schedule`) adds scheduled runs with the HTML digest. ``ingest_fn``,
-    ``report_fn``, ``digest_fn``, ``clock`` and ``wall`` are seams for tests.
+    ``report_fn``, ``digest_fn``, ``clock`` and ``wall`` are seams for tests; ``ingest_fn`` is called
+    as ``ingest`` is, with ``only=`` the batch's paths for a run triggered by saves.
     """
 
     def __init__(self, ws: Workspace, settings: WatchSettings | None = None, *, scheduler: Any = None,
                  digest: bool = True, as_of: dt.date | None = None,
-                 ingest_fn: Callable[[Workspace, dt.date], IngestResult] = ingest,
+                 ingest_fn: Callable[..., IngestResult] = ingest,
                  report_fn: Callable[[Workspace, dt.date], ReportResult] = run_report,
                  digest_fn: Callable[[Any, Path], Path] | None = None,
                  clock: Clock = time.monotonic, wall: Callable[[], dt.datetime] = dt.datetime.now) -> None:
@@ -577,7 +592,10 @@ class Watcher:
         as_of = self._as_of()
         started = self.clock()
         with self._lock():
-            result = self.ingest_fn(self.ws, as_of)
+            if batch.full:
+                result = self.ingest_fn(self.ws, as_of)
+            else:  # only what the saves touched is looked at (removals and the hand-out stay global)
+                result = self.ingest_fn(self.ws, as_of, only=batch.paths)
             self.stats["ingests"] += 1
             self.runs = [*self.runs[-99:], [self.tracker.label(p)[0] for p in batch.paths]]
             if result.unavailable:

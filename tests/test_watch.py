@@ -93,6 +93,37 @@ def test_a_file_is_read_once_quiet_and_stable(box, workspace: Workspace, tmp_pat
     assert settle(clock, tracker, 10) is None and tracker.idle()
 
 
+def test_a_file_renamed_onto_its_name_is_read_without_waiting_to_settle(box, workspace: Workspace,
+                                                                        tmp_path: Path) -> None:
+    inbox, clock, tracker = box
+    f = inbox / "R01" / "MPC.xlsx"
+    temp = inbox / "R01" / "5F3A2B10"
+    temp.write_bytes(workbook_bytes(workspace, "R01", [deal("甲公司")], tmp_path))
+    os.rename(temp, f)  # Excel's save ends so
+    assert tracker.notice(f, renamed=True)
+    clock.advance(1.9)
+    assert tracker.due() is None  # not quiet for the debounce yet
+    clock.advance(0.2)
+    batch = tracker.due()  # first look: complete, and nothing can be writing it: no settle period
+    assert batch is not None and batch.paths == [f]
+    tracker.done(batch)
+    # A rename of a file that does not open complete waits, as any other.
+    data = workbook_bytes(workspace, "R01", [deal("乙公司")], tmp_path)
+    temp.write_bytes(data[: len(data) // 2])
+    os.rename(temp, f)
+    tracker.notice(f, renamed=True)
+    clock.advance(2.1)
+    assert tracker.due() is None
+    # A later write in place takes the fast path away: it settles like any other.
+    f.write_bytes(data)
+    tracker.notice(f)
+    clock.advance(2.1)
+    assert tracker.due() is None  # first look: settle starts
+    clock.advance(1.1)
+    batch = tracker.due()
+    assert batch is not None and batch.paths == [f]
+
+
 def test_lock_and_temporary_files_are_ignored(box) -> None:
     inbox, _, tracker = box
     for name in ("~$MPC.xlsx", ".~lock.MPC.xlsx#", "MPC.tmp", "A1B2C3D4", "MPC.xlsx.osl-tmp", ".hidden.xlsx"):
@@ -333,9 +364,9 @@ def test_an_in_place_write_in_chunks_is_not_read_half_written(workspace: Workspa
     target = mpc_path(workspace, "R01")
     seen: list[bool] = []
 
-    def checking_ingest(ws: Workspace, as_of: dt.date) -> IngestResult:
+    def checking_ingest(ws: Workspace, as_of: dt.date, **kw) -> IngestResult:  # noqa: ANN003
         seen.append(opens_as_workbook(target))
-        return ingest(ws, as_of)
+        return ingest(ws, as_of, **kw)
 
     with watching(workspace, WatchSettings(**{**FAST.__dict__, "max_tries": 50}), ingest_fn=checking_ingest) as w:
         with target.open("r+b") as fh:  # LibreOffice rewrites the file in place
@@ -348,6 +379,23 @@ def test_an_in_place_write_in_chunks_is_not_read_half_written(workspace: Workspa
         wait_for(lambda: "大庆石化机械厂" in customers(workspace), what="the complete file")
         quiet(w)
     assert all(seen), "a run read the file half-written"
+
+
+def test_a_save_ingests_only_the_saved_file(workspace: Workspace, tmp_path: Path) -> None:
+    data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
+    calls: list[list[Path] | None] = []
+
+    def recording_ingest(ws: Workspace, as_of: dt.date, only=None) -> IngestResult:  # noqa: ANN001
+        calls.append(None if only is None else list(only))
+        return ingest(ws, as_of, only=only)
+
+    with watching(workspace, ingest_fn=recording_ingest) as w:
+        assert calls == [None]  # the start-up run looks at everything
+        target = mpc_path(workspace, "R01")
+        excel_save(target, data)
+        wait_for(lambda: "大庆石化机械厂" in customers(workspace), what="the save")
+        quiet(w)
+    assert calls[1:] == [[Path(os.path.abspath(target))]]
 
 
 def test_lock_and_temp_files_are_ignored(workspace: Workspace, tmp_path: Path) -> None:
@@ -481,11 +529,11 @@ def test_a_transient_oserror_does_not_kill_the_watcher_and_the_save_is_not_lost(
     data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
     calls = []
 
-    def flaky_ingest(ws: Workspace, as_of: dt.date) -> IngestResult:
+    def flaky_ingest(ws: Workspace, as_of: dt.date, **kw) -> IngestResult:  # noqa: ANN003
         calls.append(as_of)
         if len(calls) == 2:
             raise OSError(errno.EIO, "Input/output error")
-        return ingest(ws, as_of)
+        return ingest(ws, as_of, **kw)
 
     with watching(workspace, ingest_fn=flaky_ingest) as w:
         excel_save(mpc_path(workspace, "R01"), data)
