@@ -94,6 +94,31 @@ def test_the_schema_on_postgres_is_the_one_the_store_describes(new_database: Cal
     Store(migrated).close()  # at the head already: opened as it is
 
 
+
+def test_processes_that_open_a_new_database_at_once_create_it_once(new_database: Callable[[], str]) -> None:
+    """The schema is created under a transaction-level advisory lock: the others find it made."""
+    url = new_database()
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_it() -> None:
+        try:
+            start.wait(10)
+            Store(url).close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert errors == []
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [migrations.HEAD]
+    engine.dispose()
+
 def test_the_store_on_postgres_records_once_and_keeps_long_text(new_database: Callable[[], str]) -> None:
     store = Store(new_database())
     day = WEEK1
