@@ -150,7 +150,8 @@ def bench_size(bench: Bench, root: Path, p: gen.Params, runs: int) -> dict:
         resave(ws, p, rep_ids[:tenth], 100 + i)
         work["10% save"].runs.append(bench.timed([bench.sheetsales("ingest", str(ws), "-q", *as_of),
                                                   bench.sheetsales("report", str(ws), *as_of)]))
-    bench.log(f"  {reps} reps: the other workloads done")
+    bench.log(f"  {reps} reps: " + ", ".join(f"{w.name} " + "/".join(f"{x:.1f}" for x in w.seconds) + " s"
+                                            for w in work.values() if w.name not in ("rebuild", "straightforward")))
     return {"reps": reps, "files": info["files"], "deals": info["deals"], "log_rows": info["log_rows"],
             "work": work, "closeness": closeness(baseline_out, figures), "tenth": tenth}
 
