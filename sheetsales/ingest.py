@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import time
@@ -519,7 +520,12 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
                 result.warnings += sum(1 for i in parsed.issues if i.severity != ERROR)
         result.removed = _record_removals(ws, store, ingest_id, as_of, {label for _, label, _ in files})
         try:
-            result.settled = settle(store, ingest_id, playbook, as_of)
+            mark = store.change_mark()
+            if _settled_mark(ws, as_of) == mark:  # settled on this day since the last record: a no-op
+                result.settled = {"applied": 0, "invalid": 0, "confiscated": 0}
+            else:
+                result.settled = settle(store, ingest_id, playbook, as_of)
+                _remember_settled(ws, as_of, store.change_mark())
         except AlreadyRecorded as exc:  # another process settled the same decisions meanwhile: rolled back
             log.info("the settlement was already made by another process: %s", exc)
         except Exception as exc:  # what was recorded stays; the next ingest settles again
@@ -529,6 +535,34 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
     finally:
         store.close()
     return result
+
+
+# The settlement last made: the day it was made for and the store's change mark after it. Settling
+# again on the same day with nothing recorded since applies nothing and confiscates nothing (every
+# decision has its result, every overdue deal has moved to a supervisor), so an ingest that finds
+# nothing new skips it. A file beside the store, not in it: it decides nothing, it only saves work.
+SETTLED_STATE = ".sheetsales-settled.json"
+
+
+def _settled_mark(ws: Workspace, as_of: dt.date) -> str | None:
+    try:
+        state = json.loads((ws.root / SETTLED_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or state.get("as_of") != as_of.isoformat():
+        return None
+    mark = state.get("mark")
+    return mark if isinstance(mark, str) else None
+
+
+def _remember_settled(ws: Workspace, as_of: dt.date, mark: str) -> None:
+    path = ws.root / SETTLED_STATE
+    tmp = path.with_name(f".{SETTLED_STATE}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps({"as_of": as_of.isoformat(), "mark": mark}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # the next ingest settles again: slower, never wrong
+        log.warning("cannot write %s: %s", path, exc)
 
 
 def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> Parsed:

@@ -16,6 +16,7 @@ from sheetsales.issues import flat
 from sheetsales.names import opportunity_key
 from sheetsales.report import build_summary
 from sheetsales.specs import DECISIONS_TABLE, HEADER_ROW, LOG_TABLE, META_SHEET, TEAM_TABLE, WEEKLY_FORM
+from sheetsales.store import transfers
 from sheetsales.templates import template_filename
 from sheetsales.workspace import Workspace
 
@@ -519,3 +520,28 @@ def test_the_settlement_builds_the_deal_states_once_unless_an_owner_changes(work
     day42 = WEEK1 + dt.timedelta(days=42)
     assert ingest(workspace, day42).settled == {"applied": 1, "invalid": 0, "confiscated": 0}
     assert calls == [day42, day42]
+
+
+def test_an_ingest_that_records_nothing_does_not_settle_the_same_day_again(workspace: Workspace,
+                                                                           monkeypatch) -> None:
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计")])
+    calls = _count_deal_states(monkeypatch)
+    ingest(workspace, WEEK1)
+    assert calls == [WEEK1]
+    assert ingest(workspace, WEEK1).settled == {"applied": 0, "invalid": 0, "confiscated": 0}
+    assert calls == [WEEK1]  # nothing recorded since the settlement of this day: not made again
+    # Another day settles again (days pass: deals fall overdue) ...
+    day31 = WEEK1 + dt.timedelta(days=31)
+    assert ingest(workspace, day31).settled == {"applied": 0, "invalid": 0, "confiscated": 1}
+    assert calls == [WEEK1, day31]
+    # ... and so does the same day once something new is recorded.
+    deal_key = opportunity_key("R01", "甲公司", "数控机床")
+    _decide(workspace, "S01", [{"deal": deal_key, "decision": "退回", "reason": "再给一次机会"}])
+    assert ingest(workspace, day31).settled == {"applied": 1, "invalid": 0, "confiscated": 0}
+    assert calls[:3] == [WEEK1, day31, day31]
+    store = workspace.store()
+    try:
+        assert [(t["reason"], t["to_person"]) for t in store.rows(transfers, day31)] == [
+            ("confiscated", "S01"), ("returned", "R01")]
+    finally:
+        store.close()
