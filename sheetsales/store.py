@@ -50,7 +50,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import migrations
 from .issues import Issue
@@ -71,6 +71,10 @@ class OutdatedStore(StoreVersionError):
 
 class NewerStore(StoreVersionError):
     """A database whose schema revision is newer than this sheetsales knows (a newer release wrote it)."""
+
+
+class StoreUnreachable(StoreVersionError):
+    """The database could not be reached at all (a server down, a wrong ``database_url``)."""
 
 
 class AlreadyRecorded(Exception):
@@ -365,6 +369,15 @@ def _safe_url(url: str) -> str:
         return url
 
 
+def unreachable_message(url: str, reason: object) -> str:
+    """What to tell when the database at ``url`` cannot be reached (zh-CN / English)."""
+    reason = str(reason).strip().replace("\n", " ")
+    return (f"无法连接数据库 {_safe_url(url)}({reason});请检查 sheetsales.toml 的 database_url"
+            "(或 SHEETSALES_DATABASE_URL)以及数据库服务器是否在运行。 / "
+            f"Cannot connect to the database {_safe_url(url)} ({reason}); check database_url in "
+            "sheetsales.toml (or SHEETSALES_DATABASE_URL) and that the database server is running.")
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -392,7 +405,11 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            if self.revision() != migrations.HEAD:
+            try:
+                current = self.revision()
+            except OperationalError as exc:  # the first connection: the server or the URL is wrong
+                raise StoreUnreachable(unreachable_message(url, exc.orig)) from None
+            if current != migrations.HEAD:
                 with upgrade_lock() if upgrade_lock is not None else nullcontext():
                     with self.engine.begin() as conn:
                         if conn.dialect.name == "postgresql":

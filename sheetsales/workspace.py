@@ -45,7 +45,7 @@ from filelock import FileLock, Timeout
 
 from .i18n import t
 from .playbook import Person, Playbook, read_playbook, write_playbook
-from .store import Store, sqlite_url
+from .store import Store, sqlite_url, unreachable_message
 from .templates import build_template, iso_week, template_filename
 
 LANGS = ("zh-CN", "en")
@@ -138,7 +138,7 @@ def _database_lock(url: str, lang: str, timeout: float, on_wait: Callable[[str],
         conn = engine.connect()
     except DBAPIError as exc:
         engine.dispose()
-        raise WorkspaceError(f"{engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
+        raise WorkspaceError(unreachable_message(url, exc.orig)) from None
     try:
         seconds = f"{timeout:g}"
         deadline = time.monotonic() + timeout

@@ -294,3 +294,20 @@ def test_the_office_setting_is_checked(tmp_path: Path) -> None:
         cfg.write_text(text_before + bad, encoding="utf-8")
         with pytest.raises(WorkspaceError, match=r"\[office\]"):
             Workspace.open(root)
+
+
+def test_a_database_that_cannot_be_reached_is_a_message(workspace: Workspace, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """No server at the URL (nothing listens on this socket folder): exit 2, both languages, no traceback."""
+    from sheetsales.cli import main
+    from sheetsales.store import StoreUnreachable
+
+    url = f"postgresql+psycopg://sheetsales:secret@/sheetsales?host={tmp_path}&port=1"
+    with pytest.raises(StoreUnreachable, match="Cannot connect"):
+        Store(url)
+    monkeypatch.setenv("SHEETSALES_DATABASE_URL", url)
+    assert main(["report", str(workspace.root), "--json", "--no-write"]) == 2
+    err = capsys.readouterr().err
+    assert "无法连接数据库" in err and "Cannot connect" in err and "Traceback" not in err
+    assert "secret" not in err  # the password is not shown
