@@ -462,6 +462,9 @@ class Watcher:
         self.stats: Counter[str] = Counter()
         self.issues: list[Issue] = []
         self.runs: list[list[str]] = []  # the files each run was triggered by (the last 100 runs)
+        # Files a run could not read or record (locked, vanished, an error before archiving): the
+        # next run looks at them again, as a run over the whole inbox would.
+        self._again: set[Path] = set()
         self.observer: Any = None
         self.observer_kind = ""
         self._root_id: tuple[int, int] | None = None
@@ -595,7 +598,9 @@ class Watcher:
             if batch.full:
                 result = self.ingest_fn(self.ws, as_of)
             else:  # only what the saves touched is looked at (removals and the hand-out stay global)
-                result = self.ingest_fn(self.ws, as_of, only=batch.paths)
+                result = self.ingest_fn(self.ws, as_of, only=sorted({*batch.paths, *self._again}))
+            self._again = {Path(os.path.abspath(self.ws.inbox / p.label)) for p in result.files
+                           if p.label in result.failed or any(i.code == "file-unreadable" for i in p.issues)}
             self.stats["ingests"] += 1
             self.runs = [*self.runs[-99:], [self.tracker.label(p)[0] for p in batch.paths]]
             if result.unavailable:

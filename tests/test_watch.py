@@ -398,6 +398,42 @@ def test_a_save_ingests_only_the_saved_file(workspace: Workspace, tmp_path: Path
     assert calls[1:] == [[Path(os.path.abspath(target))]]
 
 
+def test_a_file_a_run_could_not_read_is_looked_at_again_by_the_next(workspace: Workspace, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    import sheetsales.ingest as ingest_module
+
+    first = mpc_path(workspace, "R01")
+    second = mpc_path(workspace, "R02")
+    data1 = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
+    data2 = workbook_bytes(workspace, "R02", [deal("鞍山钢铁")], tmp_path)
+    real = ingest_module.file_sha256
+    locked = {first}
+
+    def sha(path: Path) -> str:
+        if path in locked:
+            locked.clear()
+            raise PermissionError(errno.EACCES, "Permission denied")  # Excel on Windows holds it
+        return real(path)
+
+    calls: list[list[Path] | None] = []
+
+    def recording_ingest(ws: Workspace, as_of: dt.date, only=None) -> IngestResult:  # noqa: ANN001
+        calls.append(None if only is None else list(only))
+        return ingest(ws, as_of, only=only)
+
+    with watching(workspace, ingest_fn=recording_ingest) as w:
+        monkeypatch.setattr(ingest_module, "file_sha256", sha)
+        excel_save(first, data1)
+        wait_for(lambda: len(calls) == 2, what="the run that cannot read the file")
+        quiet(w)
+        assert "大庆石化机械厂" not in customers(workspace)
+        excel_save(second, data2)  # someone else saves: the next run looks at both
+        wait_for(lambda: "鞍山钢铁" in customers(workspace), what="the next save")
+        quiet(w)
+    assert calls[2] == sorted([Path(os.path.abspath(first)), Path(os.path.abspath(second))])
+    assert {"大庆石化机械厂", "鞍山钢铁"} <= customers(workspace)
+
+
 def test_lock_and_temp_files_are_ignored(workspace: Workspace, tmp_path: Path) -> None:
     folder = workspace.inbox / "R01"
     data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
