@@ -22,8 +22,10 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/sheetsales demo reports/demo
 
+# Both cores: test files are spread over two workers (pytest-xdist; a file's tests stay together).
+TEST_WORKERS ?= 2
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The reader's fuzz test for as long as asked (FUZZ_EXAMPLES=n, random seeds); failing examples
 # are kept in tests/fuzz_regressions/, which every test run replays.
