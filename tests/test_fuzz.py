@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from sheetsales.cli import main
 from sheetsales.ingest import check_file, ingest
+from sheetsales.read import col_letter
 from sheetsales.workspace import Workspace, init_workspace
 
 REGRESSIONS = Path(__file__).parent / "fuzz_regressions"
@@ -87,16 +88,9 @@ def _on_sheet(draw: st.DrawFn, data: bytes, change) -> bytes:
 def _ref(draw: st.DrawFn, far: bool = False) -> str:
     row = draw(st.one_of(st.integers(1, 40), st.integers(1, 1_048_576)) if not far else st.integers(20_000, 1_048_576))
     col = draw(st.one_of(st.integers(0, 25), st.integers(0, 16_383)))
-    return f"{badfiles_col(col)}{row}"
+    return f"{col_letter(col)}{row}"
 
 
-def badfiles_col(col: int) -> str:
-    s = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 NUMBERS = ["NaN", "nan", "INF", "-inf", "1e308", "-1e308", "1e999", "60", "59", "0", "-5", "2958466", "46577.5",
@@ -177,7 +171,7 @@ def damaged(draw: st.DrawFn, originals: dict[str, bytes]) -> bytes:
                                                                                                    varied=True)))
         elif how == "many-columns":
             count = draw(st.sampled_from([300, 5_000, 16_384]))
-            row = b'<row r="300">' + b"".join(b'<c r="%s300"><v>%d</v></c>' % (badfiles_col(c).encode(), c)
+            row = b'<row r="300">' + b"".join(b'<c r="%s300"><v>%d</v></c>' % (col_letter(c).encode(), c)
                                               for c in range(count)) + b"</row>"
             data = _on_sheet(draw, data, lambda x, r=row: badfiles.add_rows(x, r))
         elif how == "header":
@@ -328,7 +322,7 @@ def test_pathological_files_in_a_real_process(case: str, originals: dict[str, by
     change = {
         "far-corner": lambda x: badfiles.set_cells(x, {"XFD1048576": badfiles.number_cell("XFD1048576", "1")}),
         "wide-row": lambda x: badfiles.add_rows(x, b'<row r="19999">' + b"".join(
-            b'<c r="%s19999"><v>1</v></c>' % badfiles_col(c).encode() for c in range(0, 16_384, 7)) + b"</row>"),
+            b'<c r="%s19999"><v>1</v></c>' % col_letter(c).encode() for c in range(0, 16_384, 7)) + b"</row>"),
         "huge-string": lambda x: badfiles.set_cells(x, {"D4": b'<c r="D4" t="inlineStr"><is><t>'
                                                              + b"x" * 30_000_000 + b"</t></is></c>"}),
         "no-refs-far": lambda x: re.sub(rb' r="[A-Z]+\d+"', b"", x).replace(
