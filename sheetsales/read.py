@@ -295,14 +295,18 @@ class SheetScan:
         """Cells a value reader materialises for this sheet: everything from A1 to the far corner."""
         return self.last_row * self.last_col
 
-    def add(self, row: int, col: int, ref: str) -> None:
-        """A cell holding a value at 1-based (row, col)."""
-        self.cells += 1
+    def count_row(self, row: int) -> None:
+        """Row ``row`` (1-based) holds a value: counted once (rows past Excel's last are counted as seen)."""
         if row > _ROW_BITS:
             self.rows += 1
         elif not self.seen_rows[row]:
             self.seen_rows[row] = 1
             self.rows += 1
+
+    def add(self, row: int, col: int, ref: str) -> None:
+        """A cell holding a value at 1-based (row, col)."""
+        self.cells += 1
+        self.count_row(row)
         if row > self.last_row:
             self.last_row, self.far_row_ref = row, ref
         if col > self.last_col:
@@ -379,11 +383,7 @@ def _fast_scan(fh: Any, max_formulas: int) -> SheetScan:
                 if row == 0:
                     raise _NeedsExactWalk  # no reader can place it: the exact walk names it
                 top = max(top, row)
-                if row > _ROW_BITS:
-                    scan.rows += 1
-                elif not scan.seen_rows[row]:
-                    scan.seen_rows[row] = 1
-                    scan.rows += 1
+                scan.count_row(row)
             if top > scan.last_row:
                 letters = next(c for c, d in reversed(valued) if int(d) == top)
                 scan.last_row, scan.far_row_ref = top, f"{letters.decode().upper()}{top}"
