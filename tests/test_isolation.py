@@ -16,6 +16,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import WEEK1, deal, mpc_path, save_mpc
@@ -187,6 +188,20 @@ def _started_reads(db: Path, label: str) -> list[tuple]:
         return []
 
 
+def _ingest_stalled_in(workspace: Workspace, label: str, as_of: dt.date, **popen: Any) -> subprocess.Popen:
+    """A real `sheetsales ingest` that holds still once it has recorded that it started reading ``label``."""
+    return subprocess.Popen([EXE, "ingest", str(workspace.root), "--as-of", as_of.isoformat(), "-q"],
+                            env={**os.environ, "SHEETSALES_STALL_READING": label}, stdout=subprocess.DEVNULL,
+                            **popen)
+
+
+def _wait_for_the_read(workspace: Workspace, label: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while not _started_reads(workspace.root / "sheetsales.db", label):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+
+
 def test_a_file_that_was_being_read_when_the_process_died_is_skipped_until_it_changes(
         workspace: Workspace, capsys) -> None:
     save_mpc(workspace, "R01", [deal("甲公司")])
@@ -197,14 +212,9 @@ def test_a_file_that_was_being_read_when_the_process_died_is_skipped_until_it_ch
     label = poison.relative_to(workspace.inbox).as_posix()
     save_mpc(workspace, "R02", [deal("乙公司", amount=2_000_000)])
     save_mpc(workspace, "R03", [deal("丙公司", amount=3_000_000)])  # R03's folder is read after R02's
-    proc = subprocess.Popen([EXE, "ingest", str(workspace.root), "--as-of", WEEK2.isoformat(), "-q"],
-                            env={**os.environ, "SHEETSALES_STALL_READING": label},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _ingest_stalled_in(workspace, label, WEEK2, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while not _started_reads(workspace.root / "sheetsales.db", label):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+        _wait_for_the_read(workspace, label, proc)
     finally:
         proc.kill()  # kill -9 in the middle of the read
         proc.wait()
@@ -242,14 +252,9 @@ def test_a_file_name_that_is_not_utf8_is_recorded_like_any_other(workspace: Work
 def test_a_run_stopped_with_sigterm_is_not_a_reader_crash(workspace: Workspace) -> None:
     save_mpc(workspace, "R01", [deal("甲公司")])
     label = mpc_path(workspace, "R01").relative_to(workspace.inbox).as_posix()
-    proc = subprocess.Popen([EXE, "ingest", str(workspace.root), "--as-of", WEEK1.isoformat(), "-q"],
-                            env={**os.environ, "SHEETSALES_STALL_READING": label},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = _ingest_stalled_in(workspace, label, WEEK1, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not _started_reads(workspace.root / "sheetsales.db", label):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+        _wait_for_the_read(workspace, label, proc)
     finally:
         proc.terminate()  # a cron timeout, a service stop
         _, err = proc.communicate(timeout=60)
