@@ -494,27 +494,8 @@ def test_the_periodic_scan_catches_what_no_event_reported(workspace: Workspace, 
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import sheetsales.watch as watch_mod
 
-    class Deaf:
-        """An observer that never reports anything (a share mounted over SMB)."""
-
-        emitters: set = set()
-
-        def schedule(self, *a, **kw) -> None:  # noqa: ANN002, ANN003
-            pass
-
-        def start(self) -> None:
-            pass
-
-        def is_alive(self) -> bool:
-            return True
-
-        def stop(self) -> None:
-            pass
-
-        def join(self, timeout: float = 0) -> None:
-            pass
-
-    monkeypatch.setattr(watch_mod, "make_observer", lambda polling, interval: Deaf())
+    # An observer that never reports anything (a share mounted over SMB).
+    monkeypatch.setattr(watch_mod, "make_observer", lambda polling, interval: _Deaf())
     data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
     with watching(workspace, WatchSettings(**{**FAST.__dict__, "reconcile_interval": 0.5})) as w:
         excel_save(mpc_path(workspace, "R01"), data)
