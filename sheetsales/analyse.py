@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import rules
+from . import rules, sections
 from .i18n import t
 from .issues import CATALOGUE, Issue
 from .playbook import Playbook
@@ -38,6 +38,8 @@ class Summary:
     alerts: list[dict] = field(default_factory=list)  # code, severity, deal, people, message, …
     small_deals: list[dict] = field(default_factory=list)  # below the playbook's threshold, outside the funnel
     people: list[dict] = field(default_factory=list)
+    # The capability modules' tables (see sections.py): section key → table name → records.
+    sections: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         def clean(records: list[dict]) -> list[dict]:
@@ -55,6 +57,8 @@ class Summary:
             "issues": clean(self.issues),
             "alerts": clean(self.alerts),
             "small_deals": clean(self.small_deals),
+            **{key: {name: clean(records) for name, records in tables.items()}
+               for key, tables in self.sections.items()},
         }
 
 
@@ -113,7 +117,8 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
         records.sort(key=lambda o: (-o["weighted"], -o["amount"], o["deal"]))
     summary.opportunities = opps
     summary.small_deals = small
-    summary.alerts = [_alert_record(a, lang, people) for a in rules.run_rules(ctx, lang)]
+    core_alerts = rules.run_rules(ctx, lang)
+    summary.alerts = [_alert_record(a, lang, people) for a in core_alerts]
 
     # --- funnel ---------------------------------------------------------------------------
     summary.funnel, summary.funnel_states = _funnel(opps, playbook, people, lang)
@@ -130,6 +135,10 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
         person = people.get(issue.rep, {})
         summary.issues.append({**issue.as_record(lang), "rep_name": person.get("rep_name", ""),
                                "observed_on": r["observed_on"]})
+    # --- the capability modules' sections, and their alerts --------------------------------
+    summary.sections, alerts = sections.analyse_all(sections.Inputs(store, playbook, as_of, lang, ctx, people, summary))
+    if alerts:
+        summary.alerts = [_alert_record(a, lang, people) for a in rules.sort_alerts(core_alerts + alerts)]
     return summary
 
 

@@ -706,7 +706,11 @@ def context(store: Store, playbook: Playbook, as_of: dt.date) -> Context:
 
 def run_rules(ctx: Context, lang: str) -> list[Alert]:
     """Every rule's alerts, sorted for stable output."""
-    alerts = [a for rule in RULES for a in rule(ctx, lang)]
+    return sort_alerts([a for rule in RULES for a in rule(ctx, lang)])
+
+
+def sort_alerts(alerts: list[Alert]) -> list[Alert]:
+    """Alerts in their stable order: by the first person told, code, customer, deal."""
     return sorted(alerts, key=lambda a: (a.people[0] if a.people else "", a.code, a.customer, a.deal))
 
 

@@ -35,7 +35,7 @@ import python_calamine
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from . import __version__
+from . import __version__, sections
 from .analyse import Summary
 from .drawing import NUM_FORMATS
 from .i18n import t
@@ -377,8 +377,8 @@ def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | 
     known = _read_state(state_path)
     if known.get("content") == digest and path.is_file() and _file_sha(path) == known.get("file"):
         return path
-    names = summary_sheet_names(summary.lang)
-    target = atomic_write(path, lambda tmp: _build_summary(summary, tmp),
+    names = summary_sheet_names(summary.lang)  # the sections' sheets join them as they are added
+    target = atomic_write(path, lambda tmp: _build_summary(summary, tmp, names),
                           lambda tmp: check_workbook(tmp, names), problems=problems)
     _write_state(state_path, {"content": digest, "file": _file_sha(path)} if target == path else {})
     return target
@@ -408,7 +408,7 @@ def _write_state(path: Path, state: dict) -> None:
         log.warning("could not record what %s was written from: %s", path.parent, describe(exc))
 
 
-def _build_summary(summary: Summary, path: Path) -> None:
+def _build_summary(summary: Summary, path: Path, names: list[str] | None = None) -> None:
     lang = summary.lang
     rec = _decorate(summary)
     wb, f = _new_workbook(path)
@@ -470,6 +470,10 @@ def _build_summary(summary: Summary, path: Path) -> None:
     w.table("DataIssues", ISSUE_COLS, rec["issues"])
     w.finish()
 
+    # --- the sections of the capability modules (sections.MODULES) ---------------------------
+    book = sections.Book(wb, f, lang, sub, names if names is not None else [])
+    sections.summary_sheets(book, summary)
+
     ws_f.activate()
     wb.close()
 
@@ -519,7 +523,6 @@ def _forecast_chart(wb: xlsxwriter.Workbook, ws: Worksheet, records: list[dict],
 FEEDBACK_STATE = ".sheetsales-feedback.json"  # what each feedback workbook was last written from
 PARALLEL_MIN = 8  # feedback workbooks to build before a process pool pays for its start
 WORKERS = 2
-_SECTIONS = ("issues", "alerts", "opportunities")
 
 
 def scope(summary: Summary, person_id: str) -> set[str]:
@@ -554,30 +557,34 @@ class FeedbackIndex:
     """
 
     def __init__(self, summary: Summary, rec: dict[str, list[dict]]) -> None:
-        self.summary, self.rec = summary, rec
+        self.summary, self.rec = summary, dict(rec)
         self.scopes = _scopes(summary.people, [p["rep"] for p in summary.people])
-        self.by_person: dict[str, dict[str, list[int]]] = {key: {} for key in _SECTIONS}
-        for key, field_ in (("issues", "rep"), ("alerts", "person"), ("opportunities", "rep")):
-            for i, r in enumerate(rec[key]):
-                self.by_person[key].setdefault(r[field_], []).append(i)
-        self.hashes = {key: [_record_hash(r) for r in rec[key]] for key in _SECTIONS}
+        # (table, the field naming the person, whether a supervisor gets their whole scope's records)
+        self.tables: list[tuple[str, str, bool]] = [("issues", "rep", True), ("alerts", "person", True),
+                                                    ("opportunities", "rep", False)]
+        for key, pt in sections.feedback_tables():
+            name = f"{key}/{pt.table}"
+            self.rec[name] = summary.sections.get(key, {}).get(pt.table, [])
+            self.tables.append((name, pt.field, pt.scope))
+        self.by_person: dict[str, dict[str, list[int]]] = {key: {} for key, _, _ in self.tables}
+        for key, field_, _ in self.tables:
+            for i, r in enumerate(self.rec[key]):
+                self.by_person[key].setdefault(r.get(field_), []).append(i)
+        self.hashes = {key: [_record_hash(r) for r in self.rec[key]] for key, _, _ in self.tables}
 
     def positions(self, person_id: str) -> dict[str, list[int]]:
-        """Where ``person_id``'s records are in each section, in the sections' order."""
+        """Where ``person_id``'s records are in each table, in the tables' order."""
         who = self.scopes.get(person_id) or {person_id}
-        return {
-            "issues": _merged(self.by_person["issues"], who),
-            "alerts": _merged(self.by_person["alerts"], who),
-            "opportunities": self.by_person["opportunities"].get(person_id, []),
-        }
+        return {key: _merged(self.by_person[key], who) if scope else self.by_person[key].get(person_id, [])
+                for key, _, scope in self.tables}
 
     def records(self, positions: dict[str, list[int]]) -> dict[str, list[dict]]:
-        return {key: [self.rec[key][i] for i in positions[key]] for key in _SECTIONS}
+        return {key: [self.rec[key][i] for i in positions[key]] for key, _, _ in self.tables}
 
     def digest(self, person: dict, positions: dict[str, list[int]]) -> str:
         h = hashlib.sha256(json.dumps([LAYOUT, __version__, self.summary.as_of, self.summary.lang, person],
                                       default=str, ensure_ascii=False, sort_keys=True).encode())
-        for key in _SECTIONS:
+        for key, _, _ in self.tables:
             hashes = self.hashes[key]
             h.update(f"|{key}:{len(positions[key])}|".encode())
             h.update(b"".join(hashes[i] for i in positions[key]))
@@ -778,4 +785,10 @@ def _build_feedback(summary: Summary, person: dict, records: dict[str, list[dict
         w.title(t(title, lang), sub)
         w.table(name, cols, records[key])
         w.finish()
+    tables: dict[str, dict[str, list[dict]]] = {}
+    for key, found in records.items():
+        if "/" in key:
+            section, table = key.split("/", 1)
+            tables.setdefault(section, {})[table] = found
+    sections.feedback_sheets(sections.Book(wb, f, lang, sub), tables, person)
     wb.close()

@@ -153,21 +153,21 @@ def test_a_database_at_an_older_revision_is_upgraded_by_the_scripts(tmp_path: Pa
     """The upgrade path itself, with a second revision of a test's own: the store runs it on open."""
     scripts = tmp_path / "migrations"
     shutil.copytree(migrations.SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_probe.py").write_text(
+    (scripts / "versions" / "9999_probe.py").write_text(
         '"""A probe table."""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        "revision = '0002'\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"revision = '9999'\ndown_revision = '{migrations.HEAD}'\nbranch_labels = None\ndepends_on = None\n\n\n"
         "def upgrade() -> None:\n"
         "    op.create_table('probe', sa.Column('id', sa.Integer(), primary_key=True))\n\n\n"
         "def downgrade() -> None:\n    op.drop_table('probe')\n", encoding="utf-8")
     db = tmp_path / "store.db"
-    Store(sqlite_url(db)).close()  # at 0001
+    Store(sqlite_url(db)).close()  # at this release's head
     monkeypatch.setattr(migrations, "SCRIPT_LOCATION", str(scripts))
-    monkeypatch.setattr(migrations, "REVISIONS", ("0001", "0002"))
-    monkeypatch.setattr(migrations, "HEAD", "0002")
+    monkeypatch.setattr(migrations, "REVISIONS", (*migrations.REVISIONS, "9999"))
+    monkeypatch.setattr(migrations, "HEAD", "9999")
     store = Store(sqlite_url(db))
     try:
-        assert store.revision() == "0002"
+        assert store.revision() == "9999"
         assert "probe" in inspect(store.engine).get_table_names()
         with store.engine.connect() as conn:
             assert conn.execute(select(file_versions.c.id)).all() == []

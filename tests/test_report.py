@@ -162,7 +162,7 @@ def test_a_crash_while_writing_leaves_the_previous_summary_intact(worked_example
     before = path.read_bytes()
     feedback = worked_example.reports / "feedback" / "R01.xlsx"
 
-    def crash(summary, tmp):  # noqa: ANN001
+    def crash(summary, tmp, names=None):  # noqa: ANN001
         tmp.write_bytes(b"half a workbook")
         raise RuntimeError("power cut")
 
@@ -179,7 +179,7 @@ def test_a_crash_while_writing_leaves_the_previous_summary_intact(worked_example
 def test_a_workbook_failing_its_check_is_not_moved_into_place(worked_example: Workspace, monkeypatch) -> None:
     path = run_report(worked_example, WEEK1).summary_path
     before = path.read_bytes()
-    monkeypatch.setattr(write_mod, "_build_summary", lambda summary, tmp: tmp.write_bytes(b"PK\x03\x04junk"))
+    monkeypatch.setattr(write_mod, "_build_summary", lambda summary, tmp, names=None: tmp.write_bytes(b"PK\x03\x04junk"))
     result = run_report(worked_example, WEEK2)
     assert [(p.target, p.error.split(":")[0]) for p in result.failed] == [(path, "OutputCheckError")]
     assert path.read_bytes() == before

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 # Every revision this release knows, oldest first; the last is the head.
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 HEAD = REVISIONS[-1]
 # The schema sheetsales had before it kept a version (no alembic_version table): revision 0001.
 UNVERSIONED = "0001"
