@@ -1,0 +1,71 @@
+"""Nine permission levels (九级权限): what each person sees.
+
+The playbook's team gives every person a permission level 1–9; the playbook's levels map each level
+to a reach (own deals, team, region, company) and to how rankings are shown (anonymised or named).
+A person's scope is everybody whose records they may see: the reach of their level, and always
+everybody under them through the supervisor chain (a supervisor sees their people whatever their
+level). The feedback workbooks and the region summaries are written from these scopes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+REACHES = ("own", "team", "region", "company")
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    reach: str  # own | team | region | company
+    named: bool  # rankings show names (True) or are anonymised (False)
+    zh: str = ""
+    en: str = ""
+
+
+# The default mapping, as the playbook's levels sheet holds it until managers change it.
+DEFAULT_LEVELS: tuple[Level, ...] = (
+    Level(1, "own", False, "销售代表", "Sales rep"),
+    Level(2, "own", False, "高级销售", "Senior rep"),
+    Level(3, "own", False, "客户经理", "Account manager"),
+    Level(4, "team", False, "销售主管", "Team lead"),
+    Level(5, "team", True, "销售经理", "Sales manager"),
+    Level(6, "region", True, "区域经理", "Regional manager"),
+    Level(7, "region", True, "大区总监", "Area director"),
+    Level(8, "company", True, "销售总监", "Sales director"),
+    Level(9, "company", True, "总经理", "General manager"),
+)
+
+
+def level_of(levels: Iterable[Level], n: int) -> Level:
+    by_level = {lv.level: lv for lv in levels}
+    return by_level.get(n) or by_level.get(1) or DEFAULT_LEVELS[0]
+
+
+def below(people: Mapping[str, Mapping], person_id: str) -> set[str]:
+    """The person and everybody under them through the supervisor chain (a cycle ends the walk)."""
+    children: dict[str, list[str]] = {}
+    for pid, p in people.items():
+        children.setdefault(p.get("supervisor") or "", []).append(pid)
+    out, todo = set(), [person_id]
+    while todo:
+        pid = todo.pop()
+        if pid in out:
+            continue
+        out.add(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+def scope_of(people: Mapping[str, Mapping], person_id: str, level: Level) -> set[str]:
+    """Everybody whose records ``person_id`` may see at ``level`` (always themselves and their people)."""
+    me = people.get(person_id, {})
+    out = below(people, person_id)
+    if level.reach == "company":
+        out |= set(people)
+    elif level.reach == "region":
+        out |= {pid for pid, p in people.items() if p.get("region") == me.get("region")}
+    elif level.reach == "team":
+        out |= {pid for pid, p in people.items() if p.get("team") == me.get("team")}
+    return out
