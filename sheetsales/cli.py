@@ -11,17 +11,32 @@ import json
 import logging
 import math
 import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
 from .i18n import t
 from .ingest import check_file, ingest, load_playbook
+from .playbook import DEFAULT_PRODUCTS, DEFAULT_PRODUCTS_EN, Playbook, read_playbook
 from .report import build_summary, output_messages, run_report
 from .store import StoreVersionError
 from .templates import KINDS, build_committed_templates, iso_week, template_filename
-from .workspace import LANGS, Workspace, WorkspaceBusy, WorkspaceError, init_workspace
+from .workspace import (
+    LANGS,
+    Workspace,
+    WorkspaceBusy,
+    WorkspaceError,
+    departed_folders,
+    init_workspace,
+    remember_workspace,
+    workspace_by_id,
+)
 
 EXIT_BUSY = 75  # another sheetsales run held the workspace past [lock] timeout (sysexits' EX_TEMPFAIL)
+PROGRESS_DELAY = 1.0  # seconds a run goes on before its progress bar appears: short runs show none
+EXIT_PIPE = 141  # the output's reader closed the pipe: what a shell reports for a process ended by SIGPIPE
 
 
 def _waiting(message: str) -> None:
@@ -36,26 +51,42 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (yyyy-mm-dd): {text!r}") from None
 
 
-def _progress(total_hint: str = "") -> object:
-    tty = sys.stderr.isatty()
+def _progress() -> Callable[[int, int, str], None]:
+    """Progress of a long run: a bar (tqdm) on a terminal, shown once the run takes PROGRESS_DELAY;
+    plain lines, one every 50 files and the last, when stderr is a pipe or a log file."""
+    if not sys.stderr.isatty():
+        def lines(n: int, total: int, label: str) -> None:
+            if n == total or n % 50 == 0:
+                print(f"[{n}/{total}] {label}", file=sys.stderr, flush=True)
 
-    def show(n: int, total: int, label: str) -> None:
-        if tty:
-            sys.stderr.write(f"\r[{n}/{total}] {label[:70]:<70}")
-            if n == total:
-                sys.stderr.write("\n")
-        elif n == total or n % 50 == 0:
-            sys.stderr.write(f"[{n}/{total}] {label}\n")
-        sys.stderr.flush()
+        return lines
+    from tqdm import tqdm
 
-    return show
+    state: dict[str, tqdm] = {}
+
+    def bar(n: int, total: int, label: str) -> None:
+        if "bar" not in state:
+            state["bar"] = tqdm(total=total, unit="file", delay=PROGRESS_DELAY, leave=False, file=sys.stderr,
+                                dynamic_ncols=True)
+        state["bar"].set_postfix_str(label[-40:], refresh=False)
+        state["bar"].update(n - state["bar"].n)
+        if n >= total:
+            state.pop("bar").close()
+
+    return bar
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    ws = init_workspace(Path(args.dir), lang=args.lang, as_of=args.as_of, on_wait=_waiting)
+    ws = init_workspace(Path(args.dir), lang=args.lang, as_of=args.as_of, on_wait=_waiting, sample=args.sample)
     print(t("cli.init_done", ws.lang, path=ws.root.resolve()))
     for d in ("playbook.xlsx", "inbox", "reports", "archive"):
         print(f"  {ws.root / d}")
+    playbook, _ = read_playbook(ws.playbook_path, ws.lang)
+    for folder, files in departed_folders(ws, playbook) if playbook is not None else []:
+        print(t("cli.departed", ws.lang, folder=folder, files=files))
+    sample = playbook is not None and {p.id for p in playbook.team} == {p.id for p in Playbook.default().team}
+    print(t("cli.init_next_sample" if sample else "cli.init_next", ws.lang, root=ws.root,
+            playbook=ws.playbook_path))
     return 0
 
 
@@ -97,17 +128,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if result.unavailable:
         print(t("cli.inbox_unavailable", ws.lang, path=ws.inbox), file=sys.stderr)
         return 1
+    remember_workspace(ws)
     for issue in result.playbook_issues:
         print(issue.render(ws.lang))
     for parsed in result.files:
         for issue in parsed.issues:
             print(issue.render(ws.lang))
+    store = ws.store()
+    try:
+        playbook, _ = load_playbook(ws, store, args.as_of)
+        still_open = Counter(str(i["severity"]) for i in store.current_issues(args.as_of))
+    finally:
+        store.close()
+    for folder, files in departed_folders(ws, playbook):
+        print(t("cli.departed", ws.lang, folder=folder, files=files))
     print(t("cli.ingest_done", ws.lang, new=result.new, unchanged=result.unchanged, rejected=result.rejected,
             errors=result.errors, warnings=result.warnings))
+    print(t("cli.ingest_open", ws.lang, errors=still_open["error"], warnings=still_open["warning"]))
     if result.settle_error:
         print(t("cli.settle_failed", ws.lang, error=result.settle_error), file=sys.stderr)
-    # A file that failed (file-failed, reader-crashed) is reported above; the others are recorded.
-    return 1 if result.failed or result.settle_error else 0
+    # Exit 1 when a file read now (or the playbook) has errors, a file failed (file-failed,
+    # reader-crashed) or the settlement failed: all reported above; the rest is recorded either way.
+    errors = any(i.severity == "error" for i in result.playbook_issues) or any(p.errors for p in result.files)
+    return 1 if errors or result.failed or result.settle_error else 0
 
 
 def _find_workspace(path: Path) -> Workspace | None:
@@ -117,19 +160,46 @@ def _find_workspace(path: Path) -> Workspace | None:
     return None
 
 
+def _hidden_sheet(path: Path) -> dict[str, str]:
+    """What a workbook's hidden ``_sheetsales`` sheet records (kind, lang, workspace, rep…); {} if none."""
+    from python_calamine import CalamineWorkbook
+
+    from .specs import META_SHEET
+
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
+    except Exception:  # not a workbook, no such sheet: check itself says what is wrong
+        return {}
+    return {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in (None, "")}
+
+
+def _default_playbook() -> Playbook:
+    """Outside every workspace: the default method, whose sample products count in either language."""
+    return replace(Playbook(), products=DEFAULT_PRODUCTS + DEFAULT_PRODUCTS_EN)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
-    ws = _find_workspace(path)
-    lang = args.lang or (ws.lang if ws is not None else "")
+    meta = _hidden_sheet(path)
+    found_by_id = False
+    if args.workspace:
+        ws: Workspace | None = Workspace.open(Path(args.workspace))
+    else:
+        ws = _find_workspace(path)
+        if ws is None and meta.get("workspace"):  # a copy outside its workspace: the hidden sheet names it
+            ws = workspace_by_id(meta["workspace"], near=Path.cwd())
+            found_by_id = ws is not None
+    lang = args.lang or (ws.lang if ws is not None else "") or (
+        meta["lang"] if meta.get("lang") in LANGS else "zh-CN")
     # What ingest would record for this file: the same reading, identity and copy decisions.
-    parsed = check_file(path, ws, args.as_of, lang or "zh-CN")
-    if not lang:  # outside a workspace: the language the workbook's hidden sheet records
-        lang = parsed.lang if parsed.lang in ("zh-CN", "en") else "zh-CN"
-        if lang != "zh-CN":
-            parsed = check_file(path, ws, args.as_of, lang)
+    parsed = check_file(path, ws, args.as_of, lang, playbook=_default_playbook())
+    note = (t("cli.check_against", lang, path=ws.root.resolve()) if found_by_id
+            else t("cli.check_no_workspace", lang) if ws is None else "")
+    if note:
+        print(note, file=sys.stderr)
     if args.json:
         print(json.dumps({"file": str(path), "kind": parsed.kind, "rep": parsed.rep, "week": parsed.week,
                           "readable": parsed.readable, "issues": [i.as_record(lang) for i in parsed.issues]},
@@ -174,6 +244,24 @@ def _strict_json(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_strict_json(v) for v in value]
     return value
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .logchain import verify
+
+    ws = Workspace.open(Path(args.dir))
+    store = ws.store()
+    try:
+        result = verify(store, args.as_of)
+    finally:
+        store.close()
+    if result.ok:
+        print(t("cli.verify_ok", ws.lang, people=result.people, entries=result.entries, as_of=args.as_of))
+        return 0
+    b = result.broken
+    print(t("cli.verify_broken", ws.lang, rep=b.rep, seq=b.seq, week=b.week, date=b.date,
+            reason=t(f"verify.{b.reason}", ws.lang)))
+    return 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -283,45 +371,56 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     sp = cmd("init", cmd_init, "create a workspace: playbook, inbox folders with templates, reports, archive, store")
-    sp.add_argument("dir")
-    sp.add_argument("--lang", choices=LANGS, default="zh-CN")
+    sp.add_argument("dir", help="the workspace folder (created when missing; a workspace there is kept as it is)")
+    sp.add_argument("--lang", choices=LANGS, default="zh-CN", help="language of the workbooks and messages "
+                    "(default zh-CN)")
+    sp.add_argument("--sample", action="store_true", help="put the sample team (D01, S01, R01-R03) on the "
+                    "playbook's Team sheet, to try sheetsales out; without it the Team sheet is left for you to fill")
 
     sp = cmd("template", cmd_template, "hand out one template again")
-    sp.add_argument("kind", choices=KINDS)
+    sp.add_argument("kind", choices=KINDS, help="which template")
     sp.add_argument("--rep", default="", help="person id from the team sheet")
     sp.add_argument("--week", default="", help="ISO week for a weekly report, e.g. 2026-W48")
     sp.add_argument("-o", "--output", default="", help="file to write (never overwritten)")
     sp.add_argument("-w", "--workspace", default=".", help="workspace folder (default: current folder)")
 
-    sp = cmd("ingest", cmd_ingest, "read every new or changed workbook of the inbox into the store")
-    sp.add_argument("dir")
-    sp.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    sp = cmd("ingest", cmd_ingest, "read every new or changed workbook of the inbox into the store "
+             "(exit 1 when a file read has errors, 0 when all is well)")
+    sp.add_argument("dir", help="the workspace folder")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar or progress lines")
 
     sp = cmd("check", cmd_check, "validate one workbook without recording anything (exit 1 on errors)")
-    sp.add_argument("file")
-    sp.add_argument("--json", action="store_true")
-    sp.add_argument("--lang", choices=LANGS, default="")
+    sp.add_argument("file", help="the workbook to check (.xlsx), inside or outside a workspace")
+    sp.add_argument("--json", action="store_true", help="print the issues as JSON")
+    sp.add_argument("--lang", choices=LANGS, default="", help="language of the messages (default: the "
+                    "workspace's, else the workbook's)")
+    sp.add_argument("-w", "--workspace", default="", metavar="DIR", help="check against this workspace's "
+                    "playbook (default: the workspace holding FILE, else the one its hidden sheet names)")
 
     sp = cmd("report", cmd_report, "write reports/summary.xlsx and reports/feedback/<id>.xlsx")
-    sp.add_argument("dir")
+    sp.add_argument("dir", help="the workspace folder")
     sp.add_argument("--json", action="store_true", help="also print the figures as JSON")
     sp.add_argument("--no-write", action="store_true", help="with --json: print only, write no workbook")
 
+    sp = cmd("verify", cmd_verify, "prove the daily logs unchanged: walk every person's hash chain of accepted log "
+             "rows (exit 1 and the first broken link when a row was altered or deleted)")
+    sp.add_argument("dir")
+
     sp = cmd("demo", cmd_demo, "build a demo workspace with a realistic team and eight weeks of saves")
-    sp.add_argument("dir", nargs="?", default="reports/demo")
-    sp.add_argument("--lang", choices=LANGS, default="zh-CN")
-    sp.add_argument("--weeks", type=int, default=8)
+    sp.add_argument("dir", nargs="?", default="reports/demo", help="where to build it (default reports/demo)")
+    sp.add_argument("--lang", choices=LANGS, default="zh-CN", help="language of the demo (default zh-CN)")
+    sp.add_argument("--weeks", type=int, default=8, help="weeks of saves to replay (default 8)")
 
     sp = cmd("watch", cmd_watch, "watch the inbox: every save is ingested and the reports regenerated within "
              "seconds; runs the [schedule] of sheetsales.toml too", each_run=True)
-    sp.add_argument("dir")
+    sp.add_argument("dir", help="the workspace folder")
     sp.add_argument("--polling", action="store_true", help="poll instead of change events (SMB/NFS shares)")
     sp.add_argument("--no-schedule", action="store_true", help="ignore the [schedule] of sheetsales.toml")
     sp.add_argument("--log", default="", metavar="FILE", help="also log to FILE (rotated at 1 MB, 5 kept)")
 
     sp = cmd("schedule", cmd_schedule, "regenerate the reports and the week's HTML digest on a cron schedule",
              each_run=True)
-    sp.add_argument("dir")
+    sp.add_argument("dir", help="the workspace folder")
     sp.add_argument("--cron", action="append", default=[], metavar="EXPR",
                     help='cron expression, e.g. "30 7 * * 1" (Mondays 07:30); default: [schedule] cron')
     sp.add_argument("--once", action="store_true", help="do one scheduled run now and exit (for cron or Task Scheduler)")
@@ -329,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--log", default="", metavar="FILE", help="also log to FILE (rotated at 1 MB, 5 kept)")
 
     sp = cmd("build-templates", cmd_build_templates, "regenerate the committed blank templates")
-    sp.add_argument("dir", nargs="?", default="workbook_templates")
+    sp.add_argument("dir", nargs="?", default="workbook_templates", help="where (default workbook_templates)")
     return p
 
 
@@ -345,6 +444,29 @@ def main(argv: list[str] | None = None) -> int:
     except (WorkspaceError, StoreVersionError) as exc:  # StoreVersionError: too old or too new a store
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`sheetsales report --json | head -1`): not an error to tell
+        _quiet_stdout()
+        return EXIT_PIPE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a folder or file the user named: missing, not allowed, a file where a folder goes
+        if args.verbose:
+            logging.getLogger("sheetsales").exception("%s", exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that Python's own flush at exit finds no closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no real file (a test's capture): nothing to flush
+        pass
 
 
 if __name__ == "__main__":

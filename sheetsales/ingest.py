@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import care, help, logchain, lost
 from .identity import Member, attribute, duplicate_issue, duplicates, folder_of
 from .issues import ERROR, Issue
 from .names import normalise_customer, opportunity_key
@@ -44,11 +45,15 @@ from .read import RawWorkbook, ignored_name, open_workbook, read_form, read_meta
 from .rules import decision_fingerprint, settle
 from .specs import (
     C931_TABLE,
+    CARD_CUSTOMERS_TABLE,
     CONTRACTS_TABLE,
     DECISIONS_TABLE,
     EXPENSES_TABLE,
-    LOG_TABLE,
+    HELP_REQUESTS_TABLE,
+    LOG_TABLE_V1,
+    LOST_TABLE,
     MPC_TABLE,
+    PLAN_TABLE,
     QUALIFICATION_TABLE,
     WEEKLY_FORM,
     mpc_table,
@@ -65,11 +70,12 @@ from .store import (
     held_rows,
     last_stages,
     opportunities,
+    plans,
     stage_events,
     unchanged_stats,
     weekly_notes,
 )
-from .templates import week_bounds
+from .templates import iso_week, week_bounds
 from .validate import Record, validate_table
 from .workspace import Workspace
 
@@ -119,13 +125,19 @@ def _identify(raw: RawWorkbook, folder_rep: str, playbook: Playbook, workspace_i
     if not kind:
         if raw.sheet(MPC_TABLE.zh, MPC_TABLE.en):
             kind = "mpc"
-        elif raw.sheet(LOG_TABLE.zh, LOG_TABLE.en):
+        elif raw.sheet(LOG_TABLE_V1.zh, LOG_TABLE_V1.en):
             kind = "weekly"
         elif raw.sheet(DECISIONS_TABLE.zh, DECISIONS_TABLE.en):
             kind = "decisions"
+        elif raw.sheet(LOST_TABLE.zh, LOST_TABLE.en):
+            kind = "lost"
+        elif raw.sheet(HELP_REQUESTS_TABLE.zh, HELP_REQUESTS_TABLE.en):
+            kind = "help"
+        elif raw.sheet(CARD_CUSTOMERS_TABLE.zh, CARD_CUSTOMERS_TABLE.en):
+            kind = "cards"
         if kind:
             parsed.issues.append(Issue("missing-meta", raw.label, params={"kind": kind}))
-    if kind not in ("mpc", "weekly", "decisions"):
+    if kind not in ("mpc", "weekly", "decisions", "lost", "help", "cards"):
         parsed.issues.append(Issue("unknown-workbook", raw.label))
         return
     parsed.kind = kind
@@ -216,7 +228,10 @@ def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed
     if start is None:
         parsed.issues.append(Issue("missing-week", raw.label, WEEKLY_FORM.name(lang)))
         return
-    for table in (LOG_TABLE, CONTRACTS_TABLE, EXPENSES_TABLE):
+    # Version 1 (before the deal pick, the activity ticks and the plan) is read as it was handed out.
+    v1 = read_meta(raw).get("version") == "1"
+    for table in ((LOG_TABLE_V1, CONTRACTS_TABLE, EXPENSES_TABLE) if v1 else
+                  (logchain.playbook_log_table(playbook), CONTRACTS_TABLE, EXPENSES_TABLE, PLAN_TABLE)):
         rt, found = read_table(raw, table)
         parsed.issues += found
         if rt is None:
@@ -230,6 +245,13 @@ def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed
                 if day and not (start <= day <= end):
                     parsed.issues.append(Issue("date-outside-week", raw.label, rt.sheet, r.cells["date"], {
                         "value": day.isoformat(), "week": parsed.week, "start": start, "end": end}))
+        if table.key == "plan":  # next week's plan: its days fall in the week after the report's
+            nxt = (start + dt.timedelta(days=7), end + dt.timedelta(days=7))
+            for r in records:
+                if not (nxt[0] <= r.values["day"] <= nxt[1]):
+                    parsed.issues.append(Issue("date-outside-week", raw.label, rt.sheet, r.cells["day"], {
+                        "value": r.values["day"].isoformat(), "week": iso_week(nxt[0]), "start": nxt[0],
+                        "end": nxt[1]}))
         parsed.tables[table.key] = records
 
 
@@ -259,6 +281,12 @@ def parse_input(path: Path, label: str, playbook: Playbook, lang: str, *, folder
             _read_weekly(raw, playbook, lang, parsed, as_of)
         elif parsed.kind == "decisions" and parsed.rep:
             _read_decisions(raw, playbook, lang, parsed, as_of)
+        elif parsed.kind == "help" and parsed.rep:
+            help.read_help(raw, playbook, lang, parsed, as_of)
+        elif parsed.kind == "cards" and parsed.rep:
+            care.read_cards(raw, playbook, lang, parsed, as_of)
+        elif parsed.kind == "lost" and parsed.rep:
+            lost.read_lost(raw, playbook, lang, parsed, as_of)
     parsed.readable = bool(parsed.kind and parsed.rep) and not any(
         i.code in FILE_LEVEL and i.severity == ERROR for i in parsed.issues)
     parsed.issues = [i if i.rep else replace(i, rep=parsed.rep or folder_rep) for i in parsed.issues]
@@ -309,7 +337,10 @@ def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | 
     found = store.playbook_as_of(as_of)
     if found:
         return Playbook.from_json(found[0]), issues
-    return Playbook(), issues
+    # None recorded yet (no ingest so far, or the first playbook was rejected): playbook.xlsx as it
+    # reads now, else the default method in the workspace's language with nobody on the team.
+    unrecorded, _ = read_playbook(ws.playbook_path, ws.lang) if ws.playbook_path.exists() else (None, [])
+    return unrecorded or replace(Playbook.default(ws.lang), team=()), issues
 
 
 def inbox_files(ws: Workspace) -> list[tuple[Path, str, str]]:
@@ -458,7 +489,7 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             log.warning("inbox %s is unavailable", ws.inbox)
             result.unavailable = True
             return result
-        result.handed_out = ws.handout(playbook, as_of)
+        result.handed_out = ws.handout(playbook, as_of, lost_deals=lambda: store.lost_customers(as_of))
         handed_out = set(result.handed_out)
         files = inbox_files(ws)
         states = store.path_states(as_of)
@@ -565,16 +596,18 @@ def _remember_settled(ws: Workspace, as_of: dt.date, mark: str) -> None:
         log.warning("cannot write %s: %s", path, exc)
 
 
-def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str) -> Parsed:
+def check_file(path: Path, ws: Workspace | None, as_of: dt.date, lang: str,
+               playbook: Playbook | None = None) -> Parsed:
     """What ``ingest`` would record for ``path``'s content, recording nothing (``sheetsales check``).
 
     Inside a workspace the same decisions as ingest are made, by the same functions: the playbook in
     force, a content that crashed the reader before (``reader-crashed``, not read again), an
     exception while reading (``file-failed``), identity by folder (``foreign-workbook``,
     ``outside-folder``) and one workbook per kind among the folder's files (``duplicate-workbook``).
+    Outside a workspace the file is read against ``playbook`` (default: the default one).
     """
     if ws is None:
-        return read_file(None, path, path.name, "", Playbook(), lang, as_of=as_of)
+        return read_file(None, path, path.name, "", playbook or Playbook(), lang, as_of=as_of)
     store = ws.store()
     try:
         playbook, _ = load_playbook(ws, store, as_of)
@@ -635,11 +668,6 @@ def _record_removals(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date
     return removed
 
 
-def _fingerprint(values: dict[str, Any]) -> str:
-    text = "\x1f".join(str(values.get(c.key) or "") for c in LOG_TABLE.columns)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
 def _read_new(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playbook: Playbook,
               path: Path, label: str, folder_rep: str, known: tuple[int, int, int] | None = None) -> _Read | None:
     """Archive and read ``path`` unless its content is what the store holds for it (None).
@@ -696,6 +724,12 @@ def _record_version(conn: Any, ws: Workspace, store: Store, ingest_id: int, as_o
         _store_weekly(conn, store, fv_id, as_of, parsed)
     elif parsed.readable and parsed.kind == "decisions":
         _store_decisions(conn, store, fv_id, as_of, parsed)
+    elif parsed.readable and parsed.kind == "help":
+        help.store_help(conn, store, fv_id, as_of, parsed)
+    elif parsed.readable and parsed.kind == "cards":
+        care.store_cards(conn, store, fv_id, as_of, parsed)
+    elif parsed.readable and parsed.kind == "lost":
+        lost.store_lost(conn, store, fv_id, as_of, parsed)
     store.add_issues(conn, ingest_id, as_of, parsed.issues, file_version_id=fv_id)
 
 
@@ -743,18 +777,18 @@ def _store_decisions(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed
 
 def _store_weekly(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Parsed) -> None:
     base = {"file_version_id": fv_id, "observed_on": as_of, "rep": parsed.rep, "week": parsed.week}
-    earlier = store.activity_fingerprints(conn, parsed.rep, parsed.week, as_of)
-    current = set()
-    rows = []
-    for r in parsed.tables.get("log", []):
-        fp = _fingerprint(r.values)
-        current.add(fp)
-        rows.append({**base, "fingerprint": fp, "row": r.row, **{c.key: r.values[c.key] for c in LOG_TABLE.columns}})
-    store.add_rows(conn, activities, rows)
-    for fp, entry in earlier.items():
-        if fp not in current:
-            parsed.issues.append(Issue("log-entry-changed", parsed.label, parsed.sheets.get("log", LOG_TABLE.zh),
-                                       rep=parsed.rep, params={"date": entry["date"], "content": entry["content"]}))
+    log_rows = [logchain.log_row(r) for r in parsed.tables.get("log", [])]
+    # Every version's rows as read (the no-activity rule reads them); the log in force is the chain's.
+    store.add_rows(conn, activities, [
+        {**base, "fingerprint": lr.fingerprint, "row": lr.row, "content": lr.values["content"] or "",
+         **{k: lr.values[k] for k in ("date", "time", "unit", "person", "contact", "result", "hours", "cost",
+                                      "remarks", "deal", "types")}}
+        for lr in log_rows])
+    parsed.issues += logchain.accept(store, conn, fv_id=fv_id, as_of=as_of, rep=parsed.rep, week=parsed.week,
+                                     rows=log_rows, label=parsed.label,
+                                     sheet=parsed.sheets.get("log", LOG_TABLE_V1.zh))
+    store.add_rows(conn, plans, [{**base, "row": r.row, **{c.key: r.values[c.key] for c in PLAN_TABLE.columns}}
+                                 for r in parsed.tables.get("plan", [])])
     store.add_rows(conn, contracts, [
         {**base, "row": r.row, **{c.key: r.values[c.key] for c in CONTRACTS_TABLE.columns}}
         for r in parsed.tables.get("contracts", [])

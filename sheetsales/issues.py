@@ -257,6 +257,14 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "Recorded log entries cannot be changed or deleted: the entry of {date} '{content}' differs "
         "from the last save. The original is kept as evidence.",
     ),
+    "log-rewritten": (
+        WARNING,
+        "已记录的日志不能修改或删除:第 {row} 行 {date} 的原记录“{original}”,这次保存为“{rewritten}”(— 表示删除)。"
+        "原记录继续有效,改动已作为证据保存。请恢复原内容;新的工作请另起一行。",
+        "Recorded log rows cannot be changed or deleted: row {row} of {date}, recorded as '{original}', now reads "
+        "'{rewritten}' (— means deleted). The original stays in force and the change is kept as evidence. "
+        "Restore the original; record new work on a new row.",
+    ),
     # --- the playbook ----------------------------------------------------------------------
     "duplicate-id": (
         ERROR,
@@ -289,6 +297,20 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "上级关系形成了循环:{cycle}。每个人的上级链必须终止于一个没有上级的人(例如总监)。",
         "The supervisor chain goes round in a circle: {cycle}. Every chain must end at someone without a "
         "supervisor (the director, for example).",
+    ),
+    # --- the lost-deal report (lost.py) ---------------------------------------------------
+    "lost-report-not-lost": (
+        WARNING,
+        "丢单报告写的是“{customer}”({category}),但这个商机在 MPC 一览表中是“{status}”,不是已丢单。"
+        "请先在 MPC 一览表中把状态改为已丢单,或删除这一行。",
+        "The lost-deal report names '{customer}' ({category}), but that deal is '{status}' in the MPC list, "
+        "not lost. Mark it lost in the MPC list first, or delete this row.",
+    ),
+    "lost-report-unknown-deal": (
+        WARNING,
+        "丢单报告中的“{customer}”({category})不是你 MPC 一览表中的商机。请从下拉列表选择客户,名称和类别要与 MPC 一览表一致。",
+        "'{customer}' ({category}) in the lost-deal report is not a deal of your MPC list. Pick the customer "
+        "from the drop-down; name and category must match the MPC list.",
     ),
     "playbook-rejected-first": (
         ERROR,

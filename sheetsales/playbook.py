@@ -23,10 +23,15 @@ from .drawing import FIXED_CREATED, Formats, draw_table, write_list_sheet
 from .issues import Issue
 from .read import DEFAULT_MAX_CELLS, DEFAULT_MAX_ROWS, open_workbook, read_table
 from .specs import (
+    ACTIVITY_TYPES_TABLE,
+    BUYING_ROLES,
     DECISION_CHOICES,
+    DEFAULT_ACTIVITY_TYPES,
     FUNNEL_STATES,
+    OPTIONAL_PLAYBOOK_TABLES,
     PLAYBOOK_TABLES,
     PRODUCTS_TABLE,
+    SIDE_CHOICES,
     STAGES_TABLE,
     STATUS_CHOICES,
     TARGETS_TABLE,
@@ -63,6 +68,23 @@ class Person:
     supervisor: str = ""
     level: int = 1
     email: str = ""
+
+
+@dataclass(frozen=True)
+class ActivityType:
+    """What a rep can tick in the daily log: its weight scores effectiveness; sales or non-sales work."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    weight: float = 1.0
+    sales: bool = True
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+DEFAULT_ACTIVITY_TYPE_LIST: tuple[ActivityType, ...] = tuple(ActivityType(*t) for t in DEFAULT_ACTIVITY_TYPES)
 
 
 @dataclass(frozen=True)
@@ -125,6 +147,18 @@ DEFAULT_PRODUCTS_EN: tuple[tuple[str, str], ...] = (
     ("Service", "SVC-annual"),
 )
 
+# The lost-deal report's reason categories (editable in the playbook's Lost reasons sheet).
+DEFAULT_LOST_REASONS: tuple[tuple[str, str], ...] = (
+    ("价格", "Price"),
+    ("产品不符合需求", "Product fit"),
+    ("客户关系", "Relationship"),
+    ("时机", "Timing"),
+    ("预算取消", "Budget withdrawn"),
+    ("竞争对手实力", "Competitor's strength"),
+    ("付款条件", "Payment terms"),
+    ("其他", "Other"),
+)
+
 SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
     "small_deal_threshold": (50000, "小额快单门槛:低于此金额的商机不进入漏斗管理",
                              "Small-deal threshold: deals below it stay out of the funnel"),
@@ -145,6 +179,14 @@ SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
     "max_amount": (10_000_000_000, "单个金额的上限(默认 100 亿,按工作区货币);“产品”表的“金额上限”列可按类别覆盖",
                    "Largest amount accepted in one cell (default 10 billion in the workspace currency); the "
                    "Products sheet's Amount limit column overrides it per category"),
+    "lost_report_days": (7, "商机标为已丢单后,多少天内要交丢单报告", "Days after a deal is marked lost within "
+                         "which its lost-deal report is due"),
+    "help_answer_days": (2, "困难报警多少天无人解答时报警(help-unanswered)",
+                         "Days a help request may go unanswered before help-unanswered"),
+    "reminder_days": (3, "提前几天提醒约见、生日、周年和回访", "Days ahead to remind of appointments, birthdays, "
+                      "anniversaries and revisits"),
+    "influence_stage": (5, "影响者阶段:超过此阶段的商机,客户卡必须有决定者(no-decider)",
+                        "The influence stage: a deal past it needs a decider on its customer card (no-decider)"),
     "date_horizon_years": (5, "签约/交货日期距今超过这么多年时提示核实", "Signing or delivery dates further away than "
                            "this many years are flagged for checking"),
 }
@@ -158,12 +200,15 @@ class Playbook:
     products: tuple[tuple[str, str], ...] = DEFAULT_PRODUCTS
     settings: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in SETTING_DEFAULTS.items()})
     amount_limits: tuple[tuple[str, float], ...] = ()  # (category, limit) from the Products sheet
+    lost_reasons: tuple[str, ...] = tuple(zh for zh, _ in DEFAULT_LOST_REASONS)
+    activity_types: tuple[ActivityType, ...] = DEFAULT_ACTIVITY_TYPE_LIST  # the Activity types sheet
 
     @classmethod
     def default(cls, lang: str = "zh-CN") -> Playbook:
         """The starting playbook of a new workspace: sample team and products in its language."""
         if lang == "en":
-            return cls(team=DEFAULT_TEAM_EN, products=DEFAULT_PRODUCTS_EN)
+            return cls(team=DEFAULT_TEAM_EN, products=DEFAULT_PRODUCTS_EN,
+                       lost_reasons=tuple(en for _, en in DEFAULT_LOST_REASONS))
         return cls()
 
     # --- look-ups ------------------------------------------------------------------------
@@ -242,6 +287,15 @@ class Playbook:
             return choice_key(FUNNEL_STATES, t)
         if kind == "decision":
             return choice_key(DECISION_CHOICES, t)
+        if kind == "side":
+            return choice_key(SIDE_CHOICES, t)
+        if kind == "role":
+            return choice_key(BUYING_ROLES, t)
+        if kind == "lost_reason":
+            folded = t.casefold()
+            return next((r for r in self.lost_reasons if r.casefold() == folded), None)
+        if kind == "deal":  # a lost-deal report's customer: any text (the drop-down only suggests)
+            return t or None
         return None
 
     def allowed(self, kind: str, lang: str) -> str:
@@ -258,8 +312,14 @@ class Playbook:
             return [choice_label(FUNNEL_STATES, k, lang) for k in FUNNEL_STATES]
         if kind == "decision":
             return [choice_label(DECISION_CHOICES, k, lang) for k in DECISION_CHOICES]
+        if kind == "side":
+            return [choice_label(SIDE_CHOICES, k, lang) for k in SIDE_CHOICES]
+        if kind == "role":
+            return [choice_label(BUYING_ROLES, k, lang) for k in BUYING_ROLES]
         if kind == "tick":
             return [TICK]
+        if kind == "lost_reason":
+            return list(self.lost_reasons)
         return []
 
     # --- targets -----------------------------------------------------------------------------
@@ -286,6 +346,9 @@ class Playbook:
             products=tuple(tuple(p) for p in d["products"]),  # type: ignore[misc]
             settings=d["settings"],
             amount_limits=tuple((c, float(v)) for c, v in d.get("amount_limits", ())),
+            **({"lost_reasons": tuple(d["lost_reasons"])} if d.get("lost_reasons") else {}),
+            **({"activity_types": tuple(ActivityType(**a) for a in d["activity_types"])}
+               if d.get("activity_types") else {}),
         )
 
 
@@ -366,7 +429,7 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"title": "sheetsales playbook", "created": FIXED_CREATED})
     fmt = Formats(wb)
-    sheets = {t.key: wb.add_worksheet(t.name(lang)) for t in PLAYBOOK_TABLES}
+    sheets = {t.key: wb.add_worksheet(t.name(lang)) for t in PLAYBOOK_TABLES + OPTIONAL_PLAYBOOK_TABLES}
     sources = write_list_sheet(wb, "_lists", {"funnel_state": playbook.choice_list("funnel_state", lang)})
     stages = [
         {**asdict(s), "funnel_state": choice_label(FUNNEL_STATES, s.funnel_state, lang)} for s in playbook.stages
@@ -379,8 +442,11 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
         {"key": k, "value": playbook.settings.get(k, v[0]), "note": v[2] if lang == "en" else v[1]}
         for k, v in SETTING_DEFAULTS.items()
     ]
-    data = {"stages": stages, "team": team, "targets": targets, "products": products, "settings": settings}
-    for t in PLAYBOOK_TABLES:
+    lost_reasons = [{"reason": r, "note": ""} for r in playbook.lost_reasons]
+    data = {"stages": stages, "team": team, "targets": targets, "products": products, "settings": settings,
+            "lost_reasons": lost_reasons,
+            "activity_types": [{**asdict(a), "sales": TICK if a.sales else ""} for a in playbook.activity_types]}
+    for t in PLAYBOOK_TABLES + OPTIONAL_PLAYBOOK_TABLES:
         draw_table(wb, sheets[t.key], fmt, t, lang, sources=sources, data=data[t.key], protect=False)
     # Periods are text: typed into a General cell, Excel would turn 2026-11 into the date 2026-11-01.
     period = next(i for i, c in enumerate(TARGETS_TABLE.columns) if c.key == "period")
@@ -403,7 +469,10 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
     choices = FixedChoices()
     records: dict[str, list] = {}
     periods: dict[int, str] = {}  # sheet row -> the period a date or a number in the period cell stands for
-    for t in PLAYBOOK_TABLES:
+    for t in PLAYBOOK_TABLES + OPTIONAL_PLAYBOOK_TABLES:
+        if t in OPTIONAL_PLAYBOOK_TABLES and not raw.sheet(t.zh, t.en):
+            records[t.key] = []  # a playbook from before the sheet existed: the defaults hold
+            continue
         rt, found = read_table(raw, t)
         issues += found
         if rt is None:
@@ -479,7 +548,24 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         else:
             settings[key] = value
 
+    lost_reasons = tuple(dict.fromkeys(str(r.values["reason"]).strip() for _, r in records["lost_reasons"]))
+    extra: dict[str, Any] = {"lost_reasons": lost_reasons} if lost_reasons else {}
+    if not lost_reasons and lang == "en":
+        extra["lost_reasons"] = tuple(en for _, en in DEFAULT_LOST_REASONS)
+
+    types = []
+    for sheet, r in records["activity_types"]:
+        v = r.values
+        if not re.fullmatch(r"[A-Za-z0-9_]+", str(v["code"])):
+            issues.append(Issue("wrong-type", label, sheet, r.cells["code"], {
+                "column": ACTIVITY_TYPES_TABLE.column("code").label(lang), "value": v["code"],
+                "expected": "letters, digits or _" if lang == "en" else "英文字母、数字或下划线"}))
+            continue
+        types.append(ActivityType(str(v["code"]), v["name_zh"], v["name_en"], float(v["weight"]), bool(v["sales"])))
+    if types:
+        extra["activity_types"] = tuple(types)
+
     if any(i.severity == "error" for i in issues):
         return None, issues
     return Playbook(tuple(stages), tuple(team), tuple(targets), products, settings,
-                    tuple(amount_limits.items())), issues
+                    tuple(amount_limits.items()), **extra), issues

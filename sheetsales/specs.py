@@ -36,6 +36,7 @@ class Column:
     help_en: str = ""
     low: float | None = None
     high: float | None = None
+    strict: bool = True  # False: the drop-down suggests, any other text may still be typed
 
     def label(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh
@@ -309,7 +310,8 @@ WEEKLY_FORM = Form(
     ),
 )
 
-LOG_TABLE = Table(
+# Version 1 of the weekly report's log (free text; still read from weekly reports handed out before version 2).
+LOG_TABLE_V1 = Table(
     key="log",
     zh="工作日志",
     en="Daily log",
@@ -329,6 +331,96 @@ LOG_TABLE = Table(
         Column("hours", "工时", "Hours", "number", width=8, low=0, high=24),
         Column("cost", "费用", "Cost", "money", width=10, low=0),
         Column("remarks", "备注", "Remarks", width=20),
+    ),
+)
+
+# What reps tick in the daily log (活动类型): the playbook's Activity types sheet, these by default.
+# (code, zh-CN, en, weight, sales work): the weight scores effectiveness (能力曲线); non-sales work
+# (meetings, paperwork) counts in the hours and in the non-sales share.
+DEFAULT_ACTIVITY_TYPES: tuple[tuple[str, str, str, float, bool], ...] = (
+    ("call", "电话沟通", "Phone call", 1.0, True),
+    ("visit", "上门拜访", "Customer visit", 3.0, True),
+    ("demo", "演示参观", "Demo or site visit", 3.0, True),
+    ("proposal", "方案报价", "Proposal or quote", 2.0, True),
+    ("negotiation", "商务谈判", "Negotiation", 3.0, True),
+    ("signing", "签约回款", "Signing or payment", 4.0, True),
+    ("meeting", "内部会议", "Internal meeting", 0.5, False),
+    ("admin", "行政事务", "Paperwork", 0.5, False),
+)
+
+LOG_BASE = Table(
+    key="log",
+    zh="工作日志",
+    en="Daily log",
+    title_zh="工作日志:点一下客户、打个勾、填个数字(记录后不可修改)",
+    title_en="Daily log: pick the customer, tick what was done, enter the numbers (recorded rows cannot be changed)",
+    hint_zh="每项工作一行:从下拉列表选客户或商机(新客户直接输入),在做过的活动下打 ✓,填工时和费用。"
+    "日期必须在本周之内。已入库的行不能修改或删除,新的工作请另起一行。",
+    hint_en="One row per piece of work: pick the customer or deal from the list (type a new customer), tick what "
+    "was done, enter hours and cost. Dates must fall in this week. Recorded rows cannot be changed or deleted: "
+    "add a new row for new work.",
+    rows=120,
+    columns=(
+        Column("date", "日期", "Date", "date", True, width=12, help_zh="本周内的日期", help_en="A date in this week"),
+        Column("deal", "客户/商机", "Customer / deal", "choice", False, "deal", 30,
+               "从下拉列表选你的商机;新客户直接输入名称;内部事务留空",
+               "Pick one of your deals; type a new customer's name; leave empty for internal work", strict=False),
+        Column("hours", "工时", "Hours", "number", width=7, low=0, high=24, help_zh="小时,如 1.5",
+               help_en="Hours, e.g. 1.5"),
+        Column("cost", "费用", "Cost", "money", width=9, low=0, help_zh="元", help_en="In the workspace currency"),
+        Column("content", "工作内容", "Work content", width=30),
+        Column("time", "时间", "Time", width=12, help_zh="如 09:00-11:30", help_en="e.g. 09:00-11:30"),
+        Column("unit", "拜访/接待单位", "Unit visited/received", width=20),
+        Column("person", "人员", "Person", width=10),
+        Column("contact", "联系方式", "Contact", width=14),
+        Column("result", "结果", "Result", width=22),
+        Column("remarks", "备注", "Remarks", width=16),
+    ),
+)
+
+
+def activity_column(code: str, zh: str, en: str) -> Column:
+    """The tick column of one activity type (its label is the type's name)."""
+    return Column(f"t_{code}", zh, en, "tick", width=7, choices="tick", help_zh=f"做了“{zh}”打 ✓",
+                  help_en=f"Tick when you did: {en}")
+
+
+def log_table(types: tuple[tuple[str, str, str], ...] | None = None) -> Table:
+    """The daily log for the playbook's activity types ((code, zh, en), in order): one tick column each,
+    after the customer, before the numbers."""
+    ticks = tuple(activity_column(code, zh, en) for code, zh, en in (
+        types if types is not None else tuple(t[:3] for t in DEFAULT_ACTIVITY_TYPES)))
+    base = LOG_BASE.columns
+    return replace(LOG_BASE, columns=base[:2] + ticks + base[2:])
+
+
+LOG_TABLE = log_table()  # for the default activity types
+
+SIDE_CHOICES: dict[str, tuple[str, str]] = {
+    "sales": ("销售工作", "sales"),
+    "other": ("非销售工作", "non-sales"),
+}
+
+PLAN_TABLE = Table(
+    key="plan",
+    zh="下周计划",
+    en="Next week's plan",
+    title_zh="下周每日计划:左边销售工作,右边非销售工作,按重要性排序",
+    title_en="Next week's daily plan: sales tasks and non-sales tasks, most important first",
+    hint_zh="下周每天的工作安排,每项一行:日期、销售/非销售、排序(1 最重要)、任务、客户或商机、预计工时。"
+    "下周的工作日志会与这里对照。",
+    hint_en="Next week's work, one task per row: day, sales or non-sales, rank (1 = most important), task, "
+    "customer or deal, planned hours. Next week's log is compared with it.",
+    rows=80,
+    columns=(
+        Column("day", "日期", "Day", "date", True, width=12, help_zh="下周内的日期", help_en="A day of next week"),
+        Column("side", "类别", "Kind", "choice", True, "side", 12, "销售工作 / 非销售工作", "sales / non-sales"),
+        Column("rank", "排序", "Rank", "int", width=7, low=1, high=99, help_zh="1 最重要",
+               help_en="1 = most important"),
+        Column("task", "任务", "Task", required=True, width=36),
+        Column("deal", "客户/商机", "Customer / deal", "choice", False, "deal", 30,
+               "销售工作:从下拉列表选商机或输入客户", "Sales tasks: pick the deal or type the customer", strict=False),
+        Column("hours", "预计工时", "Planned hours", "number", width=9, low=0, high=24),
     ),
 )
 
@@ -371,13 +463,237 @@ EXPENSES_TABLE = Table(
 
 WEEKLY_SPEC = TemplateSpec(
     kind="weekly",
-    version=1,
+    version=2,  # 2: the log picks the deal and ticks activity types; the plan sheet for next week
     zh="工作周报",
     en="Weekly report",
-    sheets=(WEEKLY_FORM, LOG_TABLE, CONTRACTS_TABLE, EXPENSES_TABLE),
+    sheets=(WEEKLY_FORM, LOG_TABLE, CONTRACTS_TABLE, EXPENSES_TABLE, PLAN_TABLE),
 )
 
-TEMPLATE_SPECS: dict[str, TemplateSpec] = {s.kind: s for s in (MPC_SPEC, WEEKLY_SPEC, DECISIONS_SPEC)}
+# --------------------------------------------------------------------------------------------
+# Lost-deal report (丢单报告): one living workbook per rep, one row per lost deal (seed 004).
+# --------------------------------------------------------------------------------------------
+LOST_TABLE = Table(
+    key="lost",
+    zh="丢单报告",
+    en="Lost-deal report",
+    title_zh="丢单报告(每个丢单一行)",
+    title_en="Lost-deal report (one row per lost deal)",
+    hint_zh="MPC 一览表中标为“已丢单”的商机,在作战手册规定的天数内在这里写报告:客户从下拉列表选(也可输入),"
+    "写明中标方与我方的产品、价格、付款方式,选择丢单原因类别并分析原因。",
+    hint_en="For each deal marked lost in your MPC list, write a row here within the playbook's days: pick the "
+    "customer from the list (or type it), describe the winner's offer and ours, pick a reason and explain it.",
+    rows=100,
+    key_columns=("customer", "category"),
+    columns=(
+        Column("customer", "客户名称", "Customer", "choice", True, "deal", 28,
+               "从下拉列表选择你的商机(与 MPC 一览表一致)", "Pick your deal from the list (as in the MPC list)",
+               strict=False),
+        Column("category", "产品类别", "Product category", "choice", True, "category", 16),
+        Column("report_date", "报告日期", "Report date", "date", width=12, help_zh="格式 yyyy-mm-dd",
+               help_en="Format yyyy-mm-dd"),
+        Column("customer_region", "客户所在区域", "Customer region", width=12),
+        Column("agent", "代理商名称", "Agent", width=16),
+        Column("previous_equipment", "原设备情况", "Previous equipment", width=20),
+        Column("purchase_method", "采购方式", "Purchase method", width=12,
+               help_zh="如 公开招标、邀请招标、竞争性谈判、单一来源", help_en="e.g. open tender, invited tender, "
+               "negotiation, single source"),
+        Column("purchase_date", "采购时间", "Purchase date", "date", width=12),
+        Column("winner", "中标厂家", "Winner (maker)", width=16, help_zh="中标/成交的竞争对手",
+               help_en="The competitor who won"),
+        Column("winner_model", "中标产品型号", "Winner's model", width=14),
+        Column("winner_config", "中标产品配置", "Winner's configuration", width=18),
+        Column("winner_price", "中标价格", "Winner's price", "money", width=14, low=0),
+        Column("winner_terms", "中标付款方式", "Winner's payment terms", width=16),
+        Column("our_model", "我司产品型号", "Our model", width=14),
+        Column("our_config", "我司产品配置", "Our configuration", width=18),
+        Column("our_price", "我司价格", "Our price", "money", width=14, low=0),
+        Column("our_terms", "我司付款方式", "Our payment terms", width=16),
+        Column("others", "其他竞争对手", "Other competitors", width=28,
+               help_zh="厂家、型号、配置、价格、付款方式", help_en="Maker, model, configuration, price, payment terms"),
+        Column("reason", "丢单原因类别", "Reason", "choice", True, "lost_reason", 14,
+               "从下拉列表选择(作战手册中的丢单原因)", "Pick from the list (the playbook's lost reasons)"),
+        Column("analysis", "丢单原因分析", "Why we lost", required=True, width=40),
+        Column("remarks", "备注", "Remarks", width=20),
+    ),
+)
+
+LOST_SPEC = TemplateSpec(kind="lost", version=1, zh="丢单报告", en="Lost-deal report", sheets=(LOST_TABLE,))
+
+# --------------------------------------------------------------------------------------------
+# Help requests (困难报警): a person's own requests and their answers to others' requests.
+# --------------------------------------------------------------------------------------------
+HELP_REQUESTS_TABLE = Table(
+    key="help_requests",
+    zh="我的求助",
+    en="My requests",
+    title_zh="困难报警:我卡住的商机",
+    title_en="Help requests: the deals I am stuck on",
+    hint_zh="每个求助一行,编号自己定(1、2、3…),同事按“你的编号-求助编号”(如 R01-3)回答。"
+    "某个同事的方法有效时,在“方法有效”填他的人员编号:求助随即关闭,计时停止。",
+    hint_en="One row per request, numbered by you (1, 2, 3 …); colleagues answer it as <your id>-<no.> "
+    "(e.g. R01-3). When a colleague's method works, put their person id under Method effective: the "
+    "request closes and its clock stops.",
+    rows=100,
+    key_columns=("no",),
+    duplicate_code="duplicate-id",
+    columns=(
+        Column("no", "编号", "No.", "int", True, width=7, low=1, high=9999,
+               help_zh="你的求助编号,1、2、3…", help_en="Your request number, 1, 2, 3 …"),
+        Column("customer", "客户名称", "Customer", required=True, width=28,
+               help_zh="与 MPC 一览表中的客户名称一致", help_en="As in your MPC list"),
+        Column("category", "产品类别", "Product category", "choice", False, "category", 16,
+               "同一客户有多个商机时填写", "When the customer has several deals"),
+        Column("reason", "困难原因", "What is wrong", required=True, width=40),
+        Column("tried", "已尝试的方法", "What was tried", width=36),
+        Column("keyword", "关键词", "Keyword", width=14, help_zh="如 价格、竞争、关系", help_en="e.g. price, competitor"),
+        Column("effective", "方法有效", "Method effective", width=12,
+               help_zh="填写方法有效的解答人的人员编号", help_en="The person id of the answer that worked"),
+        Column("date", "日期", "Date", "date", width=12),
+    ),
+)
+
+HELP_ANSWERS_TABLE = Table(
+    key="help_answers",
+    zh="我的解答",
+    en="My answers",
+    title_zh="我对同事求助的分析与对策",
+    title_en="My analyses of colleagues' requests",
+    hint_zh="求助编号见你的反馈表“可解答的求助”。每个求助一行,可随时补充。",
+    hint_en="Request numbers are in your feedback (Requests you could answer). One row per request; add to it any time.",
+    rows=100,
+    key_columns=("request",),
+    columns=(
+        Column("request", "求助编号", "Request", required=True, width=12, help_zh="如 R01-3", help_en="e.g. R01-3"),
+        Column("answer", "分析与对策", "Analysis and method", required=True, width=60),
+        Column("date", "日期", "Date", "date", width=12),
+    ),
+)
+
+HELP_SPEC = TemplateSpec(kind="help", version=1, zh="困难报警", en="Help requests",
+                         sheets=(HELP_REQUESTS_TABLE, HELP_ANSWERS_TABLE))
+
+# --------------------------------------------------------------------------------------------
+# Customer cards (客户信息收集卡): one workbook per rep, one row per customer and per detail.
+# --------------------------------------------------------------------------------------------
+BUYING_ROLES: dict[str, tuple[str, str]] = {
+    "initiator": ("发起者", "initiator"),
+    "user": ("使用者", "user"),
+    "influencer": ("影响者", "influencer"),
+    "administrator": ("办理者", "administrator"),
+    "decider": ("决定者", "decider"),
+    "approver": ("批准者", "approver"),
+    "investor": ("投资者", "investor"),
+}
+
+_CARD_CUSTOMER = Column("customer", "客户名称", "Customer", required=True, width=28,
+                        help_zh="与 MPC 一览表中的客户名称一致", help_en="As in your MPC list")
+
+CARD_CUSTOMERS_TABLE = Table(
+    key="card_customers",
+    zh="客户",
+    en="Customers",
+    title_zh="客户信息收集卡:客户",
+    title_en="Customer cards: customers",
+    hint_zh="每个客户一行。成立日期用于周年提醒;签约后填回访间隔,按间隔提醒回访;介绍人填介绍该客户的老客户名称。",
+    hint_en="One row per customer. The founding date drives anniversary reminders; after signing, the revisit "
+    "interval drives revisit reminders; Referred by is the existing customer who introduced this one.",
+    rows=200,
+    key_columns=("customer",),
+    columns=(
+        _CARD_CUSTOMER,
+        Column("founded", "成立日期", "Founded", "date", width=12),
+        Column("referred_by", "介绍人(客户)", "Referred by (customer)", width=28),
+        Column("signed", "签约日期", "Signed on", "date", width=12),
+        Column("revisit_days", "回访间隔(天)", "Revisit every (days)", "int", width=12, low=1, high=3650),
+        Column("address", "地址", "Address", width=30),
+        Column("remarks", "备注", "Remarks", width=24),
+    ),
+)
+
+CARD_PEOPLE_TABLE = Table(
+    key="card_people",
+    zh="关键人物",
+    en="Key people",
+    title_zh="客户信息收集卡:关键人物与采购角色",
+    title_en="Customer cards: key people and their buying roles",
+    hint_zh="每人一行。角色:发起者、使用者、影响者、办理者、决定者、批准者、投资者。生日用于生日提醒。",
+    hint_en="One row per person. Roles: initiator, user, influencer, administrator, decider, approver, investor. "
+    "Birthdays drive birthday reminders.",
+    rows=400,
+    key_columns=("customer", "name"),
+    columns=(
+        _CARD_CUSTOMER,
+        Column("name", "姓名", "Name", required=True, width=12),
+        Column("title", "职务", "Title", width=16),
+        Column("role", "采购角色", "Buying role", "choice", True, "role", 12),
+        Column("phone", "电话", "Phone", width=16),
+        Column("birthday", "生日", "Birthday", "date", width=12),
+    ),
+)
+
+CARD_EQUIPMENT_TABLE = Table(
+    key="card_equipment",
+    zh="现有设备",
+    en="Installed equipment",
+    title_zh="客户信息收集卡:现有设备情况",
+    title_en="Customer cards: installed equipment",
+    hint_zh="客户现有的每台(类)设备一行。",
+    hint_en="One row per installed machine (or kind of machine).",
+    rows=400,
+    columns=(
+        _CARD_CUSTOMER,
+        Column("maker", "厂家", "Maker", required=True, width=16),
+        Column("model", "型号", "Model", width=14),
+        Column("bought", "购进时间", "Bought on", "date", width=12),
+        Column("price", "购买价格", "Price", "money", width=14, low=0),
+        Column("usage", "使用情况", "Usage", width=24),
+        Column("satisfaction", "售后满意度", "After-sales satisfaction", width=16),
+    ),
+)
+
+CARD_PLANS_TABLE = Table(
+    key="card_plans",
+    zh="三年采购计划",
+    en="Planned purchases",
+    title_zh="客户信息收集卡:近三年准备更新或购置的设备",
+    title_en="Customer cards: purchases planned in the next three years",
+    hint_zh="每项计划一行。",
+    hint_en="One row per planned purchase.",
+    rows=400,
+    columns=(
+        _CARD_CUSTOMER,
+        Column("year", "年份", "Year", "int", True, width=8, low=2000, high=2100),
+        Column("product", "设备", "Equipment", required=True, width=20),
+        Column("quantity", "数量", "Quantity", "int", width=8, low=0),
+        Column("budget", "预算", "Budget", "money", width=14, low=0),
+        Column("remarks", "备注", "Remarks", width=24),
+    ),
+)
+
+CARD_APPOINTMENTS_TABLE = Table(
+    key="card_appointments",
+    zh="约见",
+    en="Appointments",
+    title_zh="客户信息收集卡:已约定的拜访与约见",
+    title_en="Customer cards: promised appointments",
+    hint_zh="每个约见一行;到期前会提醒你。",
+    hint_en="One row per appointment; you are reminded before it.",
+    rows=200,
+    columns=(
+        _CARD_CUSTOMER,
+        Column("date", "日期", "Date", "date", True, width=12),
+        Column("time", "时间", "Time", width=10),
+        Column("person", "约见人", "With", width=12),
+        Column("purpose", "事项", "Purpose", width=30),
+    ),
+)
+
+CARDS_SPEC = TemplateSpec(kind="cards", version=1, zh="客户信息收集卡", en="Customer cards",
+                          sheets=(CARD_CUSTOMERS_TABLE, CARD_PEOPLE_TABLE, CARD_EQUIPMENT_TABLE, CARD_PLANS_TABLE,
+                                  CARD_APPOINTMENTS_TABLE))
+
+TEMPLATE_SPECS: dict[str, TemplateSpec] = {s.kind: s for s in (MPC_SPEC, WEEKLY_SPEC, DECISIONS_SPEC, LOST_SPEC,
+                                                                 HELP_SPEC, CARDS_SPEC)}
 
 # --------------------------------------------------------------------------------------------
 # The playbook (作战手册): the method as data that managers edit.
@@ -482,4 +798,45 @@ SETTINGS_TABLE = Table(
     ),
 )
 
+LOST_REASONS_TABLE = Table(
+    key="lost_reasons",
+    zh="丢单原因",
+    en="Lost reasons",
+    title_zh="丢单原因类别",
+    title_en="Reasons deals are lost",
+    hint_zh="丢单报告“丢单原因类别”下拉列表中的选项,可增删改。",
+    hint_en="The choices of the lost-deal report's Reason drop-down; add, remove or rename them.",
+    rows=40,
+    key_columns=("reason",),
+    duplicate_code="duplicate-id",
+    columns=(
+        Column("reason", "丢单原因", "Reason", required=True, width=20),
+        Column("note", "说明", "Note", width=50),
+    ),
+)
+
+ACTIVITY_TYPES_TABLE = Table(
+    key="activity_types",
+    zh="活动类型",
+    en="Activity types",
+    title_zh="工作日志的活动类型",
+    title_en="Activity types of the daily log",
+    hint_zh="工作日志里可打勾的活动。权重用于能力曲线(有效工作得分);“销售工作”留空表示非销售工作。代码不要改。",
+    hint_en="What reps tick in the daily log. The weight scores effectiveness; leave Sales work empty for "
+    "non-sales work. Do not change a code once used.",
+    rows=30,
+    key_columns=("code",),
+    duplicate_code="duplicate-id",
+    columns=(
+        Column("code", "代码", "Code", required=True, width=14, help_zh="英文字母、数字或下划线",
+               help_en="Letters, digits or underscores"),
+        Column("name_zh", "活动(中文)", "Activity (zh)", required=True, width=14),
+        Column("name_en", "活动(英文)", "Activity (en)", required=True, width=22),
+        Column("weight", "权重", "Weight", "number", True, width=8, low=0, high=100),
+        Column("sales", "销售工作", "Sales work", "tick", width=10, choices="tick"),
+    ),
+)
+
 PLAYBOOK_TABLES: tuple[Table, ...] = (STAGES_TABLE, TEAM_TABLE, TARGETS_TABLE, PRODUCTS_TABLE, SETTINGS_TABLE)
+# Sheets added to the playbook later: a playbook workbook without them keeps working (defaults hold).
+OPTIONAL_PLAYBOOK_TABLES: tuple[Table, ...] = (LOST_REASONS_TABLE, ACTIVITY_TYPES_TABLE)

@@ -198,7 +198,74 @@ activities = Table(
     Column("hours", Float),
     Column("cost", Float),
     Column("remarks", Text),
+    Column("deal", Text),  # weekly report version 2 on: the customer or deal picked
+    Column("types", Text),  # weekly report version 2 on: the ticked activity types' codes
     Index("ix_act_rep", "rep", "week"),
+)
+
+# The daily log as accepted (工作日报, issue 10): every log row once, as first recorded, never changed or
+# deleted. Each person's rows form a chain: ``seq`` 1, 2, … and ``hash`` covers the row's values and the
+# previous row's ``hash`` (``prev_hash``; sixty-four zeros for the first), see :mod:`sheetsales.logchain`.
+log_entries = Table(
+    "log_entries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("week", Text, nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("deal", Text),  # the customer or deal as picked from the drop-down or typed
+    Column("types", Text),  # the ticked activity types' codes, comma-separated
+    Column("hours", Float),
+    Column("cost", Float),
+    Column("content", Text),
+    Column("time", Text),
+    Column("unit", Text),
+    Column("person", Text),
+    Column("contact", Text),
+    Column("result", Text),
+    Column("remarks", Text),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("rep", "seq", name="uq_log_rep_seq"),  # one chain per person, never forked
+    Index("ix_log_rep", "rep", "week"),
+)
+
+# A later save that altered or dropped an accepted log row (``log-rewritten``): the original stays in
+# force, the other version is kept here as evidence, once per distinct version.
+log_rewrites = Table(
+    "log_rewrites", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("entry_id", ForeignKey("log_entries.id"), nullable=False),
+    Column("kind", String(10), nullable=False),  # altered | dropped
+    Column("row", Integer),  # the sheet row of the altered version (None when dropped)
+    Column("fingerprint", String(40), nullable=False),  # of the altered version ("" when dropped)
+    Column("rewritten", Text),  # the altered version's values, as JSON
+    UniqueConstraint("entry_id", "fingerprint", name="uq_rw_entry_fp"),
+)
+
+# The daily plan of a weekly report (seed 001): next week's tasks, sales and non-sales, ranked.
+plans = Table(
+    "plans", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("week", Text, nullable=False),  # the report's week (the plan is for the week after)
+    Column("row", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("side", String(10), nullable=False),  # sales | other
+    Column("rank", Integer),
+    Column("task", Text, nullable=False),
+    Column("deal", Text),
+    Column("hours", Float),
+    Index("ix_plan_fv", "file_version_id"),
 )
 
 contracts = Table(
@@ -240,6 +307,41 @@ weekly_notes = Table(
     Column("week", Text, nullable=False),
     Column("key_events", Text),
     Column("market_news", Text),
+)
+
+# The rows of a rep's lost-deal report (丢单报告), one per lost deal, per version of the workbook.
+lost_reports = Table(
+    "lost_reports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("sheet", Text, nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("opp_key", Text, nullable=False),  # the deal the row names, as the rep's MPC list keys it
+    Column("customer", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("report_date", Date),
+    Column("customer_region", Text),
+    Column("agent", Text),
+    Column("previous_equipment", Text),
+    Column("purchase_method", Text),
+    Column("purchase_date", Date),
+    Column("winner", Text),
+    Column("winner_model", Text),
+    Column("winner_config", Text),
+    Column("winner_price", Float),
+    Column("winner_terms", Text),
+    Column("our_model", Text),
+    Column("our_config", Text),
+    Column("our_price", Float),
+    Column("our_terms", Text),
+    Column("others", Text),
+    Column("reason", Text, nullable=False),
+    Column("analysis", Text),
+    Column("remarks", Text),
+    Index("ix_lost_fv", "file_version_id"),
 )
 
 # A supervisor's decision rows, as read from their decisions workbook; each distinct row is applied once.
@@ -303,6 +405,73 @@ extensions = Table(
     Column("decision_id", ForeignKey("decisions.id")),
     UniqueConstraint("decision_id", name="uq_ext_decision"),  # one extension per decision
 )
+
+# Help requests (困难报警, issue 10), as read from each person's help workbook: the requester's rows
+# and, in every answerer's own workbook, their answers against a request's number ("R01-3").
+help_requests = Table(
+    "help_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("rep", Text, nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("no", Integer, nullable=False),
+    Column("customer", Text, nullable=False),
+    Column("customer_norm", Text, nullable=False),
+    Column("category", Text),
+    Column("reason", Text, nullable=False),
+    Column("tried", Text),
+    Column("keyword", Text),
+    Column("effective", Text),  # the person id of the answer the requester marked effective (方法有效)
+    Column("date", Date),
+    Index("ix_hr_fv", "file_version_id"),
+)
+
+help_answers = Table(
+    "help_answers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("request", Text, nullable=False),  # "<requester id>-<no>"
+    Column("answer", Text, nullable=False),
+    Column("date", Date),
+    Index("ix_ha_fv", "file_version_id"),
+)
+
+
+def _card_table(name: str, *columns: Column) -> Table:
+    """One sheet of a rep's customer cards (客户信息收集卡): rows per version, keyed by customer."""
+    return Table(
+        name, metadata,
+        Column("id", Integer, primary_key=True),
+        Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
+        Column("observed_on", Date, nullable=False),
+        Column("rep", Text, nullable=False),
+        Column("row", Integer, nullable=False),
+        Column("customer", Text, nullable=False),
+        Column("customer_norm", Text, nullable=False),
+        *columns,
+        Index(f"ix_{name}_fv", "file_version_id"),
+    )
+
+
+card_customers = _card_table(
+    "card_customers", Column("founded", Date), Column("referred_by", Text), Column("referred_norm", Text),
+    Column("signed", Date), Column("revisit_days", Integer), Column("address", Text), Column("remarks", Text))
+card_people = _card_table(
+    "card_people", Column("name", Text, nullable=False), Column("title", Text), Column("role", Text, nullable=False),
+    Column("phone", Text), Column("birthday", Date))
+card_equipment = _card_table(
+    "card_equipment", Column("maker", Text, nullable=False), Column("model", Text), Column("bought", Date),
+    Column("price", Float), Column("usage", Text), Column("satisfaction", Text))
+card_plans = _card_table(
+    "card_plans", Column("year", Integer, nullable=False), Column("product", Text, nullable=False),
+    Column("quantity", Integer), Column("budget", Float), Column("remarks", Text))
+card_appointments = _card_table(
+    "card_appointments", Column("date", Date, nullable=False), Column("time", Text), Column("person", Text),
+    Column("purpose", Text))
 
 issues_t = Table(
     "issues", metadata,
@@ -588,6 +757,51 @@ class Store:
         ).mappings()
         return {r["fingerprint"]: dict(r) for r in rows}
 
+    # --- the daily log's chains (issue 10; the hashing is sheetsales.logchain's) ----------------
+    @staticmethod
+    def log_entries_of(conn: Connection, rep: str, week: str, as_of: dt.date) -> list[dict]:
+        """The accepted log rows of ``rep``'s report for ``week`` observed by ``as_of``, in chain order."""
+        le = log_entries
+        return [dict(r) for r in conn.execute(
+            select(le).where(le.c.rep == rep, le.c.week == week, le.c.observed_on <= as_of).order_by(le.c.seq)
+        ).mappings()]
+
+    @staticmethod
+    def log_head(conn: Connection, rep: str) -> tuple[int, str] | None:
+        """(seq, hash) of ``rep``'s last accepted log row, or None before the first."""
+        row = conn.execute(select(log_entries.c.seq, log_entries.c.hash).where(log_entries.c.rep == rep)
+                           .order_by(log_entries.c.seq.desc()).limit(1)).first()
+        return (row[0], row[1]) if row else None
+
+    @staticmethod
+    def add_log_entry(conn: Connection, **values: Any) -> int:
+        """Append one accepted row to its person's chain; a second row with the same ``seq`` (another
+        process extended the chain meanwhile) raises :class:`AlreadyRecorded`."""
+        return _insert_once(conn, log_entries, values, f"log row {values.get('seq')} of {values.get('rep')}")
+
+    @staticmethod
+    def add_log_rewrites(conn: Connection, rows: list[Mapping[str, Any]]) -> None:
+        if rows:
+            conn.execute(insert(log_rewrites), rows)
+
+    @staticmethod
+    def rewrite_versions(conn: Connection, entry_ids: Iterable[int]) -> set[tuple[int, str]]:
+        """(entry id, fingerprint) of every rewrite already recorded for these accepted rows."""
+        ids = list(entry_ids)
+        if not ids:
+            return set()
+        rw = log_rewrites
+        return {(r[0], r[1]) for r in conn.execute(select(rw.c.entry_id, rw.c.fingerprint)
+                                                   .where(rw.c.entry_id.in_(ids)))}
+
+    def log_chains(self, as_of: dt.date) -> list[dict]:
+        """Every accepted log row observed by ``as_of``, person by person in chain order."""
+        le = log_entries
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                select(le).where(le.c.observed_on <= as_of).order_by(le.c.rep, le.c.seq, le.c.id)
+            ).mappings()]
+
     def playbook_as_of(self, as_of: dt.date) -> tuple[str, int] | None:
         """The content and ingest id of the last valid playbook observed by ``as_of``."""
         with self.engine.connect() as conn:
@@ -689,12 +903,57 @@ class Store:
             ).mappings()
             return [dict(r) for r in rows]
 
+    def latest_rows(self, table: Table, kind: str, as_of: dt.date) -> list[dict]:
+        """Rows of the latest readable version of every person's workbook of ``kind`` observed by ``as_of``."""
+        fv = file_versions
+        latest = (
+            select(fv.c.rep, func.max(fv.c.id).label("id"))
+            .where(fv.c.kind == kind, fv.c.readable.is_(True), fv.c.observed_on <= as_of)
+            .group_by(fv.c.rep).subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table).join(latest, latest.c.id == table.c.file_version_id).order_by(table.c.id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def lost_customers(self, as_of: dt.date) -> dict[str, list[str]]:
+        """rep → the customers of their deals ever marked lost by ``as_of`` (first seen lost first)."""
+        o = opportunities
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(o.c.rep, o.c.customer).where(o.c.status == "lost", o.c.observed_on <= as_of)
+                .order_by(o.c.observed_on, o.c.id)
+            ).all()
+        out: dict[str, list[str]] = {}
+        for rep, customer in rows:
+            if customer not in out.setdefault(rep, []):
+                out[rep].append(customer)
+        return out
+
     def rows(self, table: Table, as_of: dt.date, date_column: str = "observed_on") -> list[dict]:
         """Every row of an append-only ``table`` observed by ``as_of``, oldest first."""
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(
                 select(table).where(table.c[date_column] <= as_of).order_by(table.c[date_column], table.c.id)
             ).mappings()]
+
+    def rows_after(self, table: Table, as_of: dt.date, after_id: int) -> list[dict]:
+        """The rows of an append-only ``table`` observed by ``as_of`` with an id above ``after_id``,
+        oldest first (what was recorded since a reader last looked)."""
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                select(table).where(table.c.id > after_id, table.c.observed_on <= as_of)
+                .order_by(table.c.observed_on, table.c.id)
+            ).mappings()]
+
+    def row_counts(self, tables: Iterable[Table], as_of: dt.date) -> dict[str, int]:
+        """How many rows of each append-only table were observed by ``as_of`` (one query)."""
+        tables = list(tables)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*(select(func.count()).select_from(t).where(t.c.observed_on <= as_of)
+                                        .scalar_subquery() for t in tables))).one()
+        return {t.name: int(n) for t, n in zip(tables, row, strict=True)}
 
     def snapshots(self, as_of: dt.date) -> list[dict]:
         """Every opportunity row of every readable MPC list version by ``as_of``, oldest first."""
@@ -711,6 +970,20 @@ class Store:
             return [dict(r) for r in conn.execute(
                 select(decisions).join(latest, latest.c.id == decisions.c.file_version_id)
                 .order_by(decisions.c.id)
+            ).mappings()]
+
+    def latest_version_rows(self, table: Table, as_of: dt.date) -> list[dict]:
+        """The rows of ``table`` in the latest version of each file by ``as_of``; a file whose latest
+        version could not be read keeps its last readable version's rows, a removed file has none."""
+        fv = file_versions
+        latest = (
+            select(fv.c.path, func.max(fv.c.id).label("id"))
+            .where(fv.c.observed_on <= as_of, (fv.c.readable.is_(True)) | (fv.c.sha256 == REMOVED))
+            .group_by(fv.c.path).subquery()
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                select(table).join(latest, latest.c.id == table.c.file_version_id).order_by(table.c.id)
             ).mappings()]
 
     def change_mark(self) -> str:

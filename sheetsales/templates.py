@@ -17,7 +17,17 @@ import xlsxwriter
 from . import __version__
 from .drawing import FIXED_CREATED, Formats, draw_form, draw_table, write_list_sheet, write_meta_sheet
 from .playbook import Person, Playbook
-from .specs import LISTS_SHEET, META_SHEET, TEMPLATE_SPECS, TICK, Form, Table, TemplateSpec, mpc_table
+from .specs import (
+    LISTS_SHEET,
+    META_SHEET,
+    TEMPLATE_SPECS,
+    TICK,
+    Form,
+    Table,
+    TemplateSpec,
+    log_table,
+    mpc_table,
+)
 
 KINDS = tuple(TEMPLATE_SPECS)
 
@@ -28,6 +38,9 @@ def template_spec(kind: str, playbook: Playbook) -> TemplateSpec:
     if kind == "mpc":
         sheets = tuple(mpc_table(len(playbook.stages)) if s.key == "mpc" else s for s in spec.sheets)
         return replace(spec, sheets=sheets)
+    if kind == "weekly":  # the daily log has one tick per activity type of the playbook
+        log = log_table(tuple((a.code, a.name_zh, a.name_en) for a in playbook.activity_types))
+        return replace(spec, sheets=tuple(log if s.key == "log" else s for s in spec.sheets))
     return spec
 
 
@@ -41,6 +54,11 @@ def week_bounds(week: str) -> tuple[dt.date, dt.date]:
     year, w = week.upper().split("-W")
     monday = dt.date.fromisocalendar(int(year), int(w), 1)
     return monday, monday + dt.timedelta(days=6)
+
+
+def _next_week(week: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date] | None:
+    """The days of the week after ``week``: what a weekly report's plan sheet plans."""
+    return (week[0] + dt.timedelta(days=7), week[1] + dt.timedelta(days=7)) if week else None
 
 
 def template_filename(kind: str, lang: str, rep: str = "", week: str = "") -> str:
@@ -62,8 +80,12 @@ def build_template(
     rep: Person | None = None,
     workspace: str = "",
     week: str = "",
+    lists: dict[str, list[str]] | None = None,
 ) -> Path:
-    """Write the ``kind`` template for ``rep`` (blank when None) to ``path``."""
+    """Write the ``kind`` template for ``rep`` (blank when None) to ``path``.
+
+    ``lists`` adds drop-down lists of the person's own (e.g. ``deal``: their customers, for the
+    lost-deal report); a list that is empty gives its column no drop-down."""
     spec = template_spec(kind, playbook)
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"title": spec.name(lang), "author": "sheetsales", "created": FIXED_CREATED})
@@ -74,6 +96,10 @@ def build_template(
         "category": playbook.choice_list("category", lang),
         "status": playbook.choice_list("status", lang),
         "decision": playbook.choice_list("decision", lang),
+        **({"lost_reason": playbook.choice_list("lost_reason", lang)} if kind == "lost" else {}),
+        **({"role": playbook.choice_list("role", lang)} if kind == "cards" else {}),
+        **({"side": playbook.choice_list("side", lang)} if kind == "weekly" else {}),
+        **{k: v for k, v in (lists or {}).items() if v},
     }))
     sources["tick"] = [TICK]
     date_range = week_bounds(week) if week else None
@@ -82,7 +108,8 @@ def build_template(
     for sheet_spec, ws in sheets:
         if isinstance(sheet_spec, Table):
             draw_table(wb, ws, fmt, sheet_spec, lang, sources=sources, notes=milestones,
-                       date_range=date_range if sheet_spec.key in ("log", "expenses") else None)
+                       date_range=date_range if sheet_spec.key in ("log", "expenses") else
+                       _next_week(date_range) if sheet_spec.key == "plan" else None)
         elif isinstance(sheet_spec, Form):
             values = {
                 "week": week,

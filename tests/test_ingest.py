@@ -184,8 +184,10 @@ def test_weekly_report_log_rows_and_evidence_of_edits(workspace: Workspace) -> N
     fill_table(path, LOG_TABLE, rows)
     result = ingest(workspace, WEEK1 + dt.timedelta(days=5))
     weekly = next(p for p in result.files if p.label.endswith(f"{week}.xlsx") and p.rep == "R01")
-    assert [i.code for i in weekly.issues] == ["date-outside-week", "log-entry-changed"]
-    assert workspace.store().counts()["activities"] == 6  # both versions kept as evidence
+    assert flat(weekly.issues) == [("A6", "date-outside-week"), ("A4", "log-rewritten")]
+    counts = workspace.store().counts()
+    assert counts["activities"] == 6  # both versions as read
+    assert (counts["log_entries"], counts["log_rewrites"]) == (3, 1)  # the original in force, the edit as evidence
 
 
 def test_the_stage_clock_starts_when_the_system_first_sees_the_stage(workspace: Workspace) -> None:
@@ -282,7 +284,7 @@ def _reingest_handout(ws: Workspace) -> list[Path]:
 def test_a_template_from_another_workspace(workspace: Workspace, tmp_path: Path) -> None:
     from sheetsales.workspace import init_workspace
 
-    other = init_workspace(tmp_path / "other", as_of=WEEK1)
+    other = init_workspace(tmp_path / "other", as_of=WEEK1, sample=True)
     src = save_mpc(other, "R01", [deal("甲公司")])
     target = mpc_path(workspace, "R01")
     shutil.copyfile(src, target)
