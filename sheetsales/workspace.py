@@ -38,7 +38,7 @@ import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -289,7 +289,7 @@ class Workspace:
         root = Path(root)
         cfg_path = root / CONFIG
         if not cfg_path.is_file():
-            raise WorkspaceError(f"{root} is not a sheetsales workspace (no {CONFIG}); run: sheetsales init {root}")
+            raise WorkspaceError(not_a_workspace(root))
         cfg = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
         lang = cfg.get("language", "zh-CN")
         url = os.environ.get("SHEETSALES_DATABASE_URL") or cfg.get("database_url") or sqlite_url(
@@ -311,8 +311,15 @@ class Workspace:
                    regions=tuple(regions))
 
     # --- handing out templates ------------------------------------------------------------
-    def handout(self, playbook: Playbook, as_of: dt.date) -> list[Path]:
-        """Create missing person folders and templates; never overwrite anything."""
+    def handout(self, playbook: Playbook, as_of: dt.date,
+                lost_deals: Callable[[], dict[str, list[str]]] | None = None,
+                own_deals: Callable[[], dict[str, list[str]]] | None = None) -> list[Path]:
+        """Create missing person folders and templates; never overwrite anything.
+
+        ``lost_deals`` (asked only when needed) gives, per rep with a deal marked lost, their
+        customers: such a rep gets a lost-deal report whose drop-down lists them. ``own_deals`` (asked
+        only when a weekly report is handed out) gives each rep's open deals: the drop-down of the
+        daily log's and the plan's customer column."""
         written = []
         week = iso_week(as_of)
         team = [p for p in playbook.team if self.serves(p)]
@@ -324,6 +331,12 @@ class Workspace:
             decisions = self.inbox / person.id / template_filename("decisions", self.lang, person.id)
             if person.id in bosses and not decisions.exists():
                 written.append(self.write_template(decisions, "decisions", playbook, person.id))
+        for person in team:  # everyone may ask for help and answer colleagues (help.py)
+            help_book = self.inbox / person.id / template_filename("help", self.lang, person.id)
+            if not help_book.exists():
+                written.append(self.write_template(help_book, "help", playbook, person.id))
+        losing: dict[str, list[str]] | None = None
+        owning: dict[str, list[str]] | None = None
         for rep in (r for r in playbook.reps if self.serves(r)):
             folder = self.inbox / rep.id
             mpc = folder / template_filename("mpc", self.lang, rep.id)
@@ -331,14 +344,25 @@ class Workspace:
                 written.append(self.write_template(mpc, "mpc", playbook, rep.id))
             weekly = folder / template_filename("weekly", self.lang, rep.id, week)
             if not weekly.exists():
-                written.append(self.write_template(weekly, "weekly", playbook, rep.id, week))
+                owning = own_deals() if own_deals is not None and owning is None else owning
+                written.append(self.write_template(weekly, "weekly", playbook, rep.id, week,
+                                                   lists={"deal": (owning or {}).get(rep.id, [])}))
+            cards = folder / template_filename("cards", self.lang, rep.id)
+            if not cards.exists():
+                written.append(self.write_template(cards, "cards", playbook, rep.id))
+            lost = folder / template_filename("lost", self.lang, rep.id)
+            if lost_deals is not None and not lost.exists():
+                losing = lost_deals() if losing is None else losing
+                if rep.id in losing:
+                    written.append(self.write_template(lost, "lost", playbook, rep.id, lists={"deal": losing[rep.id]}))
         return written
 
-    def write_template(self, path: Path, kind: str, playbook: Playbook, rep_id: str = "", week: str = "") -> Path:
+    def write_template(self, path: Path, kind: str, playbook: Playbook, rep_id: str = "", week: str = "",
+                       lists: dict[str, list[str]] | None = None) -> Path:
         """Write a template atomically (temporary file, then rename), never over an existing file."""
         rep = playbook.person(rep_id) if rep_id else None
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        build_template(tmp, kind, playbook, self.lang, rep=rep, workspace=self.workspace_id, week=week)
+        build_template(tmp, kind, playbook, self.lang, rep=rep, workspace=self.workspace_id, week=week, lists=lists)
         try:
             os.link(tmp, path)  # fails if the target exists: a person's file is never replaced
         except FileExistsError:
@@ -377,15 +401,23 @@ class Workspace:
 
 
 def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = None,
-                   as_of: dt.date | None = None, on_wait: Callable[[str], None] | None = None) -> Workspace:
+                   as_of: dt.date | None = None, on_wait: Callable[[str], None] | None = None,
+                   sample: bool = False) -> Workspace:
     """Create a workspace; an existing playbook or configuration is left as it is.
 
-    The files are written under the workspace lock (``on_wait`` hears it when another run holds it).
+    A new playbook has the default method (stages, products, settings) and an empty Team sheet for
+    the managers to fill; ``sample`` puts the sample team (D01, S01, R01-R03) on it instead. The
+    files are written under the workspace lock (``on_wait`` hears it when another run holds it).
     """
     if lang not in LANGS:
         raise WorkspaceError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(t("cli.init_not_folder", lang, path=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way, no permission, a read-only share
+        raise WorkspaceError(t("cli.init_cannot_create", lang, path=root, error=exc.strerror or exc)) from None
     cfg = root / CONFIG
     if not cfg.exists():
         cfg.write_text(
@@ -397,21 +429,142 @@ def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = 
         )
     ws = Workspace.open(root)
     with ws.lock(on_wait=on_wait, command="sheetsales init"):
-        _init_files(ws, playbook, as_of)
+        _init_files(ws, playbook, as_of, sample)
+    remember_workspace(ws)
     return ws
 
 
-def _init_files(ws: Workspace, playbook: Playbook | None, as_of: dt.date | None) -> None:
+def starting_playbook(lang: str, sample: bool = False) -> Playbook:
+    """A new workspace's playbook: the default method in ``lang``; the sample team only with ``sample``."""
+    playbook = Playbook.default(lang)
+    return playbook if sample else replace(playbook, team=())
+
+
+def _init_files(ws: Workspace, playbook: Playbook | None, as_of: dt.date | None, sample: bool = False) -> None:
     for d in (ws.inbox, ws.reports, ws.archive):
         d.mkdir(parents=True, exist_ok=True)
     if ws.playbook_path.exists():
         # A workspace initialised again keeps the managers' playbook and hands out templates from it.
         existing, _ = read_playbook(ws.playbook_path, ws.lang)
-        playbook = existing or playbook or Playbook.default(ws.lang)
+        playbook = existing or playbook or starting_playbook(ws.lang, sample)
     else:
-        playbook = playbook or Playbook.default(ws.lang)
+        playbook = playbook or starting_playbook(ws.lang, sample)
         tmp = ws.playbook_path.with_name(".playbook.xlsx.tmp")
         write_playbook(tmp, playbook, ws.lang)
         os.replace(tmp, ws.playbook_path)
     ws.handout(playbook, as_of or dt.date.today())
     ws.store().close()
+
+
+def departed_folders(ws: Workspace, playbook: Playbook) -> list[tuple[str, int]]:
+    """(folder, number of files) for every inbox folder of someone no longer on the Team sheet.
+
+    Such a person gets no new templates or feedback; their folder and files are kept as they are
+    (sheetsales never deletes what a person saved), so the commands say so instead.
+    """
+    if not ws.inbox.is_dir():
+        return []
+    team = {p.id for p in playbook.team}
+    out = []
+    for folder in sorted(ws.inbox.iterdir()):
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name not in team:
+            out.append((folder.name, sum(1 for f in folder.rglob("*") if f.is_file())))
+    return out
+
+
+def not_a_workspace(root: Path) -> str:
+    """Why ``root`` cannot be opened, and where the workspace may be: never an invitation to create
+    a workspace at a path that may just be mistyped."""
+    root = Path(root)
+    near = _workspace_near(root)
+    hint = f" Did you mean {near}?" if near else ""
+    if not root.exists():
+        return f"no such folder: {root}. Give the workspace folder, the one that holds {CONFIG}.{hint}"
+    if not root.is_dir():
+        return f"{root} is a file; give the workspace folder, the one that holds {CONFIG}.{hint}"
+    if not hint and not any(root.iterdir()):
+        hint = f" To make this empty folder a workspace: sheetsales init {root}"
+    return f"{root} is not a sheetsales workspace (no {CONFIG} in it).{hint}"
+
+
+def _workspace_near(root: Path) -> Path | None:
+    """A workspace that holds ``root`` (``ws/inbox`` typed for ``ws``), or one whose name is close."""
+    import difflib
+
+    path = root.absolute()
+    for parent in path.parents:
+        if (parent / CONFIG).is_file():
+            return parent if root.is_absolute() else Path(os.path.relpath(parent))
+    existing = next((p for p in path.parents if p.is_dir()), None)
+    if existing is None or existing != path.parent:
+        return None
+    try:
+        names = [d.name for d in existing.iterdir() if d.is_dir() and (d / CONFIG).is_file()]
+    except OSError:
+        return None
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return root.parent / close[0] if close else None
+
+
+# --- the workspaces of this machine ------------------------------------------------------------
+# ``sheetsales check FILE`` run on a workbook outside any workspace (a copy mailed to a manager)
+# finds its workspace by the id the workbook's hidden sheet records, in this per-user list.
+REGISTRY_ENV = "SHEETSALES_REGISTRY"
+
+
+def registry_path() -> Path:
+    """The per-user list of workspaces: ``$SHEETSALES_REGISTRY``, else the user's state folder
+    (``~/.local/state/sheetsales`` on Linux, ``%LOCALAPPDATA%\\sheetsales`` on Windows)."""
+    env = os.environ.get(REGISTRY_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_state_path
+
+    return user_state_path("sheetsales", appauthor=False) / "workspaces.json"
+
+
+def _read_registry(path: Path) -> dict[str, str]:
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in known.items()} if isinstance(known, dict) else {}
+
+
+def remember_workspace(ws: Workspace) -> None:
+    """Note ``ws`` (id -> folder) in the per-user list; a list that cannot be written is no error."""
+    if not ws.workspace_id:
+        return
+    path = registry_path()
+    known = _read_registry(path)
+    root = str(ws.root.resolve())
+    if known.get(ws.workspace_id) == root:
+        return
+    known[ws.workspace_id] = root
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def workspace_by_id(workspace_id: str, near: Path | None = None) -> Workspace | None:
+    """The workspace whose id is ``workspace_id``: the folder ``near`` or one of its parents (the
+    current folder, say), else the per-user list; None when neither knows it."""
+    candidates = []
+    if near is not None:
+        near = Path(near).resolve()
+        candidates += [d for d in (near, *near.parents) if (d / CONFIG).is_file()]
+    listed = _read_registry(registry_path()).get(workspace_id)
+    if listed:
+        candidates.append(Path(listed))
+    for root in candidates:
+        try:
+            ws = Workspace.open(root)
+        except (WorkspaceError, OSError, ValueError):
+            continue
+        if ws.workspace_id == workspace_id:
+            return ws
+    return None

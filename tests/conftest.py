@@ -16,15 +16,22 @@ from sheetsales.workspace import Workspace, init_workspace
 WEEK1 = dt.date(2026, 11, 2)
 
 
+@pytest.fixture(autouse=True)
+def _own_workspace_list(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's own per-user list of workspaces (``sheetsales check`` finds a copy's workspace by
+    it): no test writes to the real one, and none sees another test's workspaces."""
+    monkeypatch.setenv("SHEETSALES_REGISTRY", str(tmp_path_factory.mktemp("registry") / "workspaces.json"))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     """A fresh zh-CN workspace with the default playbook (team D01, S01, R01-R03)."""
-    return init_workspace(tmp_path / "ws", lang="zh-CN", as_of=WEEK1)
+    return init_workspace(tmp_path / "ws", lang="zh-CN", as_of=WEEK1, sample=True)
 
 
 @pytest.fixture
 def workspace_en(tmp_path: Path) -> Workspace:
-    return init_workspace(tmp_path / "ws_en", lang="en", as_of=WEEK1)
+    return init_workspace(tmp_path / "ws_en", lang="en", as_of=WEEK1, sample=True)
 
 
 @pytest.fixture

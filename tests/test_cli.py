@@ -15,17 +15,17 @@ from sheetsales.workspace import Workspace
 
 def test_init_creates_the_workspace(tmp_path: Path, capsys) -> None:
     root = tmp_path / "sales"
-    assert main(["init", str(root), "--lang", "en", "--as-of", "2026-11-23"]) == 0
+    assert main(["init", str(root), "--lang", "en", "--sample", "--as-of", "2026-11-23"]) == 0
     out = capsys.readouterr().out
     assert "Workspace created" in out
     assert (root / "playbook.xlsx").is_file() and (root / "sheetsales.db").is_file()
     assert (root / "reports").is_dir() and (root / "archive").is_dir()
     assert sorted(p.name for p in (root / "inbox").iterdir()) == ["D01", "R01", "R02", "R03", "S01"]
-    assert sorted(p.name for p in (root / "inbox" / "R02").iterdir()) == [
-        "MPC_list_R02.xlsx", "Weekly_report_R02_2026-W48.xlsx"]
-    # Supervisors fill no sales templates, only their decisions.
-    assert [p.name for p in (root / "inbox" / "S01").iterdir()] == ["Decisions_S01.xlsx"]
-    assert [p.name for p in (root / "inbox" / "D01").iterdir()] == ["Decisions_D01.xlsx"]
+    assert {"MPC_list_R02.xlsx", "Weekly_report_R02_2026-W48.xlsx"} <= {p.name for p in (root / "inbox" / "R02").iterdir()}
+    # Supervisors fill no sales templates (MPC list, weekly report), and they decide.
+    for boss in ("S01", "D01"):
+        names = {p.name for p in (root / "inbox" / boss).iterdir()}
+        assert f"Decisions_{boss}.xlsx" in names and not any(n.startswith(("MPC", "Weekly")) for n in names)
     # Running init again keeps everything a person may have edited.
     import openpyxl
 
@@ -73,7 +73,7 @@ def test_check_a_file_outside_any_workspace(tmp_path: Path, capsys) -> None:
 
 def test_ingest_and_report_commands(workspace: Workspace, capsys) -> None:
     save_mpc(workspace, "R01", [deal("甲公司", amount=-1)])
-    assert main(["ingest", str(workspace.root), "--as-of", WEEK1.isoformat(), "-q"]) == 0
+    assert main(["ingest", str(workspace.root), "--as-of", WEEK1.isoformat(), "-q"]) == 1  # a file has errors
     out = capsys.readouterr().out
     assert "[negative-amount]" in out and "1 个错误" in out
     assert main(["report", str(workspace.root), "--as-of", WEEK1.isoformat()]) == 0
@@ -176,3 +176,209 @@ def test_check_and_ingest_apply_the_playbooks_limits(workspace: Workspace) -> No
     assert code == 1 and ("MPC一览表", "", "too-many-rows") in checked
     result = ingest(workspace, WEEK1)
     assert [(i.sheet, i.cell, i.code) for p in result.files if "MPC" in p.label for i in p.issues] == checked
+
+
+# --- exit codes and messages of issue 11 -----------------------------------------------------------
+def test_ingest_exits_1_on_errors_and_its_last_line_counts_what_is_still_open(workspace: Workspace, capsys) -> None:
+    root, week = str(workspace.root), WEEK1.isoformat()
+    save_mpc(workspace, "R01", [deal("甲公司", amount=-1), deal("乙公司", amount=-2)])
+    assert main(["ingest", root, "--as-of", week, "-q"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].endswith("2 个错误,0 个警告。")  # what this run read
+    assert lines[-1] == "目前未解决:2 个错误,0 个警告(见汇总的“数据问题”表)。"
+    # Nothing new: exit 0, and the last line still counts the two open errors.
+    assert main(["ingest", root, "--as-of", week, "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "0 个错误" in lines[-2] and lines[-1].startswith("目前未解决:2 个错误")
+    # A warning alone is no failure; the fixed list closes the errors.
+    save_mpc(workspace, "R01", [deal("甲公司")])
+    assert main(["ingest", root, "--as-of", week, "-q"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("目前未解决:0 个错误")
+
+
+def test_every_argument_has_help_text() -> None:
+    import argparse
+
+    from sheetsales.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {'/'.join(a.option_strings) or a.dest}" for name, sp in sub.choices.items()
+               for a in sp._actions if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert missing == []
+    assert all(sp.description for sp in sub.choices.values())
+
+
+def test_a_plain_init_has_no_sample_team_and_says_what_to_do_next(tmp_path: Path, capsys) -> None:
+    from sheetsales.playbook import read_playbook
+
+    root = tmp_path / "sales"
+    assert main(["init", str(root), "--lang", "en", "--as-of", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    assert "Next:" in out and "Team sheet" in out and f"sheetsales ingest {root}" in out
+    assert list((root / "inbox").iterdir()) == []
+    # The Team sheet is the managers' to fill: until then ingest says so (exit 1) and hands out nothing.
+    assert main(["ingest", str(root), "--as-of", "2026-11-23", "-q"]) == 1
+    out = capsys.readouterr().out
+    assert "playbook.xlsx!Team!A4  [missing-value]" in out and "[playbook-rejected-first]" in out
+    assert list((root / "inbox").iterdir()) == []
+    import openpyxl
+
+    wb = openpyxl.load_workbook(root / "playbook.xlsx")
+    wb["Team"].append(["E07", "Wendy", "East", "East team", "", 2])
+    wb.save(root / "playbook.xlsx")
+    assert main(["ingest", str(root), "--as-of", "2026-11-23", "-q"]) == 0
+    assert {"MPC_list_E07.xlsx", "Weekly_report_E07_2026-W48.xlsx"} <= {p.name for p in (root / "inbox" / "E07").iterdir()}
+    playbook, issues = read_playbook(root / "playbook.xlsx", "en")
+    assert issues == [] and [p.id for p in playbook.team] == ["E07"]
+
+
+def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, capsys) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x", encoding="utf-8")
+    assert main(["init", str(afile)]) == 2
+    assert capsys.readouterr().err == f"error: {afile} 是一个文件,不是文件夹。请为工作区指定一个文件夹。\n"
+    assert main(["init", str(afile / "ws"), "--lang", "en"]) == 2  # a file on the way
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: Cannot create the folder {afile / 'ws'}") and "Traceback" not in err
+    assert main(["check", str(tmp_path / "absent.xlsx")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_not_a_workspace_never_invites_init_at_a_mistyped_path(tmp_path: Path, capsys, monkeypatch) -> None:
+    from sheetsales.workspace import init_workspace
+
+    init_workspace(tmp_path / "sales-east", as_of=WEEK1)
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "sales-eats"]) == 2  # mistyped
+    err = capsys.readouterr().err
+    assert err == ("error: no such folder: sales-eats. Give the workspace folder, the one that holds "
+                   "sheetsales.toml. Did you mean sales-east?\n")
+    assert main(["ingest", "sales-east/inbox"]) == 2  # a folder inside the workspace
+    err = capsys.readouterr().err
+    assert "sales-east/inbox is not a sheetsales workspace" in err and "Did you mean sales-east?" in err
+    assert "init" not in err
+    (tmp_path / "empty").mkdir()
+    assert main(["report", "empty"]) == 2  # an empty folder: that one may become a workspace
+    assert capsys.readouterr().err.endswith("To make this empty folder a workspace: sheetsales init empty\n")
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "papers" / "a.txt").write_text("x", encoding="utf-8")
+    assert main(["report", "papers"]) == 2
+    assert "init" not in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_the_command_quietly(workspace: Workspace) -> None:
+    exe = Path(sys.executable).with_name("sheetsales")
+    proc = subprocess.Popen([str(exe), "report", str(workspace.root), "--json", "--no-write", "--as-of",
+                             WEEK1.isoformat()], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == b"{\n"  # `| head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(monkeypatch, capsys) -> None:
+    from sheetsales import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    show = cli._progress()
+    for n in range(1, 121):
+        show(n, 120, f"R{n:03d}/MPC.xlsx")
+    assert capsys.readouterr().err.splitlines() == ["[50/120] R050/MPC.xlsx", "[100/120] R100/MPC.xlsx",
+                                                    "[120/120] R120/MPC.xlsx"]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0)
+    show = cli._progress()
+    for n in range(1, 121):
+        show(n, 120, f"R{n:03d}/MPC.xlsx")
+    err = capsys.readouterr().err
+    assert "\r" in err and "/120 [" in err and "file/s" in err  # tqdm's bar, redrawn in place
+
+
+# --- check outside a workspace ----------------------------------------------------------------------
+def _english_copy(ws: Workspace, dest: Path, **values: object) -> Path:
+    import datetime as dt
+
+    from sheetsales.fill import fill_table
+    from sheetsales.specs import MPC_TABLE
+
+    row = {"customer": "Acme", "stage": "Solution design", "amount": 100_000, "sign_date": dt.date(2026, 12, 15),
+           "category": "CNC machine", **values}
+    return fill_table(mpc_path(ws, "R01"), MPC_TABLE, [row], out=dest)
+
+
+def test_check_finds_the_workspace_a_copy_comes_from(workspace_en: Workspace, tmp_path: Path, monkeypatch,
+                                                     capsys) -> None:
+    import openpyxl
+
+    # The workspace sells its own products: a copy mailed elsewhere is checked against them.
+    wb = openpyxl.load_workbook(workspace_en.playbook_path)
+    wb["Products"].append(["Robot cell", "RC-1"])
+    wb.save(workspace_en.playbook_path)
+    elsewhere = tmp_path / "mail"
+    elsewhere.mkdir()
+    copy = _english_copy(workspace_en, elsewhere / "MPC from Zhang.xlsx", category="Robot cell", amount=-5)
+    monkeypatch.chdir(elsewhere)
+    assert main(["check", str(copy), "--as-of", WEEK1.isoformat()]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["MPC from Zhang.xlsx!MPC list!E4  [negative-amount] 'Expected amount' cannot "
+                                "be negative (-5)."]  # Robot cell is one of the workspace's products
+    assert err == (f"Checked against the playbook of the workspace {workspace_en.root.resolve()} (found by the "
+                   "workbook's hidden sheet).\n")
+    assert main(["check", str(copy), "--lang", "zh-CN", "--as-of", WEEK1.isoformat()]) == 1
+    out, err = capsys.readouterr()
+    assert "“预计合同金额”不能为负数(-5)" in out and err.startswith("按工作区")
+    # --workspace names it outright; a folder that is no workspace is an error.
+    assert main(["check", str(copy), "--workspace", str(workspace_en.root), "--json"]) == 1
+    assert [i["code"] for i in json.loads(capsys.readouterr().out)["issues"]] == ["negative-amount"]
+    assert main(["check", str(copy), "--workspace", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_check_without_a_workspace_knows_the_sample_products_of_both_languages(
+        workspace: Workspace, workspace_en: Workspace, tmp_path: Path, monkeypatch, capsys) -> None:
+    from sheetsales.workspace import REGISTRY_ENV
+
+    monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / "nobody-knows.json"))  # a machine that never saw them
+    monkeypatch.chdir(tmp_path)
+    english = _english_copy(workspace_en, tmp_path / "en.xlsx")
+    assert main(["check", str(english)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "en.xlsx: no errors found.\n" and err.startswith("Not in any workspace")
+    chinese = save_mpc(workspace, "R01", [deal("甲公司", category="激光切割机")])
+    mixed = tmp_path / "zh.xlsx"
+    mixed.write_bytes(chinese.read_bytes())
+    assert main(["check", str(mixed), "--lang", "en"]) == 0  # the English messages of a Chinese workbook
+    assert capsys.readouterr().out == "zh.xlsx: no errors found.\n"
+    unknown = _english_copy(workspace_en, tmp_path / "unknown.xlsx", category="Spaceship")
+    assert main(["check", str(unknown)]) == 1
+    assert "[unknown-category]" in capsys.readouterr().out
+
+
+def test_people_removed_from_the_playbook_get_nothing_new_and_are_reported(workspace: Workspace, capsys) -> None:
+    import openpyxl
+
+    save_mpc(workspace, "R03", [deal("甲公司")])
+    root, week = str(workspace.root), WEEK1.isoformat()
+    assert main(["ingest", root, "--as-of", week, "-q"]) == 0
+    assert main(["report", root, "--as-of", week]) == 0
+    feedback = (workspace.reports / "feedback" / "R03.xlsx").read_bytes()
+    wb = openpyxl.load_workbook(workspace.playbook_path)
+    team = wb["团队"]
+    team.delete_rows(next(r[0].row for r in team.iter_rows() if r[0].value == "R03"))
+    wb.save(workspace.playbook_path)
+    files = sorted(p.name for p in (workspace.inbox / "R03").iterdir())
+    capsys.readouterr()
+    next_week = (WEEK1 + __import__("datetime").timedelta(days=7)).isoformat()
+    assert main(["ingest", root, "--as-of", next_week, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert (f"inbox/R03:R03 已不在作战手册的团队表中。此文件夹及其 {len(files)} 个文件保持原样,"
+            "不再为其生成模板或反馈。") in out.splitlines()
+    assert sorted(p.name for p in (workspace.inbox / "R03").iterdir()) == files  # kept, no new weekly report
+    assert (workspace.inbox / "R01" / "工作周报_R01_2026-W46.xlsx").is_file()  # the others get theirs
+    assert main(["report", root, "--as-of", next_week]) == 0
+    assert "(4 人)" in capsys.readouterr().out  # D01, S01, R01, R02
+    assert (workspace.reports / "feedback" / "R03.xlsx").read_bytes() == feedback  # kept, not rewritten
+    assert main(["init", root, "--as-of", next_week]) == 0
+    assert "inbox/R03:R03 已不在作战手册的团队表中" in capsys.readouterr().out
