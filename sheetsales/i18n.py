@@ -29,7 +29,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "title.overview": ("总览:本期要点", "Overview: what matters this week"),
     "title.by_person": ("按人员", "By person"),
     "title.at_risk": ("风险最高的 {count} 个商机", "The {count} deals most at risk"),
-    "title.my_week": ("{name} 的本周概况", "{name}: your week"),
+    "title.my_week": ("本周概况", "Your week"),
     "title.todo": ("本周要做的事", "What to do this week"),
     "title.kept_out": ("未计入统计的行:修正后才计入", "Rows not counted until you fix them"),
     "title.my_team": ("团队成员概况(明细见各人的反馈表)", "Your team (the detail is in each person's feedback)"),

@@ -489,7 +489,8 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             log.warning("inbox %s is unavailable", ws.inbox)
             result.unavailable = True
             return result
-        result.handed_out = ws.handout(playbook, as_of, lost_deals=lambda: store.lost_customers(as_of))
+        result.handed_out = ws.handout(playbook, as_of, lost_deals=lambda: store.lost_customers(as_of),
+                                       own_deals=lambda: logchain.own_deals(store, as_of))
         handed_out = set(result.handed_out)
         files = inbox_files(ws)
         states = store.path_states(as_of)

@@ -360,7 +360,7 @@ def test_refuses_a_folder_it_did_not_make(tmp_path: Path, capsys: pytest.Capture
     assert sorted(p.name for p in folder.iterdir()) == ["forecast.xlsx"]
 
     # a real workspace is never wiped, even though it has a sheetsales.toml
-    real = init_workspace(tmp_path / "real", "zh-CN", as_of=AS_OF)
+    real = init_workspace(tmp_path / "real", "zh-CN", as_of=AS_OF, sample=True)
     assert main(["demo", str(real.root), "--as-of", "2026-11-20", "--weeks", "1"]) == 2
     assert "演示不会删除它" in capsys.readouterr().err
     assert (real.root / "sheetsales.toml").is_file() and real.playbook_path.is_file()

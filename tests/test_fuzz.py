@@ -251,7 +251,7 @@ def test_check_survives_every_damaged_file(originals: dict[str, bytes], data: st
 def workspace_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace whose reps R01 and R03 saved good lists, ingested once."""
     root = tmp_path_factory.mktemp("wst") / "ws"
-    ws = init_workspace(root, lang="zh-CN", as_of=AS_OF)
+    ws = init_workspace(root, lang="zh-CN", as_of=AS_OF, sample=True)
     from conftest import deal, save_mpc
 
     save_mpc(ws, "R01", [deal("上海精工"), deal("苏州恒达", stage="初步接触")])

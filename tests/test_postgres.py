@@ -286,7 +286,7 @@ def test_the_office_setting_is_checked(tmp_path: Path) -> None:
     from sheetsales.workspace import WorkspaceError
 
     root = tmp_path / "ws"
-    init_workspace(root, as_of=WEEK1)
+    init_workspace(root, as_of=WEEK1, sample=True)
     assert Workspace.open(root).regions == ()  # no [office]: one workspace serves everyone
     cfg = root / "sheetsales.toml"
     text_before = cfg.read_text(encoding="utf-8")
