@@ -124,6 +124,8 @@ def draw_table(
         if help_text:
             rule["input_title"] = col.label(lang)[:32]
             rule["input_message"] = help_text[:255]
+        if rule["validate"] == "list" and not col.strict:
+            rule["error_type"] = "information"  # the list suggests; other text may still be typed
         if rule["validate"] != "any":
             rule["error_title"] = ("Invalid value" if en else "输入无效")
             rule["error_message"] = (

@@ -112,6 +112,12 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "info",
         "“{customer}”的预计签约日期 {date} 已过,请更新日期或状态。",
         "The expected signing date {date} of '{customer}' has passed; update the date or the status."),
+    # results (lost.py, attainment.py, conversion.py, weekly content, qualification)
+    "lost-without-report": (
+        "warning",
+        "“{customer}”于 {date} 标为已丢单,{days} 天了还没有丢单报告(应在 {limit} 天内)。请在丢单报告中补一行。",
+        "'{customer}' was marked lost on {date}, {days} days ago, and has no lost-deal report yet (due within "
+        "{limit} days). Add its row to your lost-deal report."),
 }
 
 INVALID_REASONS: dict[str, tuple[str, str]] = {

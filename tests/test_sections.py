@@ -35,7 +35,8 @@ def summary_of(ws: Workspace) -> Summary:
     return build_summary(ws, WEEK1)
 
 
-def test_without_modules_the_summary_has_no_sections(filled: Workspace) -> None:
+def test_without_modules_the_summary_has_no_sections(filled: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sections, "MODULES", ())
     summary = summary_of(filled)
     assert summary.sections == {}
     assert "example" not in json.dumps(summary.to_json())
