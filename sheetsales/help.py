@@ -150,7 +150,7 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         if req is not None:
             first = max(first, req["raised"])  # an answer typed before the request existed counts from then
         record = {"request": a["request"], "author": a["author"], "author_name": name(a["author"]),
-                  "requester": req["rep"] if req else "", "customer": "", "answer": a["answer"],
+                  "requester": req["rep"] if req else "", "answer": a["answer"],
                   "answered": first, "status": status}
         answers.append(record)
         if not status:

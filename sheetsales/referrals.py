@@ -100,8 +100,8 @@ def draw_tree(ws: Any, nodes: list[dict], row: int, col: int, lang: str) -> None
     for i, n in enumerate(nodes):
         x, y = n["depth"] * STEP_X, i * STEP_Y
         position[n["customer"]] = (x, y)
-        won = f"{n['won_amount']:,.0f}" if n["won_amount"] else "-"
-        text = f"{n['customer']}\n{t('col.won_amount', lang)} {won}"
+        text = (f"{n['customer']}\n{t('col.won_amount', lang)} {n['won_amount']:,.0f} · "
+                f"{t('col.open_amount', lang)} {n['open_amount']:,.0f}")
         ws.insert_textbox(row, col, text, {
             "x_offset": x + 12, "y_offset": y, "width": BOX_W, "height": BOX_H,
             "font": {"name": "Microsoft YaHei", "size": 8, "bold": n["depth"] == 0},
