@@ -236,3 +236,15 @@ def log_row(record: Any) -> LogRow:
     values = {k: v.get(k) for k in ROW_FIELDS}
     values.update(deal=str(deal).strip() if deal else None, types=types or None)
     return LogRow(record.row, values, record.cells.get("date", ""))
+
+
+def own_deals(store: Store, as_of: dt.date) -> dict[str, list[str]]:
+    """rep → the customers of the open deals on their latest MPC list by ``as_of``: the drop-down of
+    the weekly report handed out then (largest deals first)."""
+    versions = store.latest_mpc_versions(as_of)
+    out: dict[str, list[str]] = {}
+    rows = sorted(store.opportunities_of(v["id"] for v in versions.values()), key=lambda r: -(r["amount"] or 0))
+    for r in rows:
+        if r["status"] == "open" and r["customer"] not in out.setdefault(r["rep"], []):
+            out[r["rep"]].append(r["customer"])
+    return out

@@ -405,8 +405,8 @@ PLAN_TABLE = Table(
     key="plan",
     zh="下周计划",
     en="Next week's plan",
-    title_zh="下周每日计划:左边销售工作,右边非销售工作,按重要性排序",
-    title_en="Next week's daily plan: sales tasks and non-sales tasks, most important first",
+    title_zh="下周每日计划:销售工作与非销售工作分开列,各按重要性排序",
+    title_en="Next week's daily plan: sales tasks apart from non-sales tasks, each most important first",
     hint_zh="下周每天的工作安排,每项一行:日期、销售/非销售、排序(1 最重要)、任务、客户或商机、预计工时。"
     "下周的工作日志会与这里对照。",
     hint_en="Next week's work, one task per row: day, sales or non-sales, rank (1 = most important), task, "
