@@ -187,6 +187,8 @@ SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
                       "anniversaries and revisits"),
     "influence_stage": (5, "影响者阶段:超过此阶段的商机,客户卡必须有决定者(no-decider)",
                         "The influence stage: a deal past it needs a decider on its customer card (no-decider)"),
+    "activity_window_days": (28, "勤奋与能力排名、忙碌但少转化(busy-not-converting)统计最近多少天的工作日志",
+                             "Days of daily log behind the activity ranking and busy-not-converting"),
     "date_horizon_years": (5, "签约/交货日期距今超过这么多年时提示核实", "Signing or delivery dates further away than "
                            "this many years are flagged for checking"),
 }

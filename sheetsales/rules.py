@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .names import normalise_customer, normalise_text, similar_names
+from .dealstates import DealState, copied, deal_states
+from .dealstates import evidenced_stage as evidenced_stage  # re-exported
+from .names import normalise_text, similar_names
 from .playbook import Playbook
 from .store import Store, activities, decision_results, decisions, extensions, transfers
 
@@ -112,6 +114,41 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "info",
         "“{customer}”的预计签约日期 {date} 已过,请更新日期或状态。",
         "The expected signing date {date} of '{customer}' has passed; update the date or the status."),
+    # the daily log (activity.py)
+    "busy-not-converting": (
+        "warning",
+        "{name} 近 {days} 天工时 {hours} 小时,在团队前四分之一(≥ {q3}),但做过的 {worked} 个商机只有 {converted} 个推进"
+        "(转化率 {conversion},在团队后四分之一,≤ {q1}):很忙却少转化,请检查商机资格审查。",
+        "{name} logged {hours} hours in the last {days} days, in the team's top quarter (≥ {q3}), but only {converted} "
+        "of the {worked} deals worked moved forward (conversion {conversion}, in the team's bottom quarter, ≤ {q1}): "
+        "busy yet not converting; review how deals are qualified."),
+    # help alarms and customer care (help.py, care.py)
+    "help-unanswered": (
+        "warning",
+        "求助 {request}(“{customer}”)已 {days} 天无人解答(时限 {limit} 天)。同事请在自己的困难报警表“我的解答”中回答。",
+        "Help request {request} ('{customer}') has had no answer for {days} days (limit {limit}). Colleagues: "
+        "answer it on the My answers sheet of your own help workbook."),
+    "reminder-appointment": (
+        "info",
+        "约见:{date}(还有 {days} 天)“{customer}” {who},{detail}。",
+        "Appointment: {date} (in {days} days) at '{customer}' with {who}: {detail}."),
+    "reminder-birthday": (
+        "info",
+        "生日:“{customer}”的 {who}({detail}){date} 生日(还有 {days} 天)。送上祝福。",
+        "Birthday: {who} of '{customer}' ({detail}) on {date} (in {days} days). Send your wishes."),
+    "reminder-anniversary": (
+        "info",
+        "周年:“{customer}”{date} 成立 {years} 周年(还有 {days} 天)。送上祝贺。",
+        "Anniversary: '{customer}' turns {years} on {date} (in {days} days). Send congratulations."),
+    "reminder-revisit": (
+        "info",
+        "回访:“{customer}”{date} 到期回访(还有 {days} 天,{detail})。",
+        "Revisit: '{customer}' is due a revisit on {date} (in {days} days, {detail})."),
+    "no-decider": (
+        "warning",
+        "“{customer}”已到“{stage}”(超过“{influence}”),客户卡中却没有决定者。请在客户信息收集卡“关键人物”中补上决定者。",
+        "'{customer}' is at '{stage}' (past '{influence}') but its customer card names no decider. Add the decider "
+        "on the Key people sheet of your customer cards."),
     # results (lost.py, attainment.py, conversion.py, weekly content, qualification)
     "lost-without-report": (
         "warning",
@@ -161,42 +198,6 @@ def _show(value: Any) -> str:
 
 
 @dataclass
-class DealState:
-    key: str  # the deal id: the first claim's key
-    rep: str  # who first entered it
-    owner: str  # who owns it now
-    customer: str
-    customer_norm: str
-    category: str
-    row: dict  # the row its current values come from
-    history: list[dict]  # every saved row of this deal, oldest first
-    first_seen: dt.date
-    status: str  # open | won | lost | closed
-    claimed: int
-    evidenced: int
-    stage_since: dt.date
-    extension: int
-    listed: bool
-    dropped: bool
-    last_transfer: dict | None
-    members: set[str] = field(default_factory=set)  # the rep keys merged into this deal
-    small: bool = False
-    lock_since: dt.date | None = None  # the day this claim took the lock over from an ended one
-    lock_from: str = ""  # the rep whose claim ended then
-
-    @property
-    def amount(self) -> float:
-        return float(self.row["amount"])
-
-    def days_in_stage(self, as_of: dt.date) -> int:
-        return (as_of - self.stage_since).days
-
-    @property
-    def milestones(self) -> set[int]:
-        return {int(m) for m in (self.row.get("milestones") or "").split(",") if m}
-
-
-@dataclass
 class Context:
     """What the rules read: the deals, their raw history, and the people."""
 
@@ -218,202 +219,6 @@ class Context:
 
     def stage_name(self, order: int, lang: str) -> str:
         return self.playbook.stage(order).name(lang) if 1 <= order <= len(self.playbook.stages) else str(order)
-
-
-def evidenced_stage(claimed: int, milestones: set[int]) -> int:
-    """The furthest stage (up to the claim) whose earlier milestones are all met."""
-    stage = 1
-    while stage < claimed and stage in milestones:
-        stage += 1
-    return stage
-
-
-def _by_key(snaps: list[dict]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
-    for r in snaps:
-        out[r["opp_key"]].append(r)
-    return out
-
-
-def _owner_at(transfers_of: list[dict], rep: str, day: dt.date) -> tuple[str, dict | None]:
-    owner, last = rep, None
-    for t in transfers_of:
-        if t["observed_on"] <= day:
-            owner, last = (t["to_person"] or owner), t
-    return owner, last
-
-
-def _milestones(row: dict) -> set[int]:
-    return {int(m) for m in (row.get("milestones") or "").split(",") if m}
-
-
-@dataclass
-class _Locks:
-    """Who holds each customer and category: the deal each rep key belongs to, the later claims
-    waiting behind a holder, and the claims that took the lock over when the one before ended."""
-
-    canonical: dict[str, str] = field(default_factory=dict)  # rep key -> deal id
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (waiting key, holder deal)
-    passed: dict[str, tuple[dt.date, str]] = field(default_factory=dict)  # deal -> (day, previous holder's deal)
-
-
-def _locks(by_key: dict[str, list[dict]], transfers_of: dict[str, list[dict]], as_of: dt.date) -> _Locks:
-    """The lock (商机锁定) on each customer (normalised) and product category.
-
-    The first claim holds it. From the day it ends (won, lost, or closed by a decision) the earliest
-    later claim that is still open and on its rep's list holds it; with none, the customer is free
-    and the next claim takes it. A claim by the rep a holder's deal was reassigned to is that deal's.
-    """
-    out = _Locks()
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for k in sorted(by_key, key=lambda k: (by_key[k][0]["observed_on"], by_key[k][0]["id"])):
-        first = by_key[k][0]
-        groups[(normalise_customer(first["customer"]), str(first["category"]).strip().casefold())].append(k)
-    # Each rep's MPC list versions (those with rows), to tell whether a claim is on its list on a day.
-    versions: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
-    for rows in by_key.values():
-        for r in rows:
-            versions[r["rep"]].append((r["observed_on"], r["file_version_id"]))
-    for rep in versions:
-        versions[rep] = sorted(set(versions[rep]))
-
-    def latest_version(rep: str, day: dt.date) -> int | None:
-        found = [v for d, v in versions[rep] if d <= day]
-        return found[-1] if found else None
-
-    def remaining(k: str, day: dt.date) -> bool:
-        rows = [r for r in by_key[k] if r["observed_on"] <= day]
-        return bool(rows) and rows[-1]["status"] == "open" and \
-            rows[-1]["file_version_id"] == latest_version(rows[-1]["rep"], day)
-
-    for keys in groups.values():
-        if len(keys) == 1:
-            out.canonical[keys[0]] = keys[0]
-            continue
-        members: dict[str, list[str]] = {}
-
-        def ended_on(deal: str, members: dict[str, list[str]] = members) -> dt.date | None:
-            ends = [next((r["observed_on"] for r in by_key[m] if r["status"] in ("won", "lost")), None)
-                    for m in members[deal]]
-            ends += [t["observed_on"] for t in transfers_of.get(deal, []) if t["reason"] == "closed"]
-            return min((e for e in ends if e is not None), default=None)
-
-        holder: str | None = None
-        previous: str | None = None
-        waiting: list[str] = []
-        days = sorted({r["observed_on"] for k in keys for r in by_key[k]}
-                      | {t["observed_on"] for k in keys for t in transfers_of.get(k, [])})
-        arrivals: dict[dt.date, list[str]] = defaultdict(list)
-        for k in keys:
-            arrivals[by_key[k][0]["observed_on"]].append(k)
-        for day in days:
-            if holder is not None and (end := ended_on(holder)) is not None and end <= day:
-                holder, previous = None, holder
-            for k in arrivals.get(day, []):
-                if holder is not None:
-                    owner, _ = _owner_at(transfers_of.get(holder, []), by_key[holder][0]["rep"], as_of)
-                    if owner == by_key[k][0]["rep"]:  # the deal was reassigned to this rep: their row is the deal's
-                        out.canonical[k] = holder
-                        members[holder].append(k)
-                        continue
-                waiting.append(k)
-            if holder is None:
-                heir = next((k for k in waiting if remaining(k, day)), None)
-                if heir is not None:
-                    waiting.remove(heir)
-                    holder, members[heir] = heir, [heir]
-                    out.canonical[heir] = heir
-                    if previous is not None and by_key[heir][0]["observed_on"] < day:
-                        out.passed[heir] = (day, previous)
-        out.duplicates += [(k, holder) for k in waiting] if holder is not None else []
-    return out
-
-
-def deal_states(store: Store, playbook: Playbook, as_of: dt.date) -> tuple[dict[str, DealState], list]:
-    """Every deal as of ``as_of`` (by its id) and the later duplicate claims."""
-    snaps = store.snapshots(as_of)
-    latest = store.latest_mpc_versions(as_of)
-    current_versions = {v["id"] for v in latest.values()}
-    held = store.held_keys(current_versions)
-    transfer_rows = store.rows(transfers, as_of)
-    extension_rows = store.rows(extensions, as_of)
-    by_deal_transfers: dict[str, list[dict]] = defaultdict(list)
-    for t in transfer_rows:
-        by_deal_transfers[t["deal"]].append(t)
-    by_deal_extensions: dict[str, list[dict]] = defaultdict(list)
-    for e in extension_rows:
-        by_deal_extensions[e["deal"]].append(e)
-    by_key = _by_key(snaps)
-    listed_keys = {r["opp_key"] for r in snaps if r["file_version_id"] in current_versions} | held
-    reps_with_lists = set(latest)
-    rep_ids = {p.id for p in playbook.reps}
-    threshold = playbook.small_deal_threshold
-
-    # 1. Who holds the lock on each customer and category.
-    locks = _locks(by_key, by_deal_transfers, as_of)
-
-    # 2. One state per deal.
-    members: dict[str, list[str]] = defaultdict(list)
-    for k, deal in locks.canonical.items():
-        members[deal].append(k)
-    states: dict[str, DealState] = {}
-    for deal, keys in members.items():
-        history = sorted((r for k in keys for r in by_key[k]), key=lambda r: (r["observed_on"], r["id"]))
-        rep = by_key[deal][0]["rep"]
-        deal_transfers = by_deal_transfers.get(deal, [])
-        owner, last_transfer = _owner_at(deal_transfers, rep, as_of)
-        listed_rows = [r for r in history if r["opp_key"] in listed_keys]
-        owner_rows = [r for r in listed_rows if r["rep"] == owner]
-        row = (owner_rows or listed_rows or history)[-1]
-        status = row["status"]
-        if last_transfer and last_transfer["reason"] == "closed":
-            status = "closed"
-        # Gone from the list of an owner who had listed it: a deal reassigned to someone who has
-        # not yet added it is not "dropped".
-        listed_by_owner = any(k in listed_keys and by_key[k][0]["rep"] == owner for k in keys)
-        had_it = any(r["rep"] == owner for r in history)
-        dropped = (status == "open" and owner in rep_ids and owner in reps_with_lists and had_it
-                   and not listed_by_owner)
-        # The stage clock runs on the stage the deal is counted at, the one its milestones evidence.
-        # It starts at the first observation of a furthest evidenced stage (moving a claim back and
-        # forth does not restart it), and not before the deal is managed (its amount reached the
-        # small-deal threshold: the latest crossing counts), the day it took the lock over, or the
-        # day its owner changed. It follows the rows of whoever holds the values (a reassigned
-        # deal's old rows are not its history any more).
-        own = [r for r in history if r["rep"] == row["rep"]]
-        since, furthest, managed_from, was_small = own[0]["observed_on"], 0, None, True
-        for cur in own:
-            stage = evidenced_stage(int(cur["stage"]), _milestones(cur))
-            if stage > furthest:
-                since, furthest = cur["observed_on"], stage
-            small_now = float(cur["amount"]) < threshold
-            if was_small and not small_now:
-                managed_from = cur["observed_on"]
-            was_small = small_now
-        passed = locks.passed.get(deal)
-        for start in (managed_from, passed[0] if passed else None):
-            if start is not None and start > since:
-                since = start
-        if last_transfer and last_transfer["observed_on"] > since and last_transfer["reason"] != "closed":
-            since = last_transfer["observed_on"]
-        claimed = int(row["stage"])
-        evidenced = evidenced_stage(claimed, _milestones(row))
-        extension = sum(e["days"] for e in by_deal_extensions.get(deal, ())
-                        if e["stage"] == evidenced and e["observed_on"] >= since)
-        state = DealState(
-            key=deal, rep=rep, owner=owner, customer=row["customer"],
-            customer_norm=normalise_customer(row["customer"]), category=row["category"], row=row,
-            history=history, first_seen=history[0]["observed_on"], status=status, claimed=claimed,
-            evidenced=evidenced, stage_since=since, extension=extension, listed=bool(listed_rows),
-            dropped=dropped, last_transfer=last_transfer, members=set(keys),
-            small=float(row["amount"]) < threshold,
-            lock_since=passed[0] if passed else None,
-            lock_from=by_key[passed[1]][0]["rep"] if passed else "",
-        )
-        states[deal] = state
-    duplicates = [(by_key[k][-1], states[holder]) for k, holder in locks.duplicates
-                  if k in listed_keys and by_key[k][-1]["status"] == "open" and holder in states]
-    return states, duplicates
 
 
 def limit_of(state: DealState, playbook: Playbook) -> int | None:
@@ -765,10 +570,11 @@ def settle(store: Store, ingest_id: int, playbook: Playbook, as_of: dt.date) -> 
                 else:
                     store.add_extension(conn, observed_on=as_of, decision_id=d["id"], **values)
                 if table is extensions:  # what deal_states would count: granted today on the counted stage
-                    states[values["deal"]].extension += values["days"]
+                    state = states[values["deal"]] = copied(states[values["deal"]])  # the kept one stays
+                    state.extension += values["days"]
                 if table is transfers:  # a later decision on the same deal sees this one
                     transferred = True
-                    state = states[values["deal"]]
+                    state = states[values["deal"]] = copied(states[values["deal"]])
                     state.owner = values["to_person"]
                     state.last_transfer = {**values, "observed_on": as_of}
                     if values["reason"] == "closed":
