@@ -267,7 +267,8 @@ def _mpc_review(store: Store, playbook: Playbook, people: dict, as_of: dt.date, 
         person = people.get(r["rep"], {})
         out.append({"deal": r["opp_key"], "rep": r["rep"], "rep_name": person.get("rep_name", r["rep"]),
                     "customer": r["customer"], "category": r["category"], "change": change,
-                    "change_label": t(f"change.{change}", lang), "before": old, "after": new})
+                    "change_label": t(f"change.{change}", lang), "before": old, "after": new,
+                    "amount": r["amount"]})
 
     for key, r in now.items():
         old = before.get(key)

@@ -35,12 +35,13 @@ import python_calamine
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from . import __version__, sections
+from . import __version__, overview, review, sections
 from .analyse import Summary
 from .drawing import NUM_FORMATS
-from .i18n import t
+from .i18n import SEVERITY_RANK, alert_name, t
 from .outputs import OutputProblem, ReplacePolicy, describe, move_into_place, remove_stale_temps, temp_path
 from .specs import FUNNEL_STATES, choice_label
+from .widths import column_width, display_width, header_width, wrapped_lines
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,11 @@ class SheetWriter:
         self.wb, self.ws, self.lang, self.fmts = wb, ws, lang, fmts
         self.row = 0
         self.widths: dict[int, float] = {}
+        self.footer = ""  # the subtitle ("as of <date> …"): printed at the foot of every page
+        self.index_row: int | None = None  # the row under the title that links to each table
+        self.headers: list[int] = []  # the header row of every table, in order
+        self.headings: list[tuple[str, int]] = []  # (text, row) of every heading: the index's entries
+        self.wide: dict[int, tuple[str, float]] = {}  # column -> (header label, minimum width)
 
     def title(self, text: str, sub: str = "") -> None:
         self.ws.write_string(self.row, 0, text, self.fmts["title"])
@@ -146,11 +152,14 @@ class SheetWriter:
         self.row += 1
         if sub:
             self.ws.write_string(self.row, 0, sub, self.fmts["sub"])
+            self.footer = sub
             self.row += 1
+        self.index_row = self.row  # blank unless the sheet holds several tables (see finish)
         self.row += 1
 
     def heading(self, text: str) -> None:
         self.ws.write_string(self.row, 0, text, self.fmts["heading"])
+        self.headings.append((text, self.row))
         self.row += 1
 
     def table(self, name: str, cols: Sequence[Col], records: Sequence[dict], col0: int = 0,
@@ -182,7 +191,12 @@ class SheetWriter:
                     spec["total_function"] = "count"
                     spec["total_value"] = sum(1 for r in records if r.get(c.key) not in (None, ""))
             columns.append(spec)
-            self.widths[col0 + i] = max(self.widths.get(col0 + i, 0), c.width)
+            width = column_width(spec["header"], (r.get(c.key) for r in records), c.kind,
+                                 cap=min(max(c.width, 30), 60))
+            self.widths[col0 + i] = max(self.widths.get(col0 + i, 0), width)
+            if header_width(spec["header"]) > self.wide.get(col0 + i, ("", 0))[1]:
+                self.wide[col0 + i] = (spec["header"], header_width(spec["header"]))
+        self.headers.append(self.row)
         self.ws.add_table(self.row, col0, last + (1 if has_total else 0), col0 + len(cols) - 1, {
             "name": name, "columns": columns, "total_row": has_total, "style": "Table Style Medium 2",
             "autofilter": True,
@@ -190,6 +204,7 @@ class SheetWriter:
         for r, record in enumerate(records):
             for c, col in enumerate(cols):
                 self.cell(first + r, col0 + c, record.get(col.key), col.kind)
+        self.fit_rows(first, [(col0 + c, col.key) for c, col in enumerate(cols) if col.kind == "wrap"], records)
         if has_total:
             # XlsxWriter writes SUBTOTAL(109,[Column]); spelled with the table's name, as Excel itself
             # saves it, every spreadsheet program resolves the reference.
@@ -200,6 +215,15 @@ class SheetWriter:
                                           spec.get("format"), spec["total_value"])
         self.row = last + (2 if has_total else 1) + 1
         return first, last
+
+    def fit_rows(self, first: int, wrapped: Sequence[tuple[int, str]], records: Sequence[dict]) -> None:
+        """Rows tall enough for their wrapped text (XlsxWriter cannot autofit, and not every viewer does)."""
+        if not wrapped:
+            return
+        for r, record in enumerate(records):
+            lines = max(wrapped_lines(str(record.get(key) or ""), self.widths.get(c, 10)) for c, key in wrapped)
+            if lines > 1:
+                self.ws.set_row(first + r, 13.5 * lines)
 
     def cell(self, row: int, col: int, value: Any, kind: str) -> None:
         """Write one value; never raises on a value Excel cannot hold (it is written as text and logged)."""
@@ -229,10 +253,48 @@ class SheetWriter:
         log.warning(t("output.bad_value", self.lang, where=where, value=text))
         self.ws.write_string(row, col, text, self.fmts.get("text"))
 
-    def finish(self, freeze_row: int = 3) -> None:
+    def finish(self, freeze_row: int | None = None) -> None:
+        """Widths, frozen rows and print set-up.
+
+        A sheet with one table freezes exactly its header row (and repeats it on every printed
+        page); a sheet with several gets an index under its title, a link to each table's heading,
+        and freezes down to the index. Printed landscape, one page wide, the date in the footer.
+        """
+        ws = self.ws
         for c, w in self.widths.items():
-            self.ws.set_column(c, c, w)
-        self.ws.freeze_panes(freeze_row, 0)
+            ws.set_column(c, c, w)
+        several = len(self.headers) > 1 and self.index_row is not None and bool(self.headings)
+        if several:
+            self._index()
+        if freeze_row is None and len(self.headers) == 1:
+            freeze_row = self.headers[0] + 1
+            ws.repeat_rows(self.headers[0])
+        elif freeze_row is None and several:
+            freeze_row = self.index_row + 1
+        if freeze_row:
+            ws.freeze_panes(freeze_row, 0)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        footer = self.footer.replace("&", "&&")
+        ws.set_footer(f"&L&8sheetsales · {ws.name}" + (f" · {footer}" if footer else "") + "&R&8&P / &N")
+
+    def _index(self) -> None:
+        """Links to the sheet's tables in the row under the title, each spanning enough columns to show."""
+        self.ws.write_string(self.index_row, 0, t("index.go_to", self.lang), self.fmts["sub"])
+        col = 1
+        for text, row in self.headings:
+            need, span = display_width(text) + 2, 0
+            room = 0.0
+            while room < need or span == 0:
+                room += self.widths.get(col + span, 8.43)
+                span += 1
+            link = f"internal:'{self.ws.name}'!A{row + 1}"
+            if span > 1:
+                self.ws.merge_range(self.index_row, col, self.index_row, col + span - 1, "", self.fmts["link"])
+            self.ws.write_url(self.index_row, col, link, self.fmts["link"], string=text)
+            col += span
 
 
 def _writable(value: float) -> bool:
@@ -262,7 +324,7 @@ def structured_ref(table: str, header: str) -> str:
 
 
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
-    base = {"font_name": "Microsoft YaHei", "font_size": 10}
+    base = {"font_name": "Microsoft YaHei", "font_size": 10, "valign": "vcenter"}
     # An explicit fill, so that viewers that ignore Excel's table styles still show a header.
     header = {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#1F4E78",
               "font_color": "#FFFFFF", "border": 1, "border_color": "#BFBFBF"}
@@ -277,7 +339,28 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
         "percent": wb.add_format({**base, "num_format": NUM_FORMATS["percent"]}),
         "date": wb.add_format({**base, "num_format": NUM_FORMATS["date"]}),
         "int": wb.add_format({**base, "num_format": "0"}),
+        "number": wb.add_format({**base, "num_format": NUM_FORMATS["number"]}),
         "hidden": wb.add_format({**base, "font_color": "#FFFFFF"}),
+        "wrap": wb.add_format({**base, "text_wrap": True, "valign": "top"}),
+        "link": wb.add_format({**base, "font_color": "#0563C1", "underline": 1}),
+        # small lists drawn beside a table (overview.draw_block): plain and banded rows
+        **{f"block_{kind}{band}": wb.add_format({**base, "valign": "top", "bottom": 1, "bottom_color": "#D9D9D9",
+                                                 **({"bg_color": "#DDEBF7"} if band else {}),
+                                                 **({"num_format": NUM_FORMATS[kind]} if kind in NUM_FORMATS else {})})
+           for kind in ("text", "money", "date", "int", "percent") for band in ("", "_band")},
+        **{f"block_wrap{band}": wb.add_format({**base, "valign": "top", "text_wrap": True, "bottom": 1,
+                                               "bottom_color": "#D9D9D9", **({"bg_color": "#DDEBF7"} if band else {})})
+           for band in ("", "_band")},
+        # conditional formats: at risk (red), watch (amber)
+        "bad": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+        "warn": wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"}),
+        # headline figures
+        "kpi_label": wb.add_format({**base, "font_color": "#595959", "bg_color": "#F2F2F2", "top": 2,
+                                    "top_color": "#1F4E78"}),
+        "kpi_note": wb.add_format({**base, "font_size": 9, "font_color": "#7F7F7F", "bg_color": "#F2F2F2"}),
+        **{f"kpi_{kind}": wb.add_format({**base, "bold": True, "font_size": 16, "font_color": "#1F3864",
+                                         "bg_color": "#F2F2F2", "align": "left", "num_format": num})
+           for kind, num in (("money", "#,##0"), ("int", "0"), ("percent", "0%"))},
     }
 
 
@@ -305,28 +388,38 @@ STATE_COLS = (Col("group", "col.group", width=14), Col("funnel_state_label", "co
 FORECAST_COLS = (Col("group", "col.group", width=14), Col("month", "col.month", width=10),
                  Col("weighted", "col.weighted", "money", 16, "sum"), Col("target", "col.target", "money", 16, "sum"),
                  Col("gap", "col.gap", "money", 16, "sum"))
+# One row per deal (review.by_deal): what changed, as columns.
 REVIEW_COLS = (Col("rep", "col.rep", width=8), Col("rep_name", "col.rep_name", width=10),
-               Col("deal", "col.deal", width=14), Col("customer", "col.customer", width=28),
-               Col("category", "col.category", width=14), Col("change_label", "col.change", width=14),
-               Col("before", "col.before", width=16), Col("after", "col.after", width=16))
+               Col("customer", "col.customer", width=28), Col("category", "col.category", width=14),
+               Col("amount", "col.amount", "money", 14, "sum"), Col("status_label", "col.status", width=12),
+               Col("stage_before", "col.stage_before", width=10), Col("stage_after", "col.stage_after", width=10),
+               Col("amount_before", "col.amount_before", "money", 14),
+               Col("amount_after", "col.amount_after", "money", 14),
+               Col("date_before", "col.date_before", "date", 12), Col("date_after", "col.date_after", "date", 12),
+               Col("change_label", "col.changes", width=20), Col("deal", "col.deal", width=14, total="count"))
 OPP_COLS = (Col("deal", "col.deal", width=14, total="count"), Col("rep", "col.rep", width=8),
             Col("rep_name", "col.rep_name", width=10), Col("team", "col.team", width=10),
             Col("region", "col.region", width=8), Col("customer", "col.customer", width=28),
             Col("category", "col.category", width=14), Col("model", "col.model", width=10),
             Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=12),
-            Col("claimed_stage", "col.claimed_stage", width=12), Col("c931", "col.c931", width=10),
+            Col("claimed_stage", "col.claimed_stage", width=12), Col("claim_above", "col.claim_above", "int", 8),
+            Col("c931", "col.c931", width=10),
             Col("probability", "col.probability", "percent", 8), Col("amount", "col.amount", "money", 15, "sum"),
             Col("weighted", "col.weighted", "money", 15, "sum"), Col("sign_date", "col.sign_date", "date", 12),
-            Col("days_in_stage", "col.days_in_stage", "int", 10), Col("status_label", "col.status", width=12),
-            Col("claimed_by", "col.claimed_by", width=8))
+            Col("sign_passed", "col.sign_passed", width=6), Col("days_in_stage", "col.days_in_stage", "int", 10),
+            Col("limit_days", "col.limit_days", "int", 8), Col("days_left", "col.days_left", "int", 8),
+            Col("status_label", "col.status", width=12), Col("claimed_by", "col.claimed_by", width=8))
+RISK_MARK = "✓"
 ISSUE_COLS = (Col("rep", "col.rep", width=8, total="count"), Col("rep_name", "col.rep_name", width=10),
               Col("position", "col.position", width=40), Col("code", "col.code", width=18),
-              Col("severity_label", "col.severity", width=8), Col("message", "col.message", width=80),
+              Col("severity_label", "col.severity", width=8), Col("message", "col.message", "wrap", 70),
               Col("file", "col.file", width=28), Col("sheet", "col.sheet", width=12), Col("cell", "col.cell", width=8))
-ALERT_COLS = (Col("person", "col.person", width=8, total="count"), Col("person_name", "col.rep_name", width=10),
-              Col("code", "col.code", width=24), Col("severity_label", "col.severity", width=8),
-              Col("customer", "col.customer", width=28), Col("deal", "col.deal", width=14),
-              Col("message", "col.message", width=100))
+# Severity first, a readable name; the stable code in its own column for filtering.
+ALERT_COLS = (Col("severity_label", "col.severity", width=8, total="count"),
+              Col("alert_name", "col.alert_name", width=16), Col("person", "col.person", width=8),
+              Col("person_name", "col.rep_name", width=10), Col("customer", "col.customer", width=28),
+              Col("message", "col.message", "wrap", 70), Col("deal", "col.deal", width=14),
+              Col("code", "col.code", width=24))
 
 
 def _decorate(summary: Summary) -> dict[str, list[dict]]:
@@ -338,18 +431,28 @@ def _decorate(summary: Summary) -> dict[str, list[dict]]:
         return {**r, "funnel_state_label": choice_label(FUNNEL_STATES, r["funnel_state"], lang),
                 "group": _label(r["level"], r["group"], lang)}
 
+    risk = overview.risk_by_deal(summary)
+
+    def opportunity(r: dict) -> dict:
+        flags = risk.get(r["deal"], {})
+        return {**r, "status_label": t(f"status.{r['status']}", lang), "limit_days": flags.get("limit_days"),
+                "days_left": flags.get("days_left"), "sign_passed": RISK_MARK if flags.get("sign_date_passed") else "",
+                "claim_above": flags.get("claim_above") or None}
+
     return {
         "funnel": [state(r) for r in summary.funnel],
         "funnel_states": [state(r) for r in summary.funnel_states],
         "forecast": [{**r, "group": _label(r["level"], r["group"], lang)} for r in summary.forecast],
-        "opportunities": [{**r, "status_label": t(f"status.{r['status']}", lang)} for r in summary.opportunities],
+        "opportunities": [opportunity(r) for r in summary.opportunities],
         "issues": [{**r, "severity_label": t(f"severity.{r['severity']}", lang)} for r in summary.issues],
         "small_deals": [{**r, "status_label": t(f"status.{r['status']}", lang)} for r in summary.small_deals],
-        # Alerts grouped by person: one row for every person an alert is addressed to.
-        "alerts": sorted(({**r, "person": p, "person_name": names.get(p, p),
+        # One row for every person an alert is addressed to: the most severe first, then by person.
+        "alerts": sorted(({**r, "person": p, "person_name": names.get(p, p), "alert_name": alert_name(r["code"], lang),
                            "severity_label": t(f"severity.{r['severity']}", lang)}
                           for r in summary.alerts for p in r["people"]),
-                         key=lambda r: (r["person"], r["code"], r["customer"])),
+                         key=lambda r: (SEVERITY_RANK.get(r["severity"], 9), r["person"], r["code"], r["customer"])),
+        # Each person's figures: a supervisor's feedback shows their team's rows, not every alert of it.
+        "team": overview.person_rows(summary),
     }
 
 
@@ -357,11 +460,11 @@ def _decorate(summary: Summary) -> dict[str, list[dict]]:
 # The summary workbook
 # --------------------------------------------------------------------------------------------
 def summary_sheet_names(lang: str) -> list[str]:
-    return [t(k, lang) for k in ("sheet.funnel", "sheet.forecast", "sheet.mpc_review",
-                                  "sheet.opportunities", "sheet.alerts", "sheet.issues")]
+    return [t(k, lang) for k in ("sheet.overview", "sheet.funnel", "sheet.forecast", "sheet.mpc_review",
+                                  "sheet.opportunities", "sheet.small_deals", "sheet.alerts", "sheet.issues")]
 
 
-LAYOUT = "2"  # changes whenever the writer draws the same figures differently: every output is rebuilt once
+LAYOUT = "3"  # changes whenever the writer draws the same figures differently: every output is rebuilt once
 
 
 def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | None = None) -> Path:
@@ -413,7 +516,11 @@ def _build_summary(summary: Summary, path: Path, names: list[str] | None = None)
     rec = _decorate(summary)
     wb, f = _new_workbook(path)
     sub = t("as_of", lang, date=summary.as_of.isoformat()) + "  ·  " + summary.currency
-    ws_f, ws_fc, ws_r, ws_o, ws_a, ws_i = (wb.add_worksheet(n) for n in summary_sheet_names(lang))
+    ws_ov, ws_f, ws_fc, ws_r, ws_o, ws_s, ws_a, ws_i = (wb.add_worksheet(n) for n in summary_sheet_names(lang))
+
+    # --- Overview: the headline, one row per person, the deals most at risk ------------------
+    overview.draw_summary(SheetWriter(wb, ws_ov, lang, f), summary,
+                          {"opportunities": ws_o.name, "issues": ws_i.name}, sub)
 
     # --- Funnel -----------------------------------------------------------------------------
     w = SheetWriter(wb, ws_f, lang, f)
@@ -447,21 +554,25 @@ def _build_summary(summary: Summary, path: Path, names: list[str] | None = None)
     # --- MPC review -------------------------------------------------------------------------
     w = SheetWriter(wb, ws_r, lang, f)
     w.title(t("title.mpc_review", lang), sub)
-    w.table("MPCReview", REVIEW_COLS, summary.mpc_review)
+    w.table("MPCReview", REVIEW_COLS, review.by_deal(summary.mpc_review, lang))
     w.finish()
 
     # --- Opportunities ------------------------------------------------------------------------
     w = SheetWriter(wb, ws_o, lang, f)
     w.title(t("title.opportunities", lang), sub)
-    w.table("Opportunities", OPP_COLS, rec["opportunities"])
-    w.heading(t("title.small_deals", lang))
+    first, last = w.table("Opportunities", OPP_COLS, rec["opportunities"])
+    _risk_formats(w, OPP_COLS, first, last, summary)
+    w.finish()
+    w = SheetWriter(wb, ws_s, lang, f)
+    w.title(t("title.small_deals", lang), sub)
     w.table("SmallDeals", OPP_COLS, rec["small_deals"])
     w.finish()
 
     # --- Alerts -----------------------------------------------------------------------------
     w = SheetWriter(wb, ws_a, lang, f)
     w.title(t("title.alerts", lang), sub)
-    w.table("Alerts", ALERT_COLS, rec["alerts"])
+    first, last = w.table("Alerts", ALERT_COLS, rec["alerts"])
+    _severity_formats(w, ALERT_COLS, first, last)
     w.finish()
 
     # --- Data issues ------------------------------------------------------------------------
@@ -474,8 +585,43 @@ def _build_summary(summary: Summary, path: Path, names: list[str] | None = None)
     book = sections.Book(wb, f, lang, sub, names if names is not None else [])
     sections.summary_sheets(book, summary)
 
-    ws_f.activate()
+    ws_ov.activate()
     wb.close()
+
+
+def _col_of(cols: Sequence[Col], key: str) -> int:
+    return next(i for i, c in enumerate(cols) if c.key == key)
+
+
+def _risk_formats(w: SheetWriter, cols: Sequence[Col], first: int, last: int, summary: Summary) -> None:
+    """Red and amber on the risk columns of a deals table, data bars on the weighted value."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    ws, f, lang = w.ws, w.fmts, w.lang
+    lead = overview.lead_days(summary)
+
+    def rule(key: str, formula: str, fmt: str) -> None:
+        c = _col_of(cols, key)
+        ref = xl_rowcol_to_cell(first, c, col_abs=True)
+        ws.conditional_format(first, c, last, c, {"type": "formula", "criteria": formula.format(c=ref),
+                                                   "format": f[fmt]})
+
+    rule("days_left", "=AND(ISNUMBER({c}),{c}<=0)", "bad")
+    rule("days_left", f"=AND(ISNUMBER({{c}}),{{c}}<={lead})", "warn")
+    rule("sign_passed", f'={{c}}="{RISK_MARK}"', "bad")
+    rule("claim_above", "=AND(ISNUMBER({c}),{c}>0)", "warn")
+    for status in ("confiscated", "dropped"):
+        rule("status_label", f'={{c}}="{t("status." + status, lang)}"', "bad")
+    c = _col_of(cols, "weighted")
+    ws.conditional_format(first, c, last, c, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True})
+
+
+def _severity_formats(w: SheetWriter, cols: Sequence[Col], first: int, last: int) -> None:
+    c = _col_of(cols, "severity_label")
+    for severity, fmt in (("error", "bad"), ("warning", "warn")):
+        w.ws.conditional_format(first, c, last, c, {"type": "cell", "criteria": "==",
+                                                    "value": f'"{t("severity." + severity, w.lang)}"',
+                                                    "format": w.fmts[fmt]})
 
 
 def _funnel_chart(wb: xlsxwriter.Workbook, ws: Worksheet, names_sheet: str, records: list[dict],
@@ -559,9 +705,11 @@ class FeedbackIndex:
     def __init__(self, summary: Summary, rec: dict[str, list[dict]]) -> None:
         self.summary, self.rec = summary, dict(rec)
         self.scopes = _scopes(summary.people, [p["rep"] for p in summary.people])
-        # (table, the field naming the person, whether a supervisor gets their whole scope's records)
-        self.tables: list[tuple[str, str, bool]] = [("issues", "rep", True), ("alerts", "person", True),
-                                                    ("opportunities", "rep", False)]
+        # (table, the field naming the person, whether a supervisor gets their whole scope's records):
+        # a supervisor gets the issues and alerts addressed to them, and one row of figures per person
+        # of their team ("team"); each person's detail is in that person's own feedback.
+        self.tables: list[tuple[str, str, bool]] = [("issues", "rep", False), ("alerts", "person", False),
+                                                    ("opportunities", "rep", False), ("team", "rep", True)]
         for key, pt in sections.feedback_tables():
             name = f"{key}/{pt.table}"
             self.rec[name] = summary.sections.get(key, {}).get(pt.table, [])
@@ -667,7 +815,8 @@ class FeedbackRun:
             except Exception as exc:  # one person's workbook never keeps the others from being written
                 self.failures.append((path, person, describe(exc), traceback.format_exc()))
                 self.slots.append(None)
-        self.head = Summary(as_of=summary.as_of, lang=summary.lang, currency=summary.currency)  # all a workbook needs
+        self.head = Summary(as_of=summary.as_of, lang=summary.lang, currency=summary.currency,  # all a workbook needs
+                            sections={overview.KEY: {"thresholds": overview.thresholds(summary)}})
         self.jobs = [s for s in self.slots if isinstance(s, _Job)]
         if self.workers > 1 and len(self.jobs) > PARALLEL_MIN:
             try:
@@ -776,6 +925,9 @@ def _build_feedback(summary: Summary, person: dict, records: dict[str, list[dict
     lang = summary.lang
     wb, f = _new_workbook(path)
     sub = f"{person['rep']} {person['rep_name']} · " + t("as_of", lang, date=summary.as_of.isoformat())
+    # First what the person should know and do this week, then the detail.
+    overview.draw_feedback(SheetWriter(wb, wb.add_worksheet(t("sheet.my_week", lang)), lang, f), summary, person,
+                           records, sub)
     for sheet, title, name, cols, key in (
         ("sheet.issues", "title.issues", "MyIssues", ISSUE_COLS, "issues"),
         ("sheet.alerts", "title.alerts", "MyAlerts", ALERT_COLS, "alerts"),
@@ -783,7 +935,11 @@ def _build_feedback(summary: Summary, person: dict, records: dict[str, list[dict
     ):
         w = SheetWriter(wb, wb.add_worksheet(t(sheet, lang)), lang, f)
         w.title(t(title, lang), sub)
-        w.table(name, cols, records[key])
+        first, last = w.table(name, cols, records[key])
+        if key == "opportunities":
+            _risk_formats(w, cols, first, last, summary)
+        elif key == "alerts":
+            _severity_formats(w, cols, first, last)
         w.finish()
     tables: dict[str, dict[str, list[dict]]] = {}
     for key, found in records.items():

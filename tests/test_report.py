@@ -73,11 +73,11 @@ def test_the_worked_example_comes_out_exactly(worked_example: Workspace) -> None
 def test_every_sheet_holds_named_tables(worked_example: Workspace) -> None:
     path = run_report(worked_example, WEEK1).summary_path
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["漏斗", "预测", "MPC周评", "商机", "预警", "数据问题"]
+    assert wb.sheetnames[:8] == ["总览", "漏斗", "预测", "MPC周评", "商机", "小额快单", "预警", "数据问题"]
     tables = {name for ws in wb.worksheets for name in ws.tables}
     assert tables >= {"Funnel", "FunnelStates", "FunnelByRegion", "FunnelByTeam", "FunnelByRep", "Forecast",
                       "ForecastByRep", "MPCReview", "Opportunities", "SmallDeals", "Alerts", "DataIssues"}
-    assert wb["漏斗"].freeze_panes == "A4"
+    assert wb["漏斗"].freeze_panes == "A4"  # several tables: the title and the index of links stay
     assert len(wb["漏斗"]._charts) == 1 and len(wb["预测"]._charts) == 1
 
 
@@ -266,7 +266,9 @@ def test_feedback_per_person(worked_example: Workspace) -> None:
     r01, _ = table_records(folder / "R01.xlsx", "数据问题", "MyIssues")
     assert r01 == []
     boss, _ = table_records(folder / "S01.xlsx", "数据问题", "MyIssues")
-    assert [r["销售"] for r in boss] == ["R02"]  # the supervisor sees the whole team's issues
+    assert boss == []  # a supervisor's own issues; the team's are counted per person, in detail in theirs
+    team, _ = table_records(folder / "S01.xlsx", "本周概况", "MyTeam")
+    assert {r["销售"]: r["数据错误"] for r in team} == {"R01": 0, "R02": 1, "R03": 0}
     r01_opps, _ = table_records(folder / "R01.xlsx", "商机", "MyOpportunities")
     assert {r["客户"] for r in r01_opps} == {"大庆石化机械厂", "天津港务集团"}
 
@@ -291,7 +293,8 @@ def test_english_workspace_summary(workspace_en: Workspace) -> None:
     ingest(workspace_en, WEEK1)
     result = run_report(workspace_en, WEEK1)
     wb = openpyxl.load_workbook(result.summary_path)
-    assert wb.sheetnames == ["Funnel", "Forecast", "MPC review", "Opportunities", "Alerts", "Data issues"]
+    assert wb.sheetnames[:8] == ["Overview", "Funnel", "Forecast", "MPC review", "Opportunities", "Small deals",
+                                 "Alerts", "Data issues"]
     rows, _ = table_records(result.summary_path, "Opportunities", "Opportunities")
     assert [(r["Customer"], r["Stage"], r["Weighted"]) for r in rows] == [
         ("Acme Machinery Co., Ltd.", "Solution design", 200_000)]
