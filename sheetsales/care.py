@@ -12,8 +12,9 @@ Reminders look ``reminder_days`` days ahead (playbook setting, default 3), from 
 - ``reminder-revisit`` a signed customer is due a revisit: the signing date plus a whole number of
   revisit intervals.
 
-``no-decider``: an open deal whose evidenced stage is past the playbook's ``influence_stage`` while
-no card (of anyone) names a decider (决定者) for its customer.
+``no-decider``: an open deal whose evidenced stage is past the playbook's ``influence_stage`` and
+whose customer has a card (anyone's) that names no decider (决定者). A customer with no card at all
+is not flagged: the card is where the buying roles are recorded.
 
 Tables (``report --json`` key ``reminders``): ``reminders``, ``no_decider``, ``cards`` (one summary
 row per card). The referral view is :mod:`sheetsales.referrals`.
@@ -158,12 +159,14 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
     for p in cards["card_people"]:
         if p["role"] == "decider":
             deciders.setdefault(p["customer_norm"], []).append(p["name"])
+    carded = {r["customer_norm"] for key in ("card_customers", "card_people") for r in cards[key]}
     influence = int(inputs.playbook.settings.get("influence_stage", 5) or 0)
     no_decider = [
         {"deal": d.key, "rep": d.owner, "rep_name": name(d.owner), "customer": d.customer, "category": d.category,
          "stage_order": d.evidenced, "stage": inputs.ctx.stage_name(d.evidenced, lang), "amount": d.amount}
         for d in inputs.ctx.deals.values()
-        if d.status == "open" and not d.small and d.evidenced > influence and d.customer_norm not in deciders
+        if d.status == "open" and not d.small and d.evidenced > influence and d.customer_norm in carded
+        and d.customer_norm not in deciders
     ]
     no_decider.sort(key=lambda r: (r["rep"], -r["stage_order"], r["customer"]))
     return {"reminders": due, "no_decider": no_decider, "cards": _card_rows(cards, deciders, inputs.as_of, name)}

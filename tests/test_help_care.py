@@ -181,7 +181,8 @@ def test_cards_drive_reminders_no_decider_and_referrals(workspace: Workspace) ->
     ws = workspace
     save_mpc(ws, "R01", [deal("大庆石化机械厂", stage="项目评估"), deal("天津港务集团", stage="商务谈判"),
                          deal("青岛啤酒设备公司", stage="方案确认"),
-                         deal("宁波港机集团", stage="签约成交", amount=600_000, status="已签约")])
+                         deal("宁波港机集团", stage="签约成交", amount=600_000, status="已签约"),
+                         deal("无锡重工", stage="商务谈判", category="检测设备")])
     fill_table(cards_path(ws, "R01"), CARD_CUSTOMERS_TABLE, [
         {"customer": "宁波港机集团", "founded": dt.date(2001, 11, 4), "signed": dt.date(2026, 10, 1), "revisit_days": 32},
         {"customer": "天津港务集团", "referred_by": "宁波港机集团"},
@@ -201,7 +202,7 @@ def test_cards_drive_reminders_no_decider_and_referrals(workspace: Workspace) ->
     codes = sorted((a["code"], a["customer"]) for a in summary.alerts if a["code"].startswith(("reminder", "no-dec")))
     # Revisit: 1 Oct + 32 days = 2 Nov (today); birthday 3 Nov; anniversary 4 Nov; appointment 5 Nov.
     # No decider: 大庆 is past the influence stage (5) with only an influencer; 天津 has its decider;
-    # 青岛 is at the influence stage itself.
+    # 青岛 is at the influence stage itself; 无锡重工 has no card at all.
     assert codes == [("no-decider", "大庆石化机械厂"), ("reminder-anniversary", "宁波港机集团"),
                      ("reminder-appointment", "天津港务集团"), ("reminder-birthday", "天津港务集团"),
                      ("reminder-revisit", "宁波港机集团")]
