@@ -55,6 +55,7 @@ from typing import Any
 
 import openpyxl
 
+from . import demo_care, demo_log
 from .ingest import ingest
 from .issues import ERROR
 from .names import normalise_customer, opportunity_key
@@ -68,6 +69,8 @@ from .specs import (
     EXPENSES_TABLE,
     FIRST_DATA_ROW,
     LOG_TABLE,
+    LOST_TABLE,
+    PLAN_TABLE,
     QUALIFICATION_TABLE,
     TICK,
     WEEKLY_FORM,
@@ -259,6 +262,19 @@ RESOURCES = {
 LOST_REASONS = (("价格因素,客户选择了竞争对手", "Lost on price to a competitor"),
                 ("项目预算取消", "Project budget cancelled"),
                 ("客户选用进口品牌", "Customer chose an imported brand"))
+# What a rep writes in the lost-deal report (丢单报告) for each of the reasons above: the playbook's reason, the
+# winner (None: nobody won), the winner's price as a share of ours, the purchase method and the analysis.
+LOST_REPORT_FACTS: tuple[tuple[tuple[str, str], tuple[str, str] | None, float | None, tuple[str, str],
+                               tuple[str, str]], ...] = (
+    (("价格", "Price"), ("宏力机床", "Hongli Machine Tools"), 0.88, ("公开招标", "Open tender"),
+     ("对手报价低约 12%,我方特价申请未获批准", "Their bid was about 12% lower; our special price was not approved")),
+    (("预算取消", "Budget withdrawn"), None, None, ("竞争性谈判", "Negotiation"),
+     ("客户年度预算削减,项目取消", "Their annual budget was cut and the project cancelled")),
+    (("竞争对手实力", "Competitor's strength"), ("德国进口品牌", "A German import brand"), 1.15, ("邀请招标", "Invited tender"),
+     ("客户高层倾向进口品牌,我方报价更低仍未中标", "Their management preferred an import brand although we were cheaper")),
+)
+LOST_TERMS = (("30%预付,70%到货", "30% advance, 70% on delivery"), ("预付30%,到货60%,质保金10%",
+                                                                 "30% advance, 60% on delivery, 10% retention"))
 ACTIVITIES = {
     1: (("电话了解需求,确认立项意向", "Call to understand the need and the project"),),
     2: (("上门拜访设备科,结识技术科长", "Visit to the equipment dept., met the technical chief"),
@@ -343,6 +359,7 @@ class Deal:
     q_gap: int = 0  # qualifying questions left unanswered
     weak_c931: bool = False  # claims a high win rate without the C931 to back it
     neglected: bool = False  # never worked: no daily-log entry mentions it
+    unreported: bool = False  # lost without a lost-deal report (scripted)
     win_rate: float | None = None  # a typed win rate that ignores the stage (scripted)
     note: tuple[str, str] | None = None  # a scripted detailed status
     seen_stage: int = 0  # the stage sheetsales last observed, and the ingest day it first saw it
@@ -361,6 +378,7 @@ class Rep:
     name: tuple[str, str]
     region: int
     deals: list[Deal] = field(default_factory=list)
+    reported: int = 0  # rows of the lost-deal report as last saved
     events: list[tuple[str, Deal]] = field(default_factory=list)  # this week's: new|advanced|won|lost|...
 
 
@@ -663,6 +681,9 @@ class Simulation:
                         optimism=0.0, neglected=True)
             self.script("R07", at(1), 1, customer=second, category=category, model=model, amount=1_050_000,
                         optimism=0.0, neglected=True)
+            # Lost at L-2 and still without a lost-deal report at L: lost-without-report (due within 7 days).
+            self.script("R01", at(2), 3, {at(2): {"status": "lost"}}, category="检测设备", model="CMM-700",
+                        amount=680_000, optimism=0.0, neglected=True, unreported=True)
         finally:
             self.rng, self.used = main_rng, used
 
@@ -1013,12 +1034,14 @@ def weekly_content(rep: Rep, week: Week, rng: random.Random, lang: str, slip: st
             what = rng.choice(ACTIVITIES[d.stage])
             log.append({"date": day, "time": when, "content": _pick(what, lang), "unit": _pick(d.customer, lang),
                         "person": _pick(d.contact, lang), "contact": d.phone, "result": _pick(rng.choice(RESULTS), lang),
-                        "hours": hours, "cost": rng.choice((0, 0, 60, 120, 260, 480))})
+                        "hours": hours, "cost": rng.choice((0, 0, 60, 120, 260, 480)),
+                        "deal": _pick(d.customer, lang), **demo_log.ticks(what)})
         else:
             what, result = rng.choice(OFFICE)
             log.append({"date": day, "time": when, "content": _pick(what, lang), "result": _pick(result, lang),
-                        "hours": hours, "cost": 0})
+                        "hours": hours, "cost": 0, **demo_log.ticks(what)})
     log.sort(key=lambda r: (r["date"], r["time"]))
+    demo_log.busy(rep.id, log)
     if slip == "date-outside-week":  # last week's row copied over without changing its date
         log[0]["date"] = week.monday - dt.timedelta(days=3)
 
@@ -1123,6 +1146,7 @@ def run_demo(root: Path, as_of: dt.date, lang: str = "zh-CN", weeks: int = 8,
         sim = Simulation(plan, as_of)
         errors = _error_plan(weeks)
         text_rng = random.Random(SEED + 1)  # the reports' wording, apart from the deals' fate
+        care_memo: dict = {}  # the customers the help requests and cards name (demo_care.py)
         files = 0
         for week in plan:
             if week.index:
@@ -1130,8 +1154,11 @@ def run_demo(root: Path, as_of: dt.date, lang: str = "zh-CN", weeks: int = 8,
             for rep in sim.reps:
                 slip = _inject(rep, week, errors, lang, sim)
                 _save_week(ws, playbook, rep, week, lang, slip, text_rng)
+                _save_lost(ws, playbook, rep, lang)
             for author in sim.deciders:
                 _save_decisions(ws, playbook, sim, author, week, lang)
+            demo_care.save_help_and_cards(ws, playbook, sim, week, weeks, as_of, lang, care_memo, fill_workbook)
+            demo_log.rewrite_logs(root, lang, week.index, weeks, week.monday, fill_workbook)
             sim.observe(week)
             result = ingest(ws, as_of=week.ingest_on)
             if result.playbook_issues and any(i.severity == ERROR for i in result.playbook_issues):
@@ -1170,10 +1197,47 @@ def _save_week(ws: Workspace, playbook: Playbook, rep: Rep, week: Week, lang: st
 
     weekly = folder / template_filename("weekly", lang, rep.id, week.iso)
     if not weekly.exists():  # handed out at the previous ingest only for the week of that ingest
-        ws.write_template(weekly, "weekly", playbook, rep.id, week.iso)
+        ws.write_template(weekly, "weekly", playbook, rep.id, week.iso,
+                          lists={"deal": [_pick(d.customer, lang) for d in rep.deals if d.status == "open"]})
     form, log, contracts, expenses = weekly_content(rep, week, rng, lang, slip, playbook)
-    fill_workbook(weekly, ((LOG_TABLE, log), (CONTRACTS_TABLE, contracts), (EXPENSES_TABLE, expenses)),
-                  form=(WEEKLY_FORM, form))
+    plan = demo_log.plan_rows(rep.deals, week.monday, lang, lambda d: d.amount * playbook.stage(d.stage).probability,
+                              lambda d: _pick(d.customer, lang))
+    fill_workbook(weekly, ((LOG_TABLE, log), (CONTRACTS_TABLE, contracts), (EXPENSES_TABLE, expenses),
+                           (PLAN_TABLE, plan)), form=(WEEKLY_FORM, form))
+
+
+def lost_report_rows(rep: Rep, lang: str) -> list[dict[str, Any]]:
+    """The rep's lost-deal report: a row per lost deal (but the scripted unreported one)."""
+    rows = []
+    for d in rep.deals:
+        if d.status != "lost" or d.unreported:
+            continue
+        reason, winner, ratio, method, analysis = LOST_REPORT_FACTS[d.lost_reason]
+        ours = d.amount
+        rows.append({
+            "customer": _pick(d.customer, lang), "category": _category(d.category, lang),
+            "report_date": d.closed_on, "customer_region": _pick(REGIONS[rep.region], lang),
+            "agent": _pick(d.distributor, lang) if d.distributor else None, "purchase_method": _pick(method, lang),
+            "purchase_date": d.closed_on, "winner": _pick(winner, lang) if winner else None,
+            "winner_model": "LX-" + str(d.pick % 900 + 100) if winner else None,
+            "winner_price": round(ours * ratio, -3) if ratio else None,
+            "winner_terms": _pick(LOST_TERMS[0], lang) if winner else None, "our_model": _model(d.model, lang),
+            "our_price": ours, "our_terms": _pick(LOST_TERMS[1], lang), "reason": _pick(reason, lang),
+            "analysis": _pick(analysis, lang),
+        })
+    return rows
+
+
+def _save_lost(ws: Workspace, playbook: Playbook, rep: Rep, lang: str) -> None:
+    """The rep's lost-deal report, saved in the weeks a lost deal is added to it."""
+    rows = lost_report_rows(rep, lang)
+    if not rows or len(rows) == rep.reported:
+        return
+    path = ws.inbox / rep.id / template_filename("lost", lang, rep.id)
+    if not path.exists():  # not yet handed out: the rep's first lost deal is this week's
+        ws.write_template(path, "lost", playbook, rep.id, lists={"deal": [r["customer"] for r in rows]})
+    fill_workbook(path, ((LOST_TABLE, rows),))
+    rep.reported = len(rows)
 
 
 def _save_decisions(ws: Workspace, playbook: Playbook, sim: Simulation, author: str, week: Week, lang: str) -> None:

@@ -114,13 +114,13 @@ def settle(accepted: Sequence[dict], rows: Sequence[LogRow]) -> Settlement:
 
 
 def summary_text(values: Mapping[str, Any], limit: int = 60) -> str:
-    """A log row in one short line, for messages: date, deal, what was done, hours and cost."""
-    parts = [_text(values.get("date")), _text(values.get("deal")), _text(values.get("types")),
-             _text(values.get("content"))]
+    """A log row in one short line, for messages: date, hours, cost, deal, what was done."""
+    parts = [_text(values.get("date"))]
     if values.get("hours") is not None:
         parts.append(f"{_text(values.get('hours'))} h")
     if values.get("cost"):
         parts.append(f"¥{_text(values.get('cost'))}")
+    parts += [_text(values.get("deal")), _text(values.get("types")), _text(values.get("content"))]
     text = " · ".join(p for p in parts if p)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 

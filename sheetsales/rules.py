@@ -448,7 +448,7 @@ def rule_no_activity(ctx: Context, lang: str) -> list[Alert]:
     recent: dict[str, list[str]] = defaultdict(list)
     for a in ctx.activity:
         if a["date"] and since < a["date"] <= ctx.as_of:
-            recent[a["rep"]].append(normalise_text(f"{a['unit'] or ''} {a['content'] or ''}"))
+            recent[a["rep"]].append(normalise_text(f"{a['unit'] or ''} {a.get('deal') or ''} {a['content'] or ''}"))
     for s in ctx.deals.values():
         if not managed(s) or s.first_seen > since:
             continue
