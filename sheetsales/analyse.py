@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import rules, sections
+from . import rules, scopes, sections
 from .i18n import t
 from .issues import CATALOGUE, Issue
 from .playbook import Playbook
@@ -83,7 +83,8 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
     summary = Summary(as_of=as_of, lang=lang, currency=playbook.currency)
     stages = {s.order: s for s in playbook.stages}
     people = {p.id: {"rep": p.id, "rep_name": p.name, "team": p.team, "region": p.region,
-                     "supervisor": p.supervisor} for p in playbook.team}
+                     "supervisor": p.supervisor, **scopes.person_record(p, playbook.level(p.level))}
+              for p in playbook.team}
     summary.people = list(people.values())
     summary.stages = [{"stage_order": s.order, "stage": s.name(lang), "funnel_state": s.funnel_state,
                        "probability": s.probability, "limit_days": s.limit_days} for s in playbook.stages]

@@ -235,11 +235,9 @@ def _by_person(requests: dict[str, dict], pool: list[dict], name: Any) -> list[d
 def _answerable(inputs: Inputs, open_: list[dict], by_request: dict[str, list[dict]]) -> list[dict]:
     """For every person, the open requests of others they could answer. The customer and deal are
     shown only to a reader whose scope holds the requester; the others see the problem itself."""
-    levels = getattr(inputs.playbook, "levels", scopes.DEFAULT_LEVELS)
     out = []
     for reader in inputs.people:
-        person = inputs.playbook.person(reader)
-        seen = scopes.scope_of(inputs.people, reader, scopes.level_of(levels, person.level if person else 1))
+        seen = scopes.scope_of(inputs.people, reader)
         for req in open_:
             if req["rep"] == reader:
                 continue

@@ -22,6 +22,7 @@ import xlsxwriter
 from .drawing import FIXED_CREATED, Formats, draw_table, write_list_sheet
 from .issues import Issue
 from .read import DEFAULT_MAX_CELLS, DEFAULT_MAX_ROWS, open_workbook, read_table
+from .scopes import DEFAULT_LEVELS, Level
 from .specs import (
     ACTIVITY_TYPES_TABLE,
     BUYING_ROLES,
@@ -31,6 +32,7 @@ from .specs import (
     OPTIONAL_PLAYBOOK_TABLES,
     PLAYBOOK_TABLES,
     PRODUCTS_TABLE,
+    REACH_CHOICES,
     SIDE_CHOICES,
     STAGES_TABLE,
     STATUS_CHOICES,
@@ -204,6 +206,7 @@ class Playbook:
     amount_limits: tuple[tuple[str, float], ...] = ()  # (category, limit) from the Products sheet
     lost_reasons: tuple[str, ...] = tuple(zh for zh, _ in DEFAULT_LOST_REASONS)
     activity_types: tuple[ActivityType, ...] = DEFAULT_ACTIVITY_TYPE_LIST  # the Activity types sheet
+    levels: tuple[Level, ...] = DEFAULT_LEVELS  # the Levels sheet: what each permission level sees
 
     @classmethod
     def default(cls, lang: str = "zh-CN") -> Playbook:
@@ -229,6 +232,11 @@ class Playbook:
         """People who fill sales workbooks: everybody who supervises nobody."""
         bosses = {p.supervisor for p in self.team}
         return [p for p in self.team if p.id not in bosses]
+
+    def level(self, n: int) -> Level:
+        """What permission level ``n`` sees (level 1's reach for a level the playbook does not list)."""
+        return next((lv for lv in self.levels if lv.level == n), None) or next(
+            (lv for lv in self.levels if lv.level == 1), DEFAULT_LEVELS[0])
 
     @property
     def small_deal_threshold(self) -> float:
@@ -351,6 +359,7 @@ class Playbook:
             **({"lost_reasons": tuple(d["lost_reasons"])} if d.get("lost_reasons") else {}),
             **({"activity_types": tuple(ActivityType(**a) for a in d["activity_types"])}
                if d.get("activity_types") else {}),
+            **({"levels": tuple(Level(**lv) for lv in d["levels"])} if d.get("levels") else {}),
         )
 
 
@@ -432,7 +441,8 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     wb.set_properties({"title": "sheetsales playbook", "created": FIXED_CREATED})
     fmt = Formats(wb)
     sheets = {t.key: wb.add_worksheet(t.name(lang)) for t in PLAYBOOK_TABLES + OPTIONAL_PLAYBOOK_TABLES}
-    sources = write_list_sheet(wb, "_lists", {"funnel_state": playbook.choice_list("funnel_state", lang)})
+    sources = write_list_sheet(wb, "_lists", {"funnel_state": playbook.choice_list("funnel_state", lang),
+                                              "reach": [choice_label(REACH_CHOICES, k, lang) for k in REACH_CHOICES]})
     stages = [
         {**asdict(s), "funnel_state": choice_label(FUNNEL_STATES, s.funnel_state, lang)} for s in playbook.stages
     ]
@@ -447,7 +457,9 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     lost_reasons = [{"reason": r, "note": ""} for r in playbook.lost_reasons]
     data = {"stages": stages, "team": team, "targets": targets, "products": products, "settings": settings,
             "lost_reasons": lost_reasons,
-            "activity_types": [{**asdict(a), "sales": TICK if a.sales else ""} for a in playbook.activity_types]}
+            "activity_types": [{**asdict(a), "sales": TICK if a.sales else ""} for a in playbook.activity_types],
+            "levels": [{**asdict(lv), "reach": choice_label(REACH_CHOICES, lv.reach, lang),
+                        "named": TICK if lv.named else ""} for lv in playbook.levels]}
     for t in PLAYBOOK_TABLES + OPTIONAL_PLAYBOOK_TABLES:
         draw_table(wb, sheets[t.key], fmt, t, lang, sources=sources, data=data[t.key], protect=False)
     # Periods are text: typed into a General cell, Excel would turn 2026-11 into the date 2026-11-01.
@@ -566,6 +578,11 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         types.append(ActivityType(str(v["code"]), v["name_zh"], v["name_en"], float(v["weight"]), bool(v["sales"])))
     if types:
         extra["activity_types"] = tuple(types)
+    levels = {r.values["level"]: Level(r.values["level"], r.values["reach"], bool(r.values["named"]),
+                                       r.values["name_zh"] or "", r.values["name_en"] or "")
+              for _, r in records["levels"]}
+    if levels:  # a level the sheet leaves out keeps its default
+        extra["levels"] = tuple(levels.get(lv.level, lv) for lv in DEFAULT_LEVELS)
 
     if any(i.severity == "error" for i in issues):
         return None, issues

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 REACHES = ("own", "team", "region", "company")
 
@@ -20,8 +21,8 @@ class Level:
     level: int
     reach: str  # own | team | region | company
     named: bool  # rankings show names (True) or are anonymised (False)
-    zh: str = ""
-    en: str = ""
+    name_zh: str = ""
+    name_en: str = ""
 
 
 # The default mapping, as the playbook's levels sheet holds it until managers change it.
@@ -36,11 +37,6 @@ DEFAULT_LEVELS: tuple[Level, ...] = (
     Level(8, "company", True, "销售总监", "Sales director"),
     Level(9, "company", True, "总经理", "General manager"),
 )
-
-
-def level_of(levels: Iterable[Level], n: int) -> Level:
-    by_level = {lv.level: lv for lv in levels}
-    return by_level.get(n) or by_level.get(1) or DEFAULT_LEVELS[0]
 
 
 def below(people: Mapping[str, Mapping], person_id: str) -> set[str]:
@@ -58,14 +54,27 @@ def below(people: Mapping[str, Mapping], person_id: str) -> set[str]:
     return out
 
 
-def scope_of(people: Mapping[str, Mapping], person_id: str, level: Level) -> set[str]:
-    """Everybody whose records ``person_id`` may see at ``level`` (always themselves and their people)."""
-    me = people.get(person_id, {})
-    out = below(people, person_id)
-    if level.reach == "company":
-        out |= set(people)
-    elif level.reach == "region":
-        out |= {pid for pid, p in people.items() if p.get("region") == me.get("region")}
-    elif level.reach == "team":
-        out |= {pid for pid, p in people.items() if p.get("team") == me.get("team")}
-    return out
+def reach_members(people: Iterable[Mapping], person_id: str) -> set[str]:
+    """Everybody the reach of ``person_id``'s level covers: their team, their region or the whole
+    company (just themselves for "own"). ``people`` are the summary's person records, each with its
+    ``reach`` (see :func:`person_record`)."""
+    people = list(people)
+    me = next((p for p in people if p["rep"] == person_id), None)
+    if me is None:
+        return {person_id}
+    reach = me.get("reach", "own")
+    if reach == "company":
+        return {p["rep"] for p in people}
+    if reach in ("team", "region"):
+        return {p["rep"] for p in people if p.get(reach) == me.get(reach)}
+    return {person_id}
+
+
+def scope_of(people: Mapping[str, Mapping], person_id: str) -> set[str]:
+    """Everybody whose records ``person_id`` may see: their level's reach and everybody under them."""
+    return below(people, person_id) | reach_members(people.values(), person_id)
+
+
+def person_record(person: Any, level: Level) -> dict[str, Any]:
+    """The reach fields of a person's record in the summary (``level``, ``reach``, ``named``)."""
+    return {"level": person.level, "reach": level.reach, "named": level.named}

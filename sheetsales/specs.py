@@ -837,6 +837,37 @@ ACTIVITY_TYPES_TABLE = Table(
     ),
 )
 
+REACH_CHOICES: dict[str, tuple[str, str]] = {
+    "own": ("本人", "own"),
+    "team": ("团队", "team"),
+    "region": ("区域", "region"),
+    "company": ("公司", "company"),
+}
+
+LEVELS_TABLE = Table(
+    key="levels",
+    zh="权限级别",
+    en="Levels",
+    title_zh="九级权限:每个级别看到的范围",
+    title_en="Nine permission levels: what each level sees",
+    hint_zh="团队表中每人的权限级别在这里对应可见范围:本人、团队、区域或公司(总能看到自己的下属)。"
+    "“实名排名”打 ✓ 的级别在排名中看到姓名,否则只看到自己的名次。",
+    hint_en="Each person's permission level (Team sheet) maps here to what they see: own, team, region or "
+    "company (always their own people too). Levels with Named rankings ticked see names in rankings; the "
+    "others see only their own place.",
+    rows=9,
+    key_columns=("level",),
+    duplicate_code="duplicate-id",
+    columns=(
+        Column("level", "级别", "Level", "int", True, width=6, low=1, high=9),
+        Column("name_zh", "名称(中文)", "Name (zh)", width=12),
+        Column("name_en", "名称(英文)", "Name (en)", width=18),
+        Column("reach", "可见范围", "Sees", "choice", True, "reach", 10, "本人 / 团队 / 区域 / 公司",
+               "own / team / region / company"),
+        Column("named", "实名排名", "Named rankings", "tick", width=10, choices="tick"),
+    ),
+)
+
 PLAYBOOK_TABLES: tuple[Table, ...] = (STAGES_TABLE, TEAM_TABLE, TARGETS_TABLE, PRODUCTS_TABLE, SETTINGS_TABLE)
 # Sheets added to the playbook later: a playbook workbook without them keeps working (defaults hold).
-OPTIONAL_PLAYBOOK_TABLES: tuple[Table, ...] = (LOST_REASONS_TABLE, ACTIVITY_TYPES_TABLE)
+OPTIONAL_PLAYBOOK_TABLES: tuple[Table, ...] = (LOST_REASONS_TABLE, ACTIVITY_TYPES_TABLE, LEVELS_TABLE)
