@@ -240,8 +240,7 @@ def _cols() -> dict[str, tuple]:
     group = (Col("group", "col.group", width=22), Col("count", "col.count", "int", 9, "sum"),
              Col("amount", "col.amount", "money", 16, "sum"), Col("share", "lost.col.share", "percent", 10),
              Col("price_gap", "lost.col.price_gap", "percent", 12), Col("priced", "lost.col.priced", "int", 10, "sum"))
-    win = (Col("group", "col.group", width=22), Col("rep_name", "col.rep_name", width=12),
-           Col("won", "lost.col.won", "int", 9, "sum"), Col("lost", "lost.col.lost", "int", 9, "sum"),
+    win = (Col("group", "col.group", width=22), Col("won", "lost.col.won", "int", 9, "sum"), Col("lost", "lost.col.lost", "int", 9, "sum"),
            Col("win_rate", "lost.col.win_rate", "percent", 10), Col("won_amount", "lost.col.won_amount", "money", 16, "sum"),
            Col("lost_amount", "lost.col.lost_amount", "money", 16, "sum"))
     deals = (Col("deal", "col.deal", width=14), Col("rep", "col.rep", width=7), Col("rep_name", "col.rep_name", width=10),
@@ -275,8 +274,8 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     win = tables.get("win_rates", [])
     for level in WIN_LEVELS:
         w.heading(f"{t('lost.title.win_rate', lang)} · {t('lost.level.' + level, lang)}")
-        records = [{**r, "group": t("level.company", lang) if level == "company" else r["group"]}
-                   for r in win if r["level"] == level]
+        records = [{**r, "group": t("level.company", lang) if level == "company" else
+                    f"{r['group']} {r['rep_name']}".strip()} for r in win if r["level"] == level]
         w.table(WIN_NAMES[level], cols["win"], records)
     for dim in DIMENSIONS[1:]:
         w.heading(t(f"lost.by.{dim}", lang))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -163,3 +164,45 @@ def test_the_lost_deals_sheet_and_feedback(lost_ws: Workspace) -> None:
     r02 = openpyxl.load_workbook(lost_ws.reports / "feedback" / "R02.xlsx")["丢单分析"]
     assert [r[1] for r in r02.iter_rows(values_only=True) if r[1] in ("R01", "R02")] == ["R02"]
     assert json.dumps(build_summary(lost_ws, LATER).to_json(), ensure_ascii=False)  # JSON-serialisable
+
+
+def test_the_lost_deals_sheet_recalculated_by_libreoffice(soffice: str, lost_ws: Workspace, tmp_path: Path) -> None:
+    """Every total of the Lost deals sheet, recalculated by LibreOffice, is the sum of its records."""
+    from sheetsales import lost
+    from sheetsales import soffice as lo
+    from sheetsales.i18n import t
+
+    report_and_summary(lost_ws)
+    result = run_report(lost_ws, LATER)
+    tables = result.summary.sections["lost"]
+    sheet = t("sheet.lost", lost_ws.lang)
+    computed = lo.export_csv_sheets(result.summary_path, tmp_path / "csv", recalc=True)[sheet]
+    cols = lost._cols()
+    records = {lost.TABLE_NAMES[d]: (cols["group"], [r for r in tables["lost_analysis"] if r["dimension"] == d])
+               for d in lost.DIMENSIONS}
+    records |= {lost.WIN_NAMES[lvl]: (cols["win"], [r for r in tables["win_rates"] if r["level"] == lvl])
+                for lvl in lost.WIN_LEVELS}
+    records["LostDeals"] = (cols["deals"], tables["lost_deals"])
+    ws = openpyxl.load_workbook(result.summary_path)[sheet]
+    assert set(ws.tables) == set(records)
+    checked = 0
+    for name, (columns, rows) in records.items():
+        table = ws.tables[name]
+        first, last = table.ref.split(":")
+        col0 = openpyxl.utils.cell.column_index_from_string(openpyxl.utils.cell.coordinate_from_string(first)[0]) - 1
+        total_row = openpyxl.utils.cell.coordinate_from_string(last)[1] - 1
+        assert bool(table.totalsRowCount) == (bool(rows) and any(c.total for c in columns))
+        for i, col in enumerate(columns):
+            if not table.totalsRowCount or col.total != "sum":
+                continue
+            expected = sum(float(r[col.key] or 0) for r in rows)
+            got = float(computed[total_row][col0 + i].replace(",", ""))
+            assert got == pytest.approx(expected, abs=0.005), f"{name}[{col.key}]"
+            # The cached value Excel shows before recalculating is the same figure.
+            assert ws.cell(total_row + 1, col0 + i + 1).value.startswith("=SUBTOTAL(109,")
+            checked += 1
+    assert checked >= 25
+    # By hand: 1,700,000 lost in all (1,000,000 + 500,000 + 200,000), 4 closed deals of which 1 won.
+    reason = ws.tables["LostByReason"]
+    last_row = openpyxl.utils.cell.coordinate_from_string(reason.ref.split(":")[1])[1] - 1
+    assert float(computed[last_row][2].replace(",", "")) == 1_700_000
