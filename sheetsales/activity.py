@@ -46,6 +46,7 @@ KEY = "activity"
 FEEDBACK = (PersonTable("daily", "rep"), PersonTable("monthly", "rep"), PersonTable("ranking", "rep", scope=True),
             PersonTable("deals", "rep"))
 DEFAULT_WINDOW_DAYS = 28
+CHARTS_ACROSS, CHART_ROWS, CHART_WIDTH = 3, 12, 400  # the summary's small multiples: one chart per rep
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
                         "deals_converted": len(converted), "conversion": _share(len(converted), len(worked)),
                         "busy_not_converting": False})
     _flag_busy(ranking)
-    ranking.sort(key=lambda r: (-r["score"], -r["hours"], r["rep"]))
+    ranking.sort(key=lambda r: (r["team"], -r["score"], -r["hours"], r["rep"]))  # ranked within each team
     for team in {r["team"] for r in ranking}:
         for rank, r in enumerate((r for r in ranking if r["team"] == team), 1):
             r["rank"] = rank
@@ -317,15 +318,34 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     days = _days(summary.as_of, window)
     hours = {(r["rep"], r["date"]): r["hours"] for r in tables.get("daily", [])}
     scores = {(r["rep"], r["date"]): r["score"] for r in tables.get("daily", [])}
-    for title, name, values, unit in (("title.diligence", "DiligenceCurve", hours, "col.hours"),
-                                      ("title.effectiveness", "EffectivenessCurve", scores, "col.score")):
+    # One small line chart per rep (their hours and score per day), three abreast, above the data.
+    w.heading(t("title.curves_per_rep", lang, days=window))
+    grid = w.row
+    w.row += -(-len(people) // CHARTS_ACROSS) * CHART_ROWS
+    ranges = []
+    for title, name, values in (("title.diligence", "DiligenceCurve", hours),
+                                ("title.effectiveness", "EffectivenessCurve", scores)):
         w.heading(t(title, lang))
-        anchor = w.row
-        first, last = _pivot(book, w, name, days, people, values)
-        if people:
-            chart = _line_chart(book, w.ws.name, t(title, lang), t(unit, lang), first, last,
-                                [(p["rep_name"], c) for c, p in enumerate(people, 1)])
-            w.ws.insert_chart(anchor, len(people) + 2, chart)
+        ranges.append(_pivot(book, w, name, days, people, values))
+    (first, last), (s_first, s_last) = ranges
+    sheet = w.ws.name
+    for i, p in enumerate(people):
+        chart = book.wb.add_chart({"type": "line"})
+        chart.add_series({"name": t("col.hours", lang), "categories": [sheet, first, 0, last, 0],
+                          "values": [sheet, first, i + 1, last, i + 1], "line": {"color": "#2E75B6", "width": 1.5}})
+        chart.add_series({"name": t("col.score", lang), "categories": [sheet, s_first, 0, s_last, 0],
+                          "values": [sheet, s_first, i + 1, s_last, i + 1], "y2_axis": True,
+                          "line": {"color": "#ED7D31", "width": 1.5}})
+        chart.set_title({"name": f"{p['rep_name']}({p['rep']})" if lang != "en" else f"{p['rep_name']} ({p['rep']})",
+                         "name_font": {"size": 10}})
+        chart.set_x_axis({"date_axis": True, "num_format": "mm-dd", "num_font": {"size": 7, "rotation": -45}})
+        chart.set_y_axis({"min": 0, "num_font": {"size": 7}, "major_gridlines": {"visible": True,
+                                                                              "line": {"color": "#E7E6E6"}}})
+        chart.set_y2_axis({"min": 0, "num_font": {"size": 7}})
+        chart.set_legend({"position": "bottom", "font": {"size": 7}})
+        chart.set_size({"width": CHART_WIDTH, "height": CHART_ROWS * 20 - 8})
+        w.ws.insert_chart(grid + (i // CHARTS_ACROSS) * CHART_ROWS, 0, chart,
+                          {"x_offset": (i % CHARTS_ACROSS) * (CHART_WIDTH + 8), "y_offset": 4, "object_position": 3})
     w.heading(t("title.activity_monthly", lang))
     w.table("ActivityMonthly", cols["monthly"], tables.get("monthly", []))
     _printable(w)

@@ -389,6 +389,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "title.activity": ("勤奋曲线与能力曲线(来自不可修改的工作日志)",
                        "Diligence and effectiveness (from the daily log, which cannot be rewritten)"),
     "title.activity_ranking": ("团队排名:最近 {days} 天(按有效得分)", "Team ranking: the last {days} days (by score)"),
+    "title.curves_per_rep": ("每人最近 {days} 天:勤奋曲线(工时)与能力曲线(有效得分)",
+                             "Each rep, the last {days} days: diligence (hours) and effectiveness (score)"),
     "title.diligence": ("勤奋曲线:每天工时", "Diligence: hours per day"),
     "title.effectiveness": ("能力曲线:每天有效工作得分", "Effectiveness: score per day"),
     "title.activity_monthly": ("按月:工时、得分、费用、非销售占比", "By month: hours, score, cost, non-sales share"),
