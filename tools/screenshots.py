@@ -4,9 +4,13 @@
 
 Builds the demo workspace (``sheetsales.demo.run_demo``) in a temporary folder and renders:
 
+* ``summary-overview.png``      the summary's Overview sheet: headline, one row per person, deals at risk;
 * ``summary-funnel.png``        the summary's Funnel sheet: the funnel table and its chart;
 * ``summary-opportunities.png`` the top of the summary's Opportunities sheet;
+* ``feedback-rep.png``          a rep's feedback, first sheet: their week, to-do, a row kept out;
 * ``template-mpc.png``          a rep's MPC list template filled with a few deals.
+
+With ``--lang en`` the same pictures of the English demo, named ``*-en.png``.
 
 Every picture is drawn from a COPY of the workbook: only the pictured sheet visible, landscape,
 one page wide, limited to a print area. LibreOffice does not draw Excel's table styles (the
@@ -40,7 +44,7 @@ from sheetsales.playbook import Playbook  # noqa: E402
 from sheetsales.specs import FIRST_DATA_ROW, MPC_TABLE  # noqa: E402
 from sheetsales.templates import build_template, template_filename  # noqa: E402
 
-DEFAULT_AS_OF = dt.date(2026, 11, 20)
+DEFAULT_AS_OF = dt.date(2026, 12, 2)
 
 # "Table Style Medium 2" (Office theme): blue header with white bold text, light-blue bands,
 # bold total row under a double blue line.
@@ -322,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", default="zh-CN", choices=("zh-CN", "en"))
     parser.add_argument("--weeks", type=int, default=8)
     parser.add_argument("--dpi", type=int, default=144)
+    parser.add_argument("--feedback-rep", default="R05", help="whose feedback to picture (default R05)")
     parser.add_argument("--keep", type=Path, help="build the demo here (and keep it) instead of a temporary folder")
     args = parser.parse_args(argv)
     check_tools()
@@ -336,16 +341,27 @@ def main(argv: list[str] | None = None) -> int:
         out: Path = args.out
         out.mkdir(parents=True, exist_ok=True)
 
+        suffix = "" if args.lang == "zh-CN" else "-en"
+        sheet, c1, r1, c2, r2 = table_ref(summary, "OverviewByRep")
+        render(summary, out / f"summary-overview{suffix}.png", t("sheet.overview", args.lang), f"A1:Q{r2 + 14}",
+               dpi=args.dpi, paint=True)
+
         sheet, _c1, _r1, _c2, r2 = table_ref(summary, "Funnel")
-        render(summary, out / "summary-funnel.png", sheet, f"A1:U{max(r2, 24) + 1}", dpi=args.dpi, paint=True)
+        render(summary, out / f"summary-funnel{suffix}.png", sheet, f"A1:U{max(r2, 24) + 1}", dpi=args.dpi,
+               paint=True)
 
         sheet, c1, r1, c2, r2 = table_ref(summary, "Opportunities")
         last = min(r2, r1 + 15)
-        render(summary, out / "summary-opportunities.png", sheet, f"A1:{_col_letters(c2)}{last}", dpi=args.dpi,
+        render(summary, out / f"summary-opportunities{suffix}.png", sheet, f"A1:{_col_letters(c2)}{last}",
+               dpi=args.dpi, paint=True)
+
+        # A rep whose list has a row kept out: their feedback's first sheet.
+        feedback = summary.parent / "feedback" / f"{args.feedback_rep}.xlsx"
+        render(feedback, out / f"feedback-rep{suffix}.png", t("sheet.my_week", args.lang), "A1:P30", dpi=args.dpi,
                paint=True)
 
         mpc, area = filled_mpc(Path(tmp), args.lang)
-        render(mpc, out / "template-mpc.png", MPC_TABLE.name(args.lang), area, dpi=args.dpi, paint=False)
+        render(mpc, out / f"template-mpc{suffix}.png", MPC_TABLE.name(args.lang), area, dpi=args.dpi, paint=False)
     print(f"done in {time.perf_counter() - started:.1f} s -> {args.out}")
     return 0
 
