@@ -41,6 +41,7 @@ templates: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python tools/screenshots.py
+	$(BIN)/python tools/screenshots.py --lang en
 
 # Realistic workspaces (generated once per size, cached in reports/bench/<reps>), every workload timed
 # as whole processes BENCH_RUNS times; prints median, spread, peak memory, the ratio against the
