@@ -46,8 +46,8 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
     for e in activity.entries(inputs):
         logged[(e["rep"], iso_week(e["date"]))].append(e)
     tasks = []
-    for p in sorted(inputs.store.weekly_rows(plans, inputs.as_of), key=lambda p: (p["rep"], p["day"], p["side"],
-                                                                                   p["rank"] or 99, p["row"])):
+    for p in sorted(inputs.store.weekly_rows(plans, inputs.as_of),
+                    key=lambda p: (p["rep"], p["day"], p["side"] != "sales", p["rank"] or 99, p["row"])):
         week = iso_week(p["day"])
         rows = logged.get((p["rep"], week), [])
         sales = p["side"] == "sales"
