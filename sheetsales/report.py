@@ -15,9 +15,11 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import scopes
 from .analyse import Summary, analyse
 from .i18n import t
 from .ingest import load_playbook
@@ -86,6 +88,7 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
         feedback_run = FeedbackRun(summary, ws.reports / "feedback")
         try:
             summary_path = _output(target, problems, lambda: write_summary(summary, target, problems))
+            write_region_summaries(ws, summary, problems)
         finally:
             feedback = feedback_run.finish(problems)
         result = ReportResult(summary, summary_path, feedback, problems, debris=debris, mark=mark)
@@ -94,6 +97,23 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
         if summary_path is not None:
             record_outputs(ws, mark, as_of)
     return result
+
+
+UNSAFE_NAME = re.compile(r'[\\/:*?"<>|]')  # characters a file name cannot hold
+
+
+def write_region_summaries(ws: Workspace, summary: Summary, problems: list[OutputProblem]) -> list[Path]:
+    """``reports/regions/<region>.xlsx``: the summary as each region's people may see it (nine levels:
+    summary.xlsx itself is for the levels that see the company)."""
+    written = []
+    for region in scopes.summary_regions(summary):
+        target = ws.reports / "regions" / (UNSAFE_NAME.sub("_", region) + ".xlsx")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = scopes.region_summary(summary, region)
+        path = _output(target, problems, lambda part=part, target=target: write_summary(part, target, problems))
+        if path is not None:
+            written.append(path)
+    return written
 
 
 def write_report_digest(ws: Workspace, result: ReportResult) -> Path | None:

@@ -10,7 +10,7 @@ level). The feedback workbooks and the region summaries are written from these s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 REACHES = ("own", "team", "region", "company")
@@ -78,3 +78,58 @@ def scope_of(people: Mapping[str, Mapping], person_id: str) -> set[str]:
 def person_record(person: Any, level: Level) -> dict[str, Any]:
     """The reach fields of a person's record in the summary (``level``, ``reach``, ``named``)."""
     return {"level": person.level, "reach": level.reach, "named": level.named}
+
+
+# --------------------------------------------------------------------------------------------
+# Region summaries: the summary as a region's people may see it
+# --------------------------------------------------------------------------------------------
+PERSON_FIELDS = ("rep", "person", "author", "reader", "requester", "owner")
+
+
+def summary_regions(summary: Any) -> list[str]:
+    """The regions that get a summary of their own: every region with somebody below company reach."""
+    return list(dict.fromkeys(p["region"] for p in summary.people if p.get("reach", "own") != "company"))
+
+
+def region_summary(summary: Any, region: str) -> Any:
+    """``summary`` cut to ``region``: its people's records, its own funnel and forecast rows as the top
+    level, and any other record only when it names no customer or person outside the region."""
+    who = {p["rep"] for p in summary.people if p["region"] == region}
+    teams = {p["team"] for p in summary.people if p["rep"] in who}
+    deals = [*summary.opportunities, *summary.small_deals]
+    forbidden = sorted({d["customer"] for d in deals if d.get("rep") not in who and d.get("customer")} | {
+        p["rep_name"] for p in summary.people if p["rep"] not in who and p.get("rep_name")}, key=len, reverse=True)
+
+    def keep(record: dict) -> dict | None:
+        level = record.get("level")
+        if level is not None and "group" in record:  # funnel and forecast rows
+            if level == "region" and record["group"] == region:
+                return record
+            if (level == "team" and record["group"] in teams) or (level == "rep" and record["group"] in who):
+                return record
+            return None
+        if isinstance(record.get("people"), list):  # an alert: to the region's people only
+            people = [p for p in record["people"] if p in who]
+            return {**record, "people": people} if people else None
+        named = [record[f] for f in PERSON_FIELDS if record.get(f)]
+        if named:
+            return record if named[0] in who else None
+        text = " ".join(str(v) for v in record.values() if isinstance(v, str))
+        return None if any(f in text for f in forbidden) else record
+
+    def cut(records: list[dict]) -> list[dict]:
+        out = [kept for r in records if (kept := keep(r)) is not None]
+        # The region's own row stands at the top level of the funnel and forecast tables.
+        tops = [{**r, "level": "company", "group": "*"} for r in out if r.get("level") == "region"]
+        return tops + out if tops else out
+
+    changes: dict[str, Any] = {}
+    for name, value in vars(summary).items():
+        if name == "people":
+            changes[name] = [p for p in value if p["rep"] in who]
+        elif name == "sections":
+            changes[name] = {key: {table: cut(records) for table, records in tables.items()}
+                             for key, tables in value.items()}
+        elif isinstance(value, list) and all(isinstance(r, dict) for r in value) and name != "stages":
+            changes[name] = cut(value)
+    return replace(summary, **changes)
