@@ -1,15 +1,21 @@
 """The week's digest: one HTML page to read in a browser, or to paste into or send as an e-mail.
 
-It shows the headline figures, the company funnel, the forecast against target for the coming
-months, what changed in the MPC lists, the alerts per person and the open data issues per
-person, all from the same :class:`~sheetsales.analyse.Summary` the workbooks render. The page is
+It leads with the headline figures and the deals most at risk (the same ones, with the same
+reasons, as the summary's Overview sheet: :mod:`sheetsales.overview`), then shows the company
+funnel, the forecast against target for the coming months, what changed in the MPC lists, the
+alerts per person and the open data issues per person, all from the same
+:class:`~sheetsales.analyse.Summary` the workbooks render. The page is
 drawn by the Jinja2 template ``digest.html.j2`` beside this module, made for e-mail clients:
 tables for layout, inline styles only, no scripts, no images, no links to fetch; everything a
-rep typed is escaped. It is written atomically to ``reports/digest-<ISO week>.html``.
+rep typed is escaped. On narrow screens and in print alike no column is squeezed to a character per
+line: the deals at risk are stacked blocks rather than many columns, short values never wrap, and
+the tables keep to a few columns (``tests/test_digest.py`` measures it in headless Chromium and
+prints it through LibreOffice). It is written atomically to ``reports/digest-<ISO week>.html``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import Counter
 from pathlib import Path
@@ -62,6 +68,40 @@ def _label(prefix: str, key: str, lang: str) -> str:
     return t(f"{prefix}.{key}", lang) if f"{prefix}.{key}" in TEXT else str(key)
 
 
+def _figure(value: Any, kind: str) -> str:
+    """A headline figure as the Overview sheet shows it."""
+    if value is None:
+        return "—"
+    if kind == "percent":
+        return f"{value:.0%}"
+    if kind == "int":
+        return f"{value:,}"
+    return _money(value)
+
+
+def _headline(summary: Summary, forecast_label: str, forecast_value: str) -> list[dict[str, str]]:
+    """The Overview's headline figures, then this month's forecast against target."""
+    from . import overview
+
+    cards = [{"label": label, "value": _figure(value, kind), "note": note}
+             for label, value, kind, note in overview.headline(summary)]
+    return cards + [{"label": forecast_label, "value": forecast_value, "note": ""}]
+
+
+def _at_risk(summary: Summary) -> list[dict[str, str]]:
+    """The deals most at risk, with why: the Overview sheet's list."""
+    from . import overview
+
+    rows = []
+    for r in overview.at_risk(summary):
+        sign = r.get("sign_date")
+        facts = (r.get("rep_name") or r.get("rep"), r.get("stage"), sign.isoformat() if isinstance(sign, dt.date)
+                 else sign)
+        rows.append({"customer": str(r.get("customer", "")), "amount": _money(r.get("amount")),
+                     "facts": " · ".join(str(x) for x in facts if x), "why": str(r.get("why", ""))})
+    return rows
+
+
 def digest_context(summary: Summary) -> dict[str, Any]:
     """Everything the template shows, formatted: the template only lays it out."""
     lang = summary.lang
@@ -111,19 +151,19 @@ def digest_context(summary: Summary) -> dict[str, Any]:
                      "errors": issues[(pid, "error")], "warnings": issues[(pid, "warning")]}
                     for pid in sorted({rep for rep, _ in issues}, key=lambda p: (order.index(p) if p in order
                                                                                   else len(order), p))]
+    month = f"{_money(current['weighted'] if current else 0)} / {_money(current['target'] if current else None)}"
+    headline = _headline(summary, t("digest.kpi_month", lang, month=this_month), month)
     return {
         "lang": "zh-CN" if lang != "en" else "en",
         "title": t("digest.title", lang, week=week),
         "intro": t("digest.intro", lang, date=summary.as_of.isoformat(), currency=summary.currency),
-        "kpis": [
-            (t("digest.kpi_open", lang), f"{count:,}"),
-            (t("digest.kpi_pipeline", lang), _money(amount)),
-            (t("digest.kpi_weighted", lang), _money(weighted)),
-            (t("digest.kpi_month", lang, month=this_month),
-             f"{_money(current['weighted'] if current else 0)} / {_money(current['target'] if current else None)}"),
-        ],
+        "headline": [headline[i:i + 3] for i in range(0, len(headline), 3)],  # three figures a row
+        "at_risk": _at_risk(summary),
+        "open_deals": t("digest.open_deals", lang, count=f"{count:,}", amount=_money(amount),
+                        weighted=_money(weighted)),
         "h": {k: t(f"digest.{k}", lang) for k in ("funnel", "forecast", "changes", "alerts", "issues",
-                                                    "no_alerts", "no_changes", "no_issues", "footer")},
+                                                    "no_alerts", "no_changes", "no_issues", "footer",
+                                                    "at_risk", "no_risk")},
         "col": {k: t(f"col.{k}", lang) for k in ("stage", "count", "amount", "weighted", "month", "target", "gap",
                                                    "customer", "severity", "message", "change", "rep_name")},
         "col_errors": t("severity.error", lang), "col_warnings": t("severity.warning", lang),

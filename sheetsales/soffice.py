@@ -29,6 +29,10 @@ from xml.sax.saxutils import escape
 # double-quoted, raw values rather than formatted text, no formulas.
 CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
 XLSX = "xlsx:Calc MS Excel 2007 XML"
+# The import filter of .xlsx files: named outright, so that a file that only claims to be a workbook
+# fails to load instead of being opened as text by Writer (where LibreOffice Writer is installed, its
+# type detection would turn a text file named .xlsx into a one-page text document).
+XLSX_IMPORT = "Calc MS Excel 2007 XML"
 PDF = "pdf:calc_pdf_Export"
 
 _RECALC_ALWAYS, _RECALC_NEVER = 0, 1
@@ -142,6 +146,7 @@ def convert_many(sources: Sequence[Path], fmt: str, outdir: Path, *, recalc: boo
         env = dict(os.environ, HOME=tmp)  # belt and braces: nothing lands in the real home
         args = [binary, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible",
                 "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                *([f"--infilter={XLSX_IMPORT}"] if all(s.suffix.lower() == ".xlsx" for s in sources) else []),
                 "--convert-to", fmt, "--outdir", str(outdir), *map(str, sources)]
         done = _run_process(args, timeout, env)
     produced = sorted(p for p in outdir.iterdir()
