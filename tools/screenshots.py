@@ -243,7 +243,7 @@ def paint_table_styles(xlsx: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # Pictures
 # --------------------------------------------------------------------------------------------
-def render(src: Path, out_png: Path, sheet: str, print_area: str, *, dpi: int, paint: bool) -> Path:
+def render(src: Path, out_png: Path, sheet: str, print_area: str | None, *, dpi: int, paint: bool) -> Path:
     """``sheet``'s ``print_area`` of a copy of ``src`` as a PNG."""
     with tempfile.TemporaryDirectory(prefix="sheetsales-shot-") as tmp:
         copy = Path(tmp) / src.name
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
 
         suffix = "" if args.lang == "zh-CN" else "-en"
         sheet, c1, r1, c2, r2 = table_ref(summary, "OverviewByRep")
-        render(summary, out / f"summary-overview{suffix}.png", t("sheet.overview", args.lang), f"A1:Q{r2 + 14}",
+        render(summary, out / f"summary-overview{suffix}.png", t("sheet.overview", args.lang), None,
                dpi=args.dpi, paint=True)
 
         sheet, _c1, _r1, _c2, r2 = table_ref(summary, "Funnel")
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # A rep whose list has a row kept out: their feedback's first sheet.
         feedback = summary.parent / "feedback" / f"{args.feedback_rep}.xlsx"
-        render(feedback, out / f"feedback-rep{suffix}.png", t("sheet.my_week", args.lang), "A1:P30", dpi=args.dpi,
+        render(feedback, out / f"feedback-rep{suffix}.png", t("sheet.my_week", args.lang), None, dpi=args.dpi,
                paint=True)
 
         mpc, area = filled_mpc(Path(tmp), args.lang)
