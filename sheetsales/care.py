@@ -205,7 +205,7 @@ def alerts(inputs: Inputs, tables: dict[str, list[dict]]) -> list[rules.Alert]:
                     {"customer": r["customer"], "date": r["date"], "days": r["in_days"], "who": r["who"] or "-",
                      "detail": r["detail"] or "-", "years": r["years"] if r["years"] is not None else "-"},
                     rep=r["rep"], customer=r["customer"])
-        for r in tables["reminders"]
+        for r in tables.get("reminders", [])
     ]
     influence = int(inputs.playbook.settings.get("influence_stage", 5) or 0)
     found += [
@@ -213,7 +213,7 @@ def alerts(inputs: Inputs, tables: dict[str, list[dict]]) -> list[rules.Alert]:
                     {"customer": r["customer"], "stage": r["stage"],
                      "influence": inputs.ctx.stage_name(influence, inputs.lang)},
                     rep=r["rep"], customer=r["customer"])
-        for r in tables["no_decider"]
+        for r in tables.get("no_decider", [])
     ]
     return found
 
@@ -242,11 +242,11 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Any) -> N
     w = book.sheet(t("sheet.care", lang))
     w.title(t("title.care", lang), book.subtitle)
     w.heading(t("title.reminders", lang))
-    w.table("Reminders", REMINDER_COLS, tables["reminders"])
+    w.table("Reminders", REMINDER_COLS, tables.get("reminders", []))
     w.heading(t("title.no_decider", lang))
-    w.table("NoDecider", NO_DECIDER_COLS, tables["no_decider"])
+    w.table("NoDecider", NO_DECIDER_COLS, tables.get("no_decider", []))
     w.heading(t("title.cards", lang))
-    w.table("CustomerCards", CARD_COLS, tables["cards"])
+    w.table("CustomerCards", CARD_COLS, tables.get("cards", []))
     w.finish()
 
 
@@ -255,9 +255,9 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w = book.sheet(t("sheet.care", lang))
     w.title(t("title.care", lang), book.subtitle)
     w.heading(t("title.reminders", lang))
-    w.table("MyReminders", REMINDER_COLS, tables["reminders"])
+    w.table("MyReminders", REMINDER_COLS, tables.get("reminders", []))
     w.heading(t("title.no_decider", lang))
-    w.table("MyNoDecider", NO_DECIDER_COLS, tables["no_decider"])
+    w.table("MyNoDecider", NO_DECIDER_COLS, tables.get("no_decider", []))
     w.heading(t("title.cards", lang))
-    w.table("MyCards", CARD_COLS, tables["cards"])
+    w.table("MyCards", CARD_COLS, tables.get("cards", []))
     w.finish()

@@ -259,7 +259,7 @@ def alerts(inputs: Inputs, tables: dict[str, list[dict]]) -> list[rules.Alert]:
         rules.Alert("help-unanswered", r["deal"] or r["request"], (r["rep"],),
                     {"request": r["request"], "customer": r["customer"], "days": r["age_days"], "limit": days},
                     rep=r["rep"], customer=r["customer"])
-        for r in tables["open"] if not r["answers"] and r["age_days"] > days
+        for r in tables.get("open", []) if not r["answers"] and r["age_days"] > days
     ]
 
 
@@ -310,19 +310,19 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Any) -> N
     w = book.sheet(t("sheet.help", lang))
     w.title(t("title.help", lang), book.subtitle)
     w.heading(t("title.help_figures", lang))
-    w.table("HelpFigures", FIGURE_COLS, tables["figures"], total=False)
+    w.table("HelpFigures", FIGURE_COLS, tables.get("figures", []), total=False)
     w.heading(t("title.help_open", lang))
-    w.table("HelpOpen", OPEN_COLS, tables["open"])
+    w.table("HelpOpen", OPEN_COLS, tables.get("open", []))
     w.heading(t("title.help_helpers", lang))
-    w.table("HelpHelpers", HELPER_COLS, tables["helpers"])
+    w.table("HelpHelpers", HELPER_COLS, tables.get("helpers", []))
     w.heading(t("title.help_by_stage", lang))
-    w.table("HelpByStage", STAGE_COLS, tables["by_stage"])
+    w.table("HelpByStage", STAGE_COLS, tables.get("by_stage", []))
     w.heading(t("title.help_by_person", lang))
-    w.table("HelpByPerson", PERSON_COLS, tables["by_person"])
+    w.table("HelpByPerson", PERSON_COLS, tables.get("by_person", []))
     w.finish()
     w = book.sheet(t("sheet.pool", lang))
     w.title(t("title.pool", lang), book.subtitle)
-    w.table("ExperiencePool", POOL_COLS, tables["pool"])
+    w.table("ExperiencePool", POOL_COLS, tables.get("pool", []))
     w.finish()
 
 
@@ -333,9 +333,9 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w.heading(t("title.help_answerable", lang))
     yes, no = t("yes", lang), ""
     w.table("HelpAnswerable", ANSWERABLE_COLS,
-            [{**r, "answered_label": yes if r["answered_by_you"] else no} for r in tables["answerable"]])
+            [{**r, "answered_label": yes if r["answered_by_you"] else no} for r in tables.get("answerable", [])])
     w.heading(t("title.help_mine", lang))
-    w.table("HelpMine", OPEN_COLS, tables["open"])
+    w.table("HelpMine", OPEN_COLS, tables.get("open", []))
     w.heading(t("title.help_my_answers", lang))
-    w.table("HelpMyAnswers", ANSWER_COLS, _labelled(tables["answers"], lang)[1])
+    w.table("HelpMyAnswers", ANSWER_COLS, _labelled(tables.get("answers", []), lang)[1])
     w.finish()

@@ -122,19 +122,19 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Any) -> N
     lang = book.lang
     w = book.sheet(t("sheet.referrals", lang))
     w.title(t("title.referrals", lang), book.subtitle)
-    w.table("Referrals", EDGE_COLS, tables["referrals"])
+    w.table("Referrals", EDGE_COLS, tables.get("referrals", []))
     w.heading(t("title.referral_tree", lang))
     top = w.row
-    w.table("ReferralTree", TREE_COLS, tables["tree"])
+    w.table("ReferralTree", TREE_COLS, tables.get("tree", []))
     w.finish()
-    if tables["tree"]:
-        draw_tree(w.ws, tables["tree"], top, len(TREE_COLS) + 1, lang)
+    if tables.get("tree", []):
+        draw_tree(w.ws, tables.get("tree", []), top, len(TREE_COLS) + 1, lang)
 
 
 def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> None:
     lang = book.lang
     w = book.sheet(t("sheet.referrals", lang))
     w.title(t("title.referrals", lang), book.subtitle)
-    w.table("MyReferrals", EDGE_COLS, tables["referrals"])
+    w.table("MyReferrals", EDGE_COLS, tables.get("referrals", []))
     w.finish()
 
