@@ -404,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("verify", cmd_verify, "prove the daily logs unchanged: walk every person's hash chain of accepted log "
              "rows (exit 1 and the first broken link when a row was altered or deleted)")
-    sp.add_argument("dir")
+    sp.add_argument("dir", help="the workspace folder")
 
     sp = cmd("demo", cmd_demo, "build a demo workspace with a realistic team and eight weeks of saves")
     sp.add_argument("dir", nargs="?", default="reports/demo", help="where to build it (default reports/demo)")
