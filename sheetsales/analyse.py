@@ -124,7 +124,9 @@ def analyse(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> Summ
     # --- funnel ---------------------------------------------------------------------------
     summary.funnel, summary.funnel_states = _funnel(opps, playbook, people, lang)
     # --- forecast -------------------------------------------------------------------------
-    summary.forecast = _forecast(opps, playbook, people, as_of)
+    from .attainment import forecast_actuals  # won business: deals won and contracts signed (issue 9)
+
+    summary.forecast = _forecast(opps, playbook, people, as_of, forecast_actuals(store, playbook, ctx, people, as_of))
     # --- MPC review -----------------------------------------------------------------------
     summary.mpc_review = _mpc_review(store, playbook, people, as_of, lang, ctx.deals)
     # --- issues ---------------------------------------------------------------------------
@@ -227,7 +229,11 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _forecast(opps: list[dict], playbook: Playbook, people: dict, as_of: dt.date) -> list[dict]:
+def _forecast(opps: list[dict], playbook: Playbook, people: dict, as_of: dt.date,
+              actual: dict[tuple[str, str, str], float] | None = None) -> list[dict]:
+    """Per month of the next 12: won so far (``actual``), the weighted open pipeline, and both against
+    the target (the gap is actual + weighted − target)."""
+    actual = actual or {}
     first = dt.date(as_of.year, as_of.month, 1)
     window = {add_months(first, i).strftime("%Y-%m") for i in range(12)}
     weighted: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -239,15 +245,17 @@ def _forecast(opps: list[dict], playbook: Playbook, people: dict, as_of: dt.date
         for level, group in _groups(o).items():
             weighted[(level, group, month)] += o["weighted"]
     targets = _targets(playbook, people)
-    keys = {k for k in weighted if k[2] in window} | {k for k in targets if k[2] in window}
+    keys = {k for k in weighted if k[2] in window} | {k for k in targets if k[2] in window} | \
+        {k for k in actual if k[2] in window}
     order = {lvl: i for i, lvl in enumerate(LEVELS)}
     out = []
     for level, group, month in sorted(keys, key=lambda k: (order[k[0]], k[1], k[2])):
         w = round(weighted.get((level, group, month), 0.0), 2)
+        a = round(actual.get((level, group, month), 0.0), 2)
         target = targets.get((level, group, month))
-        out.append({"level": level, "group": group, "month": month, "weighted": w,
-                    "target": round(target, 2) if target is not None else None,
-                    "gap": round(w - target, 2) if target is not None else None})
+        out.append({"level": level, "group": group, "month": month, "actual": a, "weighted": w,
+                    "expected": round(a + w, 2), "target": round(target, 2) if target is not None else None,
+                    "gap": round(a + w - target, 2) if target is not None else None})
     return out
 
 

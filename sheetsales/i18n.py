@@ -31,6 +31,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "title.at_risk": ("风险最高的 {count} 个商机", "The {count} deals most at risk"),
     "title.my_week": ("本周概况", "Your week"),
     "title.todo": ("本周要做的事", "What to do this week"),
+    "title.waiting": ("等待你决定的商机(在决策表中填写商机编号和决定)",
+                      "Deals waiting for your decision (their ids go into your decisions workbook)"),
     "title.kept_out": ("未计入统计的行:修正后才计入", "Rows not counted until you fix them"),
     "title.my_team": ("团队成员概况(明细见各人的反馈表)", "Your team (the detail is in each person's feedback)"),
     "as_of": ("截至 {date}", "As of {date}"),
@@ -81,6 +83,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "todo.unqualified": ("{count} 个商机未完成九问资格审查。", "Deals missing qualification answers: {count}."),
     "todo.duplicate-claim": ("{count} 个撞单:与主管确认客户归属。", "Duplicate claims: {count}. Settle the customer with your supervisor."),
     "todo.other": ("{count} 条“{name}”预警(见“预警”表)。", "{name}: {count} (see Alerts)."),
+    "todo.more": ("另有 {count} 条预警,见“预警”表。", "Other alerts: {count} (see Alerts)."),
     "todo.nothing": ("本周没有待办事项。", "Nothing to do this week."),
     "kept.known": ("“{customer}”(金额 {amount})这一行未计入统计,仍按上次有效值计算,直到你修正 {cell}:{problem}",
                    "This deal ({customer}, {amount}) is not counted as saved — its last good values stand — until you "

@@ -183,6 +183,10 @@ SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
                    "Products sheet's Amount limit column overrides it per category"),
     "lost_report_days": (7, "商机标为已丢单后,多少天内要交丢单报告", "Days after a deal is marked lost within "
                          "which its lost-deal report is due"),
+    "contract_days": (7, "赢单后多少天内周报中要有合同行(反之亦然),否则提示核对", "Days after a win within which "
+                      "a weekly report must show its contract (and a contract its won deal) before they are flagged"),
+    "target_tolerance": (0.01, "团队/区域目标与成员目标之和相差超过此比例时提示", "Share by which a team or region "
+                         "target may differ from the sum of its members' before it is flagged"),
     "help_answer_days": (2, "困难报警多少天无人解答时报警(help-unanswered)",
                          "Days a help request may go unanswered before help-unanswered"),
     "reminder_days": (3, "提前几天提醒约见、生日、周年和回访", "Days ahead to remind of appointments, birthdays, "
@@ -205,6 +209,7 @@ class Playbook:
     settings: dict[str, Any] = field(default_factory=lambda: {k: v[0] for k, v in SETTING_DEFAULTS.items()})
     amount_limits: tuple[tuple[str, float], ...] = ()  # (category, limit) from the Products sheet
     lost_reasons: tuple[str, ...] = tuple(zh for zh, _ in DEFAULT_LOST_REASONS)
+    target_weights: tuple[tuple[int, float], ...] = ()  # (month 1-12, weight) from the Target weights sheet
     activity_types: tuple[ActivityType, ...] = DEFAULT_ACTIVITY_TYPE_LIST  # the Activity types sheet
     levels: tuple[Level, ...] = DEFAULT_LEVELS  # the Levels sheet: what each permission level sees
 
@@ -334,12 +339,17 @@ class Playbook:
 
     # --- targets -----------------------------------------------------------------------------
     def monthly_targets(self) -> dict[tuple[str, str], float]:
-        """(owner, 'YYYY-MM') -> amount; year and quarter targets spread evenly over months."""
+        """(owner, 'YYYY-MM') -> amount; year and quarter targets spread over their months by the
+        Target weights sheet (evenly without it, or when the period's weights add up to nothing)."""
         out: dict[tuple[str, str], float] = {}
+        weights = dict(self.target_weights)
         for t in self.targets:
             months = period_months(t.period) or []
-            for m in months:
-                out[(t.owner, m)] = out.get((t.owner, m), 0.0) + t.amount / len(months)
+            w = [weights.get(int(m[5:]), 1.0) for m in months]  # a month without a row weighs 1
+            if sum(w) <= 0:
+                w = [1.0] * len(months)
+            for m, share in zip(months, w, strict=True):
+                out[(t.owner, m)] = out.get((t.owner, m), 0.0) + t.amount * share / sum(w)
         return out
 
     # --- persistence ---------------------------------------------------------------------
@@ -357,6 +367,8 @@ class Playbook:
             settings=d["settings"],
             amount_limits=tuple((c, float(v)) for c, v in d.get("amount_limits", ())),
             **({"lost_reasons": tuple(d["lost_reasons"])} if d.get("lost_reasons") else {}),
+            **({"target_weights": tuple((int(m), float(w)) for m, w in d["target_weights"])}
+               if d.get("target_weights") else {}),
             **({"activity_types": tuple(ActivityType(**a) for a in d["activity_types"])}
                if d.get("activity_types") else {}),
             **({"levels": tuple(Level(**lv) for lv in d["levels"])} if d.get("levels") else {}),
@@ -457,6 +469,7 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     lost_reasons = [{"reason": r, "note": ""} for r in playbook.lost_reasons]
     data = {"stages": stages, "team": team, "targets": targets, "products": products, "settings": settings,
             "lost_reasons": lost_reasons,
+            "target_weights": [{"month": m, "weight": w} for m, w in playbook.target_weights],
             "activity_types": [{**asdict(a), "sales": TICK if a.sales else ""} for a in playbook.activity_types],
             "levels": [{**asdict(lv), "reach": choice_label(REACH_CHOICES, lv.reach, lang),
                         "named": TICK if lv.named else ""} for lv in playbook.levels]}
@@ -566,6 +579,9 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
     extra: dict[str, Any] = {"lost_reasons": lost_reasons} if lost_reasons else {}
     if not lost_reasons and lang == "en":
         extra["lost_reasons"] = tuple(en for _, en in DEFAULT_LOST_REASONS)
+    weights = {int(r.values["month"]): float(r.values["weight"]) for _, r in records["target_weights"]}
+    if weights:
+        extra["target_weights"] = tuple(sorted(weights.items()))
 
     types = []
     for sheet, r in records["activity_types"]:

@@ -155,6 +155,22 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "“{customer}”于 {date} 标为已丢单,{days} 天了还没有丢单报告(应在 {limit} 天内)。请在丢单报告中补一行。",
         "'{customer}' was marked lost on {date}, {days} days ago, and has no lost-deal report yet (due within "
         "{limit} days). Add its row to your lost-deal report."),
+    "won-without-contract": (
+        "warning",
+        "“{customer}”({category})于 {date} 签约成交,{days} 天了周报“签约合同”中仍没有它的合同。请在本周周报中补上合同行。",
+        "'{customer}' ({category}) was won on {date}, {days} days ago, and no weekly report lists its contract. Add "
+        "the contract to this week's report."),
+    "contract-without-deal": (
+        "warning",
+        "周报 {week} 中“{customer}”({category})的合同 {amount} 在 MPC 一览表中没有对应的已签约商机。请把商机标为已签约,"
+        "或核对客户名称和类别。",
+        "The contract of '{customer}' ({category}, {amount}) in the {week} weekly report has no won deal in the MPC "
+        "list. Mark the deal won, or check the customer's name and category."),
+    "target-mismatch": (
+        "warning",
+        "“{group}”{period} 的目标 {target} 与成员目标之和 {total} 不一致({share})。请在作战手册“目标”表中核对。",
+        "The {period} target of '{group}' ({target}) differs from the sum of its members' targets ({total}, {share}). "
+        "Check the Targets sheet of the playbook."),
 }
 
 INVALID_REASONS: dict[str, tuple[str, str]] = {

@@ -870,4 +870,23 @@ LEVELS_TABLE = Table(
 
 PLAYBOOK_TABLES: tuple[Table, ...] = (STAGES_TABLE, TEAM_TABLE, TARGETS_TABLE, PRODUCTS_TABLE, SETTINGS_TABLE)
 # Sheets added to the playbook later: a playbook workbook without them keeps working (defaults hold).
-OPTIONAL_PLAYBOOK_TABLES: tuple[Table, ...] = (LOST_REASONS_TABLE, ACTIVITY_TYPES_TABLE, LEVELS_TABLE)
+TARGET_WEIGHTS_TABLE = Table(
+    key="target_weights",
+    zh="目标月度权重",
+    en="Target weights",
+    title_zh="年度、季度目标分摊到各月的权重",
+    title_en="How year and quarter targets are spread over their months",
+    hint_zh="每月一行(1–12);年、季目标按权重分摊到月(例如春节所在月份权重低)。留空则平均分摊。",
+    hint_en="One row per month (1-12); year and quarter targets are spread over months by these weights (e.g. a "
+    "low weight for the spring festival month). Empty: spread evenly.",
+    rows=12,
+    key_columns=("month",),
+    duplicate_code="duplicate-id",
+    columns=(
+        Column("month", "月份", "Month", "int", True, width=8, low=1, high=12),
+        Column("weight", "权重", "Weight", "number", True, width=10, low=0),
+    ),
+)
+
+OPTIONAL_PLAYBOOK_TABLES: tuple[Table, ...] = (LOST_REASONS_TABLE, ACTIVITY_TYPES_TABLE, LEVELS_TABLE,
+                                               TARGET_WEIGHTS_TABLE)

@@ -387,6 +387,7 @@ STATE_COLS = (Col("group", "col.group", width=14), Col("funnel_state_label", "co
               Col("count", "col.count", "int", 9, "sum"), Col("amount", "col.amount", "money", 16, "sum"),
               Col("weighted", "col.weighted", "money", 16, "sum"))
 FORECAST_COLS = (Col("group", "col.group", width=14), Col("month", "col.month", width=10),
+                 Col("actual", "col.actual", "money", 16, "sum"),
                  Col("weighted", "col.weighted", "money", 16, "sum"), Col("target", "col.target", "money", 16, "sum"),
                  Col("gap", "col.gap", "money", 16, "sum"))
 # One row per deal (review.by_deal): what changed, as columns.
@@ -651,12 +652,19 @@ def _funnel_chart(wb: xlsxwriter.Workbook, ws: Worksheet, names_sheet: str, reco
 
 def _forecast_chart(wb: xlsxwriter.Workbook, ws: Worksheet, records: list[dict], first: int, last: int,
                     lang: str) -> None:
-    chart = wb.add_chart({"type": "column"})
+    # Won so far and the weighted pipeline stacked, against the target as a line.
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
     name = ws.name
+    chart.add_series({"name": t("col.actual", lang), "categories": [name, first, 1, last, 1],
+                      "values": [name, first, 2, last, 2], "fill": {"color": "#548235"}})
     chart.add_series({"name": t("col.weighted", lang), "categories": [name, first, 1, last, 1],
-                      "values": [name, first, 2, last, 2], "fill": {"color": "#2E75B6"}})
-    chart.add_series({"name": t("col.target", lang), "categories": [name, first, 1, last, 1],
-                      "values": [name, first, 3, last, 3], "fill": {"color": "#C55A11"}})
+                      "values": [name, first, 3, last, 3], "fill": {"color": "#2E75B6"}})
+    target = wb.add_chart({"type": "line"})
+    target.add_series({"name": t("col.target", lang), "categories": [name, first, 1, last, 1],
+                       "values": [name, first, 4, last, 4], "line": {"color": "#C55A11", "width": 2.25},
+                       "marker": {"type": "diamond", "size": 6, "fill": {"color": "#C55A11"},
+                                  "border": {"color": "#C55A11"}}})
+    chart.combine(target)
     chart.set_title({"name": t("chart.forecast", lang), "name_font": {"size": 12}})
     chart.set_y_axis({"num_format": "#,##0"})
     chart.set_legend({"position": "bottom"})
