@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from .sections import Inputs
 
 KEY = "overview"
-FEEDBACK = (PersonTable("kept_out", "rep"),)  # each rep is told which of their rows are kept out
+# Each rep is told which of their rows are kept out; each supervisor which deals wait for them.
+FEEDBACK = (PersonTable("kept_out", "rep"), PersonTable("waiting", "supervisor"))
 AT_RISK = 10  # deals in the overview's list of the deals most at risk
+TODO_LINES = 8  # lines of a person's "what to do this week"
 PERIODS = ("month", "quarter", "year")
 
 
@@ -41,7 +43,7 @@ PERIODS = ("month", "quarter", "year")
 # --------------------------------------------------------------------------------------------
 def analyse(inputs: Inputs) -> dict[str, list[dict]]:
     return {"risk": _risk(inputs), "saves": _saves(inputs), "targets": _targets(inputs),
-            "kept_out": _kept_out(inputs),
+            "kept_out": _kept_out(inputs), "waiting": _waiting(inputs),
             "thresholds": [{"reminder_lead_days": inputs.playbook.reminder_lead_days}]}
 
 
@@ -101,6 +103,21 @@ def _targets(inputs: Inputs) -> list[dict]:
     for r in out:
         totals[(r["level"], r["group"], r["period"])] += r["target"]
     return [{"level": lvl, "group": g, "period": p, "target": round(v, 2)} for (lvl, g, p), v in sorted(totals.items())]
+
+
+def _waiting(inputs: Inputs) -> list[dict]:
+    """The deals waiting for a supervisor's decision (confiscated to them, dropped from a list below them)."""
+    opps = {o["deal"]: o for o in inputs.summary.opportunities}
+    out = []
+    for a in inputs.summary.alerts:
+        if a["code"] != "decision-pending" or not a["people"]:
+            continue
+        o = opps.get(a["deal"], {})
+        out.append({"supervisor": a["people"][0], "deal": a["deal"], "customer": a["customer"] or o.get("customer", ""),
+                    "category": o.get("category", ""), "amount": o.get("amount"), "stage": o.get("stage", ""),
+                    "days_in_stage": o.get("days_in_stage"), "status": o.get("status", ""),
+                    "rep": o.get("claimed_by") or a["rep"]})
+    return out
 
 
 _CELL_ROW = re.compile(r"[A-Z]+(\d+)$")
@@ -453,6 +470,9 @@ def todo(person: dict, alerts: Sequence[dict], issues: Sequence[dict], kept: Seq
             lines.append(t(key, lang, count=counts[code]))
         except KeyError:
             lines.append(t("todo.other", lang, count=counts[code], name=alert_name(code, lang)))
+    if len(lines) > TODO_LINES:  # the rest by count, in the Alerts sheet
+        rest = sum(counts[c] for c in ordered[TODO_LINES - 1 - (len(lines) - len(ordered)):])
+        lines = lines[:TODO_LINES - 1] + [t("todo.more", lang, count=rest)]
     return lines or [t("todo.nothing", lang)]
 
 
@@ -494,15 +514,23 @@ def draw_feedback(w: Any, summary: Summary, person: dict, records: dict[str, lis
         w.row += 1
     w.row += 1
     block_row = w.row
-    if team:  # drawn first, below the room the kept-out rows take: its widths set the sheet's columns
-        w.row = block_row + (len(kept) + 3 if kept else 0)
+    waiting = records.get(f"{KEY}/waiting", [])
+    if team:  # drawn first, below the room the lists above take: its widths set the sheet's columns
+        w.row = block_row + (len(kept) + 3 if kept else 0) + (len(waiting) + 3 if waiting else 0)
         w.heading(t("title.my_team", lang))
         w.table("MyTeam", person_cols(bool(attainment(summary))), team)
+    end, w.row = w.row, block_row
+    if waiting:
+        w.heading(t("title.waiting", lang))
+        draw_block(w, (Col("deal", "col.deal", width=14), Col("customer", "col.customer", width=24),
+                       Col("amount", "col.amount", "money", 11), Col("stage", "col.stage", width=8),
+                       Col("days_in_stage", "col.days_in_stage", "int", 8), Col("status_label", "col.status", width=10),
+                       Col("rep", "col.claimed_by", width=6)),
+                   [{**r, "status_label": t(f"status.{r['status']}", lang) if r["status"] else ""} for r in waiting])
     if kept:
-        end, w.row = w.row, block_row
         w.heading(t("title.kept_out", lang))
         draw_block(w, (Col("message", "col.message", "wrap", 72), Col("position", "col.position", width=12)),
                    [{"message": kept_out_message(r, lang), "position": f"{r['cell']}"} for r in kept])
-        w.row = max(w.row, end)
+    w.row = max(w.row, end)
     draw_kpis(w, kpi_row, figures)
     w.finish(freeze_row=0)
