@@ -262,6 +262,11 @@ RESOURCES = {
 LOST_REASONS = (("价格因素,客户选择了竞争对手", "Lost on price to a competitor"),
                 ("项目预算取消", "Project budget cancelled"),
                 ("客户选用进口品牌", "Customer chose an imported brand"))
+# A service contract R06 signs in week L-2 for a customer that is no deal of the MPC list: contract-without-deal.
+# (rep, weeks before the last, customer, category, model, quantity, amount)
+EXTRA_CONTRACTS: tuple[tuple[str, int, tuple[str, str], str, str, int, int], ...] = (
+    ("R06", 2, ("石家庄安泰机电有限公司", "Shijiazhuang Antai M&E Co., Ltd."), "售后服务", "SVC-年保", 1, 45_000),
+)
 # What a rep writes in the lost-deal report (丢单报告) for each of the reasons above: the playbook's reason, the
 # winner (None: nobody won), the winner's price as a share of ours, the purchase method and the analysis.
 LOST_REPORT_FACTS: tuple[tuple[tuple[str, str], tuple[str, str] | None, float | None, tuple[str, str],
@@ -379,6 +384,7 @@ class Rep:
     region: int
     deals: list[Deal] = field(default_factory=list)
     reported: int = 0  # rows of the lost-deal report as last saved
+    extra_contracts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # week index -> scripted rows
     events: list[tuple[str, Deal]] = field(default_factory=list)  # this week's: new|advanced|won|lost|...
 
 
@@ -684,8 +690,15 @@ class Simulation:
             # Lost at L-2 and still without a lost-deal report at L: lost-without-report (due within 7 days).
             self.script("R01", at(2), 3, {at(2): {"status": "lost"}}, category="检测设备", model="CMM-700",
                         amount=680_000, optimism=0.0, neglected=True, unreported=True)
+            # Won at L-2 without a contract in any weekly report: won-without-contract (contract_days 7).
+            self.script("R01", at(3), 7, {at(2): {"stage": FINAL_STAGE, "status": "won"}}, category="数控机床",
+                        model="VMC-850", amount=1_260_000, optimism=0.0, neglected=True,
+                        sign_date=as_of - dt.timedelta(days=12))
         finally:
             self.rng, self.used = main_rng, used
+        for rep_id, back, customer, category, model, qty, amount in EXTRA_CONTRACTS:
+            self._rep(rep_id).extra_contracts.setdefault(at(back), []).append(
+                {"customer": customer, "category": category, "model": model, "quantity": qty, "amount": amount})
 
     def _arrive(self, week: Week) -> None:
         for when, rep, deal, top in self.arrivals:
@@ -1200,6 +1213,8 @@ def _save_week(ws: Workspace, playbook: Playbook, rep: Rep, week: Week, lang: st
         ws.write_template(weekly, "weekly", playbook, rep.id, week.iso,
                           lists={"deal": [_pick(d.customer, lang) for d in rep.deals if d.status == "open"]})
     form, log, contracts, expenses = weekly_content(rep, week, rng, lang, slip, playbook)
+    contracts += [{**c, "customer": _pick(c["customer"], lang), "category": _category(c["category"], lang),
+                   "model": _model(c["model"], lang)} for c in rep.extra_contracts.get(week.index, [])]
     plan = demo_log.plan_rows(rep.deals, week.monday, lang, lambda d: d.amount * playbook.stage(d.stage).probability,
                               lambda d: _pick(d.customer, lang))
     fill_workbook(weekly, ((LOG_TABLE, log), (CONTRACTS_TABLE, contracts), (EXPENSES_TABLE, expenses),
