@@ -268,6 +268,10 @@ def test_not_a_workspace_never_invites_init_at_a_mistyped_path(tmp_path: Path, c
 
 
 def test_a_closed_pipe_ends_the_command_quietly(workspace: Workspace) -> None:
+    from sheetsales.ingest import ingest
+
+    save_mpc(workspace, "R01", [deal(f"客户{n:03d}", amount=100_000 + n) for n in range(300)])
+    ingest(workspace, WEEK1)  # JSON of some 300 KB: far more than a pipe holds, so the writer meets the closed end
     exe = Path(sys.executable).with_name("sheetsales")
     proc = subprocess.Popen([str(exe), "report", str(workspace.root), "--json", "--no-write", "--as-of",
                              WEEK1.isoformat()], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
