@@ -47,6 +47,7 @@ from .i18n import t
 from .playbook import Person, Playbook, read_playbook, write_playbook
 from .store import Store, sqlite_url, unreachable_message
 from .templates import build_template, iso_week, template_filename
+from .waiting import refresh, remember, untouched
 
 LANGS = ("zh-CN", "en")
 CONFIG = "sheetsales.toml"
@@ -290,7 +291,10 @@ class Workspace:
         cfg_path = root / CONFIG
         if not cfg_path.is_file():
             raise WorkspaceError(not_a_workspace(root))
-        cfg = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        try:
+            cfg = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # hand-edited and broken: say where
+            raise WorkspaceError(f"{cfg_path} cannot be read ({exc}); fix it in a text editor (UTF-8)") from None
         lang = cfg.get("language", "zh-CN")
         url = os.environ.get("SHEETSALES_DATABASE_URL") or cfg.get("database_url") or sqlite_url(
             (root / "sheetsales.db").resolve())
@@ -313,13 +317,16 @@ class Workspace:
     # --- handing out templates ------------------------------------------------------------
     def handout(self, playbook: Playbook, as_of: dt.date,
                 lost_deals: Callable[[], dict[str, list[str]]] | None = None,
-                own_deals: Callable[[], dict[str, list[str]]] | None = None) -> list[Path]:
+                own_deals: Callable[[], dict[str, list[str]]] | None = None,
+                waiting_deals: Callable[[], dict[str, list[str]]] | None = None) -> list[Path]:
         """Create missing person folders and templates; never overwrite anything.
 
         ``lost_deals`` (asked only when needed) gives, per rep with a deal marked lost, their
         customers: such a rep gets a lost-deal report whose drop-down lists them. ``own_deals`` (asked
         only when a weekly report is handed out) gives each rep's open deals: the drop-down of the
-        daily log's and the plan's customer column."""
+        daily log's and the plan's customer column. ``waiting_deals`` gives each supervisor the deals
+        waiting for their decision: the drop-down of their decisions workbook, written again while
+        nobody has saved it (see :mod:`sheetsales.waiting`)."""
         written = []
         week = iso_week(as_of)
         team = [p for p in playbook.team if self.serves(p)]
@@ -327,10 +334,24 @@ class Workspace:
             folder = self.inbox / person.id
             folder.mkdir(parents=True, exist_ok=True)
         bosses = {p.supervisor for p in playbook.team if p.supervisor}
+        waiting: dict[str, list[str]] | None = None
         for person in team:
             decisions = self.inbox / person.id / template_filename("decisions", self.lang, person.id)
-            if person.id in bosses and not decisions.exists():
-                written.append(self.write_template(decisions, "decisions", playbook, person.id))
+            if person.id not in bosses:
+                continue
+            fresh = not decisions.exists()
+            if not fresh and (waiting_deals is None or untouched(self.root, decisions) is None):
+                continue
+            waiting = waiting_deals() if waiting_deals is not None and waiting is None else (waiting or {})
+            listed = waiting.get(person.id, [])
+            if fresh:
+                written.append(self.write_template(decisions, "decisions", playbook, person.id,
+                                                   lists={"waiting": listed}))
+                remember(self.root, decisions, listed)
+            elif refresh(self.root, decisions, listed, lambda tmp, pid=person.id, ls=listed: build_template(
+                    tmp, "decisions", playbook, self.lang, rep=playbook.person(pid), workspace=self.workspace_id,
+                    lists={"waiting": ls})):
+                written.append(decisions)
         for person in team:  # everyone may ask for help and answer colleagues (help.py)
             help_book = self.inbox / person.id / template_filename("help", self.lang, person.id)
             if not help_book.exists():

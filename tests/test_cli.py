@@ -243,6 +243,13 @@ def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, capsys) -> None
     assert err.startswith(f"error: Cannot create the folder {afile / 'ws'}") and "Traceback" not in err
     assert main(["check", str(tmp_path / "absent.xlsx")]) == 2
     assert "no such file" in capsys.readouterr().err
+    from sheetsales.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", as_of=WEEK1)
+    (ws.root / "sheetsales.toml").write_text('language = "en\n', encoding="utf-8")  # a quote left open
+    assert main(["report", str(ws.root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {ws.root / 'sheetsales.toml'} cannot be read (") and "Traceback" not in err
 
 
 def test_not_a_workspace_never_invites_init_at_a_mistyped_path(tmp_path: Path, capsys, monkeypatch) -> None:
