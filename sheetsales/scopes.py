@@ -87,8 +87,10 @@ PERSON_FIELDS = ("rep", "person", "author", "reader", "requester", "owner")
 
 
 def summary_regions(summary: Any) -> list[str]:
-    """The regions that get a summary of their own: every region with somebody below company reach."""
-    return list(dict.fromkeys(p["region"] for p in summary.people if p.get("reach", "own") != "company"))
+    """The regions that get a summary of their own: every region with somebody below company reach,
+    when there are two or more (with one, the company summary is that region's)."""
+    regions = list(dict.fromkeys(p["region"] for p in summary.people if p.get("reach", "own") != "company"))
+    return regions if len(regions) > 1 else []
 
 
 def region_summary(summary: Any, region: str) -> Any:
