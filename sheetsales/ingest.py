@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import care, help, logchain, lost
+from . import care, help, logchain, lost, waiting
 from .identity import Member, attribute, duplicate_issue, duplicates, folder_of
 from .issues import ERROR, Issue
 from .names import normalise_customer, opportunity_key
@@ -490,7 +490,8 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             result.unavailable = True
             return result
         result.handed_out = ws.handout(playbook, as_of, lost_deals=lambda: store.lost_customers(as_of),
-                                       own_deals=lambda: logchain.own_deals(store, as_of))
+                                       own_deals=lambda: logchain.own_deals(store, as_of),
+                                       waiting_deals=lambda: waiting.labels(store, playbook, as_of, ws.lang))
         handed_out = set(result.handed_out)
         files = inbox_files(ws)
         states = store.path_states(as_of)

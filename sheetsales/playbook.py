@@ -311,6 +311,10 @@ class Playbook:
             return next((r for r in self.lost_reasons if r.casefold() == folded), None)
         if kind == "deal":  # a lost-deal report's customer: any text (the drop-down only suggests)
             return t or None
+        if kind == "waiting":  # a decision's deal: a drop-down label ending with the id, or an id typed
+            from .waiting import deal_id
+
+            return deal_id(t) or None
         return None
 
     def allowed(self, kind: str, lang: str) -> str:

@@ -274,13 +274,17 @@ DECISIONS_TABLE = Table(
     en="Decisions",
     title_zh="主管决策:被没收或从清单消失的商机",
     title_en="Supervisor's decisions on confiscated or dropped deals",
-    hint_zh="商机编号见你的反馈表或汇总表。保留=自己跟进;退回=还给原销售;转派=交给他人;延期=再给 N 天;关闭=不再跟进。",
-    hint_en="Deal ids are in your feedback and the summary. keep = work it yourself; return = give it back; "
-    "reassign = give it to someone else; extend = N more days; close = stop.",
+    hint_zh="从“商机编号”的下拉列表选择等待你决定的商机(你的反馈表第一页也列出它们)。保留=自己跟进;退回=还给原销售;"
+    "转派=交给他人;延期=再给 N 天;关闭=不再跟进。",
+    hint_en="Pick the deal from the drop-down of the deals waiting for you (also on your feedback's first sheet). "
+    "keep = work it yourself; return = give it back; reassign = give it to someone else; extend = N more days; "
+    "close = stop.",
     rows=200,
     columns=(
-        Column("deal", "商机编号", "Deal", required=True, width=16,
-               help_zh="如 R01-1a2b3c4d", help_en="e.g. R01-1a2b3c4d"),
+        Column("deal", "商机编号", "Deal", "choice", True, "waiting", 64,
+               "从下拉列表选择等待你决定的商机(客户 · 金额 · 阶段 · 天数 · 原因 · 编号);也可输入商机编号",
+               "Pick a deal waiting for you (customer · amount · stage · days · why · id); an id may also be typed",
+               strict=False),
         Column("decision", "决定", "Decision", "choice", True, "decision", 10),
         Column("to", "转派给", "Reassign to", width=12, help_zh="转派时填人员编号", help_en="A person id, for reassign"),
         Column("days", "延期天数", "Extension days", "int", width=10, low=1, high=365),
@@ -289,7 +293,9 @@ DECISIONS_TABLE = Table(
     ),
 )
 
-DECISIONS_SPEC = TemplateSpec(kind="decisions", version=1, zh="决策", en="Decisions", sheets=(DECISIONS_TABLE,))
+# Version 2: the Deal column offers the deals waiting for the supervisor (waiting.py); version 1's
+# typed ids are read the same way.
+DECISIONS_SPEC = TemplateSpec(kind="decisions", version=2, zh="决策", en="Decisions", sheets=(DECISIONS_TABLE,))
 
 # --------------------------------------------------------------------------------------------
 # Weekly report (工作周报): one file per ISO week.

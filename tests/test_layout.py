@@ -212,3 +212,36 @@ def test_a_supervisor_gets_counts_per_person_not_every_alert_of_the_team(week2: 
     alerts_of = {p: sum(1 for a in summary.alerts if p in a["people"] and a["severity"] != "info")
                  for p in ("R01", "R02", "R03")}
     assert {r["销售"]: r["预警数"] for r in body} == alerts_of
+
+
+# --- the supervisor's decisions: picked from the deals waiting, no ids typed ------------------------
+def test_decisions_workbook_offers_the_deals_waiting_and_a_picked_one_is_applied(workspace: Workspace) -> None:
+    from sheetsales.fill import fill_table
+    from sheetsales.specs import DECISIONS_TABLE, FIRST_DATA_ROW
+    from sheetsales.templates import template_filename
+    from sheetsales.waiting import untouched
+
+    save_mpc(workspace, "R01", [deal("甲机械厂", "方案设计", 1_000_000)])
+    ingest(workspace, WEEK1)
+    path = workspace.inbox / "S01" / template_filename("decisions", workspace.lang, "S01")
+    assert untouched(workspace.root, path) == []  # handed out, nothing waits yet
+    ingest(workspace, WEEK1 + dt.timedelta(days=31))  # past 方案设计's 30 days: confiscated to S01
+    ingest(workspace, WEEK1 + dt.timedelta(days=32))  # the untouched workbook is written again
+    [label] = untouched(workspace.root, path)
+    assert label.startswith("甲机械厂 · 1,000,000 · 方案设计 · ") and "已收归主管" in label
+    assert label.endswith(next(o["deal"] for o in run_report(workspace, WEEK1 + dt.timedelta(days=32)).summary
+                               .opportunities if o["customer"] == "甲机械厂"))
+    wb = load(path)
+    sheet = wb[DECISIONS_TABLE.zh]
+    rules = [dv for dv in sheet.data_validations.dataValidation if f"A{FIRST_DATA_ROW}" in str(dv.sqref)]
+    assert rules and rules[0].type == "list" and rules[0].errorStyle == "information"
+    sheet_name, ref = rules[0].formula1.lstrip("=").split("!")
+    listed = [c.value for row in wb[sheet_name.strip("'")][ref.replace("$", "")] for c in row]
+    assert listed == [label]
+    # S01 picks it from the drop-down and returns it: applied, the deal is R01's again.
+    fill_table(path, DECISIONS_TABLE, [{"deal": label, "decision": "退回", "reason": "继续跟进"}])
+    assert untouched(workspace.root, path) is None  # saved by S01: never written again
+    ingest(workspace, WEEK1 + dt.timedelta(days=33))
+    summary = run_report(workspace, WEEK1 + dt.timedelta(days=33)).summary
+    opp = next(o for o in summary.opportunities if o["customer"] == "甲机械厂")
+    assert opp["rep"] == "R01" and not [a for a in summary.alerts if a["code"] == "decision-invalid"]
