@@ -146,3 +146,39 @@ def test_breakdown_and_sheet(sold: Workspace) -> None:
     assert {"MyAttainment", "MyReconciliation"} <= set(r02.tables)
     assert attainment.month_shares(dt.date(2026, 11, 30), dt.date(2026, 12, 6)) == \
         pytest.approx({"2026-11": 1 / 30, "2026-12": 6 / 31})
+
+
+def test_the_attainment_sheet_recalculated_by_libreoffice(soffice: str, sold: Workspace, tmp_path: Path) -> None:
+    """The totals of the Attainment sheet and of the Forecast's new Won column, recalculated by LibreOffice."""
+    from sheetsales import soffice as lo
+    from sheetsales.i18n import t
+
+    result = run_report(sold, AS_OF)
+    tables = result.summary.sections["attainment"]
+    computed = lo.export_csv_sheets(result.summary_path, tmp_path / "csv", recalc=True)
+    cached = openpyxl.load_workbook(result.summary_path, data_only=True)
+    book = openpyxl.load_workbook(result.summary_path)
+    cols = attainment._cols()
+    checks = {("目标达成", "TargetBreakdown"): (cols["breakdown"], tables["breakdown"]),
+              ("目标达成", "Reconciliation"): (cols["recon"], tables["reconciliation"])}
+    from sheetsales.write import FORECAST_COLS
+    checks[("预测", "Forecast")] = (FORECAST_COLS, [r for r in result.summary.forecast if r["level"] == "company"])
+    checked = 0
+    for (sheet, name), (columns, rows) in checks.items():
+        table = book[sheet].tables[name]
+        first, last = table.ref.split(":")
+        col0 = openpyxl.utils.cell.column_index_from_string(openpyxl.utils.cell.coordinate_from_string(first)[0]) - 1
+        total_row = openpyxl.utils.cell.coordinate_from_string(last)[1] - 1
+        assert table.totalsRowCount
+        for i, col in enumerate(columns):
+            if col.total != "sum":
+                continue
+            expected = sum(float(r[col.key] or 0) for r in rows)
+            got = float(computed[sheet][total_row][col0 + i].replace(",", ""))
+            assert got == pytest.approx(expected, abs=0.005), f"{name}[{col.key}]"
+            assert cached[sheet].cell(total_row + 1, col0 + i + 1).value == pytest.approx(expected, abs=0.005)
+            checked += 1
+    assert checked == 2 + 1 + 4  # target and won by month; the amounts to reconcile; won, weighted, target, gap
+    # By hand: 730,000 won in November; 3,000,000 the team's year; the 260,000 to reconcile.
+    assert sum(r["actual"] or 0 for r in tables["breakdown"]) == 730_000
+    assert t("sheet.attainment", "zh-CN") in computed
