@@ -17,6 +17,7 @@ import pytest
 
 from sheetsales.cli import main
 from sheetsales.demo import DEMO_MARKER, LOCK_PASSED, NEAR_NAMES, WORKED_CASE, DemoError, DemoResult, run_demo
+from sheetsales.demo_log import LOG_REWRITES
 from sheetsales.i18n import t
 from sheetsales.playbook import read_playbook
 from sheetsales.report import build_summary
@@ -97,7 +98,10 @@ def test_eight_weeks_ingested(demo) -> None:
         store.close()
     # each week: every rep's MPC list and weekly report; decisions workbooks when someone decides
     saved = [v for v in versions if v["kind"] == "decisions"]
-    assert result.files_ingested == WEEKS * 13 * 2 + len(saved)
+    kinds = Counter(v["kind"] for v in versions if v["kind"])
+    assert result.files_ingested == sum(kinds.values())
+    assert kinds["mpc"] == WEEKS * 13
+    assert kinds["weekly"] == WEEKS * 13 + len(LOG_REWRITES)  # and R05 saved last week's report again
     assert {v["rep"] for v in saved} == {"D01", "S01", "S02", "R05"}  # handed out to managers; R05 made one
     assert all(v["readable"] for v in versions)
     assert weeks == set(result.weeks)
@@ -367,3 +371,27 @@ def test_refuses_a_folder_it_did_not_make(tmp_path: Path, capsys: pytest.Capture
 
     with pytest.raises(DemoError):
         run_demo(tmp_path / "fresh", AS_OF, weeks=0, out=lambda _line: None)
+
+
+def test_the_daily_log_rewritten_busy_and_verified(demo, summary, capsys: pytest.CaptureFixture[str]) -> None:
+    result, _, ws = demo
+    # R05 saved last week's report again with a row's hours inflated and another row deleted.
+    rewritten = [(i["rep"], i["cell"]) for i in summary.issues if i["code"] == "log-rewritten"]
+    assert rewritten == [("R05", "A4"), ("R05", "A5")]
+    false = summary.sections["false_reports"]
+    assert [f["rep"] for f in false["findings"] if f["kind"] == "rewritten"] == ["R05", "R05"]
+    assert any(f["kind"] == "advance" for f in false["findings"])
+    # R06 logs long days on deals that hardly move.
+    busy = {a["rep"] for a in summary.alerts if a["code"] == "busy-not-converting"}
+    assert "R06" in busy
+    ranking = {r["rep"]: r for r in summary.sections["activity"]["ranking"]}
+    assert len(ranking) == 13 and all(r["hours"] > 0 and r["score"] > 0 for r in ranking.values())
+    assert ranking["R06"]["hours"] == max(r["hours"] for r in ranking.values() if r["team"] == ranking["R06"]["team"])
+    statuses = Counter(task["status"] for task in summary.sections["plans"]["tasks"])
+    assert {"done", "not_done", "pending"} <= set(statuses)
+    # Every chain is intact, the rewrite notwithstanding.
+    assert main(["verify", str(ws.root), "--as-of", AS_OF.isoformat()]) == 0
+    assert "13" in capsys.readouterr().out
+    sheets = openpyxl.load_workbook(result.summary_path, read_only=True).sheetnames
+    for key in ("activity", "activity_deals", "false_reports", "plans"):
+        assert t(f"sheet.{key}", "zh-CN") in sheets
