@@ -34,7 +34,8 @@ def _issues(result) -> list[tuple[str, str, str]]:
 def test_same_content_twice_changes_nothing(workspace: Workspace) -> None:
     save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司", "方案确认", 500_000)])
     first = ingest(workspace, WEEK1)
-    assert first.new == 8 and first.rejected == 0  # 3 reps × (MPC list + weekly report) + 2 decisions
+    # 3 reps × (MPC list + weekly report + customer cards) + 2 decisions + 5 people × help requests
+    assert first.new == 16 and first.rejected == 0
     counts = workspace.store().counts()
     again = ingest(workspace, WEEK1)
     assert again.new == 0 and again.unchanged == first.seen
@@ -267,7 +268,8 @@ def test_a_new_team_member_gets_a_folder_and_templates(workspace: Workspace) -> 
     result = ingest(workspace, WEEK2)
     names = sorted(p.name for p in result.handed_out)
     assert names == sorted([
-        template_filename("mpc", "zh-CN", "R04"),
+        template_filename("mpc", "zh-CN", "R04"), template_filename("help", "zh-CN", "R04"),
+        template_filename("cards", "zh-CN", "R04"),
         *(template_filename("weekly", "zh-CN", r, "2026-W46") for r in ("R01", "R02", "R03", "R04")),
     ])
     # Nothing a person typed is ever overwritten: a second handout writes nothing.
