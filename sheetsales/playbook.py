@@ -185,6 +185,12 @@ SETTING_DEFAULTS: dict[str, tuple[Any, str, str]] = {
                          "which its lost-deal report is due"),
     "contract_days": (7, "赢单后多少天内周报中要有合同行(反之亦然),否则提示核对", "Days after a win within which "
                       "a weekly report must show its contract (and a contract its won deal) before they are flagged"),
+    "history_days": (365, "转化率、各阶段天数和赢率校准统计最近多少天内出现的商机", "Days back the conversion, "
+                     "days-per-stage and calibration figures look (deals first seen since)"),
+    "calibration_min_deals": (10, "某阶段至少有多少个已结束的商机,才比较历史赢率与作战手册赢率", "Closed deals a stage "
+                              "needs before its history is compared with the playbook's probability"),
+    "calibration_tolerance": (0.15, "历史赢率与作战手册赢率相差超过此值时提示", "Gap between the history's win rate "
+                              "and the playbook's probability that is flagged"),
     "target_tolerance": (0.01, "团队/区域目标与成员目标之和相差超过此比例时提示", "Share by which a team or region "
                          "target may differ from the sum of its members' before it is flagged"),
     "help_answer_days": (2, "困难报警多少天无人解答时报警(help-unanswered)",

@@ -166,6 +166,12 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "或核对客户名称和类别。",
         "The contract of '{customer}' ({category}, {amount}) in the {week} weekly report has no won deal in the MPC "
         "list. Mark the deal won, or check the customer's name and category."),
+    "probability-miscalibrated": (
+        "info",
+        "阶段“{stage}”:到达此阶段并已结束的 {deals} 个商机中赢了 {won} 个({empirical}),作战手册的赢率是 {probability}。"
+        "建议把作战手册中的赢率改为 {empirical}。",
+        "Stage '{stage}': of the {deals} closed deals that reached it, {won} were won ({empirical}); the playbook "
+        "says {probability}. Consider changing the playbook's probability to {empirical}."),
     "target-mismatch": (
         "warning",
         "“{group}”{period} 的目标 {target} 与成员目标之和 {total} 不一致({share})。请在作战手册“目标”表中核对。",
