@@ -535,9 +535,9 @@ def _build_summary(summary: Summary, path: Path, names: list[str] | None = None)
     # State tables start in column C so that their numbers line up under the stage tables'.
     w.table("FunnelStates", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "company"], col0=2)
     for level, name in (("region", "FunnelByRegion"), ("team", "FunnelByTeam"), ("rep", "FunnelByRep")):
-        w.heading(f"{t('title.funnel_groups', lang)} · {t('level.' + level, lang)}")
+        w.heading(t("title.by_level", lang, level=t("level." + level, lang)))
         w.table(name, GROUP_FUNNEL_COLS, [r for r in rec["funnel"] if r["level"] == level])
-    w.heading(f"{t('title.funnel_states', lang)} · {t('title.funnel_groups', lang)}")
+    w.heading(f"{t('title.funnel_states', lang)} · {t('title.by_level', lang, level=t('level.rep', lang))}")
     w.table("FunnelStatesByRep", STATE_COLS, [r for r in rec["funnel_states"] if r["level"] == "rep"], col0=2)
     w.finish()
 
@@ -549,7 +549,7 @@ def _build_summary(summary: Summary, path: Path, names: list[str] | None = None)
     _forecast_chart(wb, ws_fc, company, first, last, lang)
     w.row = max(w.row, first + 20)
     for level, name in (("region", "ForecastByRegion"), ("team", "ForecastByTeam"), ("rep", "ForecastByRep")):
-        w.heading(f"{t('title.forecast', lang)} · {t('level.' + level, lang)}")
+        w.heading(t("title.by_level", lang, level=t("level." + level, lang)))
         w.table(name, FORECAST_COLS, [r for r in rec["forecast"] if r["level"] == level])
     w.finish()
 
