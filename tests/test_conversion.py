@@ -111,3 +111,36 @@ def test_the_conversion_sheet(moved: Workspace, tmp_path: Path) -> None:
     assert {"Conversion", "Calibration", "RepProfiles", "Production", "ConversionByRep"} <= set(ws.tables)
     assert len(ws._charts) == 2
     assert conversion.KEY == "conversion"
+
+
+def test_the_conversion_sheet_recalculated_by_libreoffice(soffice: str, moved: Workspace, tmp_path: Path) -> None:
+    """The totals of the Conversion sheet, recalculated by LibreOffice, equal the records (and the cached values)."""
+    from sheetsales import soffice as lo
+
+    result = run_report(moved, AS_OF)
+    tables = result.summary.sections["conversion"]
+    computed = lo.export_csv_sheets(result.summary_path, tmp_path / "csv", recalc=True)["转化分析"]
+    cached = openpyxl.load_workbook(result.summary_path, data_only=True)["转化分析"]
+    sheet = openpyxl.load_workbook(result.summary_path)["转化分析"]
+    cols = conversion._cols()
+    checks = {"Conversion": (cols["conv"], [r for r in tables["conversion"] if r["level"] == "company"]),
+              "RepProfiles": (cols["profiles"], tables["profiles"]), "Production": (cols["production"], tables["production"]),
+              "ConversionByRep": (cols["grouped"], [r for r in tables["conversion"] if r["level"] == "rep"])}
+    checked = 0
+    for name, (columns, rows) in checks.items():
+        table = sheet.tables[name]
+        first, last = table.ref.split(":")
+        col0 = openpyxl.utils.cell.column_index_from_string(openpyxl.utils.cell.coordinate_from_string(first)[0]) - 1
+        total_row = openpyxl.utils.cell.coordinate_from_string(last)[1] - 1
+        for i, col in enumerate(columns):
+            if col.total != "sum":
+                continue
+            expected = sum(float(r[col.key] or 0) for r in rows)
+            assert float(computed[total_row][col0 + i].replace(",", "")) == pytest.approx(expected, abs=0.005), name
+            assert cached.cell(total_row + 1, col0 + i + 1).value == pytest.approx(expected, abs=0.005), name
+            checked += 1
+    assert checked == 2 + 1 + 3 + 2
+    # By hand: 3 deals closed (B at 1, A and D at 3); production 800,000 won + 250,000 weighted.
+    production = sheet.tables["Production"]
+    last_row = openpyxl.utils.cell.coordinate_from_string(production.ref.split(":")[1])[1] - 1
+    assert float(computed[last_row][4].replace(",", "")) == 1_050_000
