@@ -87,7 +87,7 @@ def build_template(
     ``lists`` adds drop-down lists of the person's own (e.g. ``deal``: their customers, for the
     lost-deal report); a list that is empty gives its column no drop-down."""
     spec = template_spec(kind, playbook)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})  # no temporary file per part: ~40 % of a build
     wb.set_properties({"title": spec.name(lang), "author": "sheetsales", "created": FIXED_CREATED})
     fmt = Formats(wb)
     sheets = [(s, wb.add_worksheet(s.name(lang))) for s in spec.sheets]
