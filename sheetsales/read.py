@@ -14,6 +14,7 @@ Nothing here raises on bad user files: every problem is an :class:`Issue`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import posixpath
 import re
@@ -73,8 +74,12 @@ class RawWorkbook:
         return None
 
 
+_NORM = re.compile(r"[\s*]+")
+
+
+@functools.lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
-    return re.sub(r"[\s*]+", "", str(text)).casefold()
+    return _NORM.sub("", str(text)).casefold()
 
 
 def sniff(path: Path, label: str) -> list[Issue]:
@@ -288,7 +293,7 @@ class SheetScan:
     serials: dict[tuple[int, int], float] = field(default_factory=dict)  # 0-based (row, col) -> number
     bad_ref: str | None = None  # a cell reference no reader can place
     exact: bool = False  # measured by the exact walk
-    seen_rows: bytearray = field(default_factory=lambda: bytearray(_ROW_BITS + 1), repr=False)
+    seen_rows: bytearray = field(default_factory=bytearray, repr=False)  # grown as rows appear
 
     @property
     def area(self) -> int:
@@ -299,8 +304,12 @@ class SheetScan:
         """Row ``row`` (1-based) holds a value: counted once (rows past Excel's last are counted as seen)."""
         if row > _ROW_BITS:
             self.rows += 1
-        elif not self.seen_rows[row]:
-            self.seen_rows[row] = 1
+            return
+        seen = self.seen_rows
+        if row >= len(seen):  # grown by doubling, up to Excel's last row: no megabyte per small sheet
+            seen.extend(bytes(min(max(row + 1, 2 * len(seen), 1024), _ROW_BITS + 1) - len(seen)))
+        if not seen[row]:
+            seen[row] = 1
             self.rows += 1
 
     def add(self, row: int, col: int, ref: str) -> None:
@@ -369,10 +378,13 @@ def _fast_scan(fh: Any, max_formulas: int) -> SheetScan:
             if cut < 0 or len(buf) - cut > _MAX_CARRY:
                 raise _NeedsExactWalk  # a cell of several megabytes: let the parser take it
             part, carry = buf[:cut], buf[cut:]
-        if part.find(b"<!", body) >= 0 or part.find(b"<?", body) >= 0 or _PREFIXED_TAG.search(part):
+        if part.find(b"<!", body) >= 0 or part.find(b"<?", body) >= 0 or (
+                b":" in part and _PREFIXED_TAG.search(part)):  # a prefixed tag holds a colon
             raise _NeedsExactWalk  # comments, CDATA, processing instructions, prefixed tags
         tags = _CELL_TAG.findall(part)
-        if len(tags) != sum(part.count(s) for s in _CELL_STARTS):
+        # Every cell start must be a cell the pattern read. "<c" counts them all when nothing else
+        # starts so (the usual sheetData); otherwise only "<c" followed by a separator is a cell.
+        if len(tags) != part.count(b"<c") and len(tags) != sum(part.count(s) for s in _CELL_STARTS):
             raise _NeedsExactWalk
         valued = [(letters, digits) for letters, digits, empty in tags if not empty]
         if valued:
@@ -688,11 +700,16 @@ def read_table(raw: RawWorkbook, table: Table) -> tuple[RawTable | None, list[Is
                                 severity="error" if col.required else "warning"))
     formulas = raw.formulas.get(sheet, set())
     out = []
+    pairs = list(cols.items())
+    width = max(cols.values(), default=-1) + 1
     for r in range(header_row + 1, len(rows)):
         row = rows[r]
-        values = {k: (row[c] if c < len(row) else "") for k, c in cols.items()}
-        fcols = {k for k, c in cols.items() if (r, c) in formulas}
-        if all(_blank(v) for v in values.values()) and not fcols:
+        if len(row) >= width:
+            values = {k: row[c] for k, c in pairs}
+        else:
+            values = {k: (row[c] if c < len(row) else "") for k, c in pairs}
+        fcols = {k for k, c in pairs if (r, c) in formulas} if formulas else set()
+        if not fcols and all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
             continue
         out.append(RawRow(row=r, values=values, cols=cols, formulas=fcols))
     return RawTable(sheet=sheet, rows=out), issues
