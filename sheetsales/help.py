@@ -38,7 +38,7 @@ from .write import Col
 
 KEY = "help"
 FEEDBACK = (PersonTable("open", "rep", scope=True), PersonTable("answerable", "reader"),
-            PersonTable("answers", "author"))
+            PersonTable("answers", "author"), PersonTable("ranking", "reader"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,6 +191,7 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         "helpers": _helpers(answers, name), "by_stage": _by_stage(inputs, requests, pool),
         "by_person": _by_person(requests, pool, name),
         "answerable": _answerable(inputs, open_, by_request),
+        "ranking": _ranking(inputs, _helpers(answers, name)),
     }
 
 
@@ -253,6 +254,25 @@ def _answerable(inputs: Inputs, open_: list[dict], by_request: dict[str, list[di
     return out
 
 
+RANKING_TOP = 10  # helpers shown in each person's ranking (their own place is always shown)
+
+
+def _ranking(inputs: Inputs, helpers: list[dict]) -> list[dict]:
+    """Each person's view of the helper ranking: the top helpers and their own place, named when the
+    reader's level has named rankings or the helper is in their scope, anonymised otherwise."""
+    out = []
+    for reader, person in inputs.people.items():
+        seen = scopes.scope_of(inputs.people, reader)
+        for h in helpers:
+            if h["rank"] > RANKING_TOP and h["author"] != reader:
+                continue
+            named = person.get("named", False) or h["author"] in seen
+            out.append({"reader": reader, "rank": h["rank"], "author": h["author"] if named else "",
+                        "author_name": h["author_name"] if named else "", "answers": h["answers"],
+                        "effective": h["effective"], "you": h["author"] == reader})
+    return out
+
+
 def alerts(inputs: Inputs, tables: dict[str, list[dict]]) -> list[rules.Alert]:
     days = int(inputs.playbook.settings.get("help_answer_days", 2) or 0)
     return [
@@ -297,12 +317,13 @@ ANSWERABLE_COLS = (Col("request", "col.request", width=10, total="count"), Col("
                    Col("amount", "col.amount", "money", 14), Col("reason", "col.help_reason", width=36),
                    Col("tried", "col.help_tried", width=28), Col("keyword", "col.keyword", width=10),
                    Col("age_days", "col.age_days", "int", 8), Col("answered_label", "col.answered_by_you", width=10))
+RANKING_COLS = HELPER_COLS + (Col("you_label", "col.you", width=8),)
 ANSWER_COLS = (Col("request", "col.request", width=10, total="count"), Col("answer", "col.help_answer", width=60),
                Col("answered", "col.answered", "date", 12), Col("status_label", "col.status", width=14))
 
 
-def _labelled(records: list[dict], lang: str) -> tuple[list[dict], list[dict]]:
-    return records, [{**r, "status_label": t(f"help.status.{r['status']}", lang)} for r in records]
+def _labelled(records: list[dict], lang: str) -> list[dict]:
+    return [{**r, "status_label": t(f"help.status.{r['status']}", lang)} for r in records]
 
 
 def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Any) -> None:
@@ -337,5 +358,8 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w.heading(t("title.help_mine", lang))
     w.table("HelpMine", OPEN_COLS, tables.get("open", []))
     w.heading(t("title.help_my_answers", lang))
-    w.table("HelpMyAnswers", ANSWER_COLS, _labelled(tables.get("answers", []), lang)[1])
+    w.table("HelpMyAnswers", ANSWER_COLS, _labelled(tables.get("answers", []), lang))
+    w.heading(t("title.help_ranking", lang))
+    w.table("HelpRanking", RANKING_COLS, [{**r, "you_label": yes if r["you"] else no}
+                                          for r in tables.get("ranking", [])])
     w.finish()

@@ -374,6 +374,8 @@ TEXT: dict[str, tuple[str, str]] = {
                               "Requests you could answer (answer on My answers of your help workbook, by number)"),
     "title.help_mine": ("我(及我的团队)未解决的求助", "Open requests of mine (and my team's)"),
     "title.help_my_answers": ("我的解答", "My answers"),
+    "title.help_ranking": ("帮助者排名(权限外的姓名不显示)", "Helper ranking (names outside your scope are hidden)"),
+    "col.you": ("是你", "You"),
     # the daily log: diligence, effectiveness, false reports, plans (activity.py, falsereports.py, plan.py)
     "col.hours": ("工时", "Hours"),
     "col.score": ("有效得分", "Score"),

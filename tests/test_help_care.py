@@ -131,6 +131,15 @@ def test_feedback_lists_the_requests_each_person_could_answer_within_scope(helpe
     # S01 (R01's supervisor) sees the customer; R01 sees their own open request, not as answerable.
     assert "R01-2" in s01 and "天津港务集团" in s01
     assert "天津港务集团" in r01
+    # The helper ranking: a rep (level 2: anonymised) sees their own place and the others' figures only;
+    # a sales manager (level 5: named) sees every name.
+    ranking = build_summary(helped, WEEK1 + 7 * DAY).sections["help"]["ranking"]
+    assert [(r["rank"], r["author"], r["answers"], r["you"]) for r in ranking if r["reader"] == "R03"] == [
+        (1, "", 1, False), (2, "R03", 1, True), (3, "", 1, False)]
+    assert [r["author"] for r in ranking if r["reader"] == "S01"] == ["R02", "R03", "S01"]
+    sheet = openpyxl.load_workbook(helped.reports / "feedback" / "R03.xlsx")["困难报警"]
+    shown = [[c.value for c in row] for row in sheet[sheet.tables["HelpRanking"].ref]][1:4]
+    assert [row[:3] for row in shown] == [[1, None, None], [2, "R03", "刘洋"], [3, None, None]]
     rows = build_summary(helped, WEEK1 + 7 * DAY).sections["help"]["answerable"]
     assert {r["reader"] for r in rows} == {"D01", "S01", "R02", "R03"}
     assert next(r for r in rows if r["reader"] == "R03")["answered_by_you"] is True
