@@ -202,6 +202,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     if args.json:
         print(json.dumps({"file": str(path), "kind": parsed.kind, "rep": parsed.rep, "week": parsed.week,
+                          "workspace": str(ws.root.resolve()) if ws is not None else None,
                           "readable": parsed.readable, "issues": [i.as_record(lang) for i in parsed.issues]},
                          ensure_ascii=False, indent=2))
     else:

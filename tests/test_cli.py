@@ -342,7 +342,9 @@ def test_check_finds_the_workspace_a_copy_comes_from(workspace_en: Workspace, tm
     assert "“预计合同金额”不能为负数(-5)" in out and err.startswith("按工作区")
     # --workspace names it outright; a folder that is no workspace is an error.
     assert main(["check", str(copy), "--workspace", str(workspace_en.root), "--json"]) == 1
-    assert [i["code"] for i in json.loads(capsys.readouterr().out)["issues"]] == ["negative-amount"]
+    report = json.loads(capsys.readouterr().out)
+    assert [i["code"] for i in report["issues"]] == ["negative-amount"]
+    assert report["workspace"] == str(workspace_en.root.resolve())
     assert main(["check", str(copy), "--workspace", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
 
