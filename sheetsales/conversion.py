@@ -265,7 +265,7 @@ def _conversion_chart(book: Book, w: Any, first: int, last: int, lang: str) -> N
                      "marker": {"type": "circle", "size": 5}})
     chart.combine(days)
     chart.set_title({"name": t("conversion.chart.conversion", lang), "name_font": {"size": 12}})
-    chart.set_y_axis({"num_format": "0%", "max": 1})
+    chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
     days.set_y2_axis({"num_format": "0"})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 620, "height": 320})
@@ -280,7 +280,7 @@ def _calibration_chart(book: Book, w: Any, first: int, last: int, lang: str) -> 
     chart.add_series({"name": t("conversion.col.empirical", lang), "categories": [name, first, 1, last, 1],
                       "values": [name, first, 5, last, 5], "fill": {"color": "#548235"}})
     chart.set_title({"name": t("conversion.chart.calibration", lang), "name_font": {"size": 12}})
-    chart.set_y_axis({"num_format": "0%", "max": 1})
+    chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 620, "height": 320})
     w.ws.insert_chart(first - 1, 12, chart)

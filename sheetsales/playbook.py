@@ -90,6 +90,17 @@ DEFAULT_ACTIVITY_TYPE_LIST: tuple[ActivityType, ...] = tuple(ActivityType(*t) fo
 
 
 @dataclass(frozen=True)
+class Budget:
+    """An expense budget of a person or team for a period (year, quarter or month), by type."""
+
+    owner: str
+    period: str
+    travel: float | None = None
+    entertainment: float | None = None
+    other: float | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     owner: str
     period: str
@@ -216,6 +227,7 @@ class Playbook:
     amount_limits: tuple[tuple[str, float], ...] = ()  # (category, limit) from the Products sheet
     lost_reasons: tuple[str, ...] = tuple(zh for zh, _ in DEFAULT_LOST_REASONS)
     target_weights: tuple[tuple[int, float], ...] = ()  # (month 1-12, weight) from the Target weights sheet
+    budgets: tuple[Budget, ...] = ()  # the Budgets sheet
     activity_types: tuple[ActivityType, ...] = DEFAULT_ACTIVITY_TYPE_LIST  # the Activity types sheet
     levels: tuple[Level, ...] = DEFAULT_LEVELS  # the Levels sheet: what each permission level sees
 
@@ -379,6 +391,7 @@ class Playbook:
             **({"lost_reasons": tuple(d["lost_reasons"])} if d.get("lost_reasons") else {}),
             **({"target_weights": tuple((int(m), float(w)) for m, w in d["target_weights"])}
                if d.get("target_weights") else {}),
+            **({"budgets": tuple(Budget(**b) for b in d["budgets"])} if d.get("budgets") else {}),
             **({"activity_types": tuple(ActivityType(**a) for a in d["activity_types"])}
                if d.get("activity_types") else {}),
             **({"levels": tuple(Level(**lv) for lv in d["levels"])} if d.get("levels") else {}),
@@ -480,6 +493,7 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     data = {"stages": stages, "team": team, "targets": targets, "products": products, "settings": settings,
             "lost_reasons": lost_reasons,
             "target_weights": [{"month": m, "weight": w} for m, w in playbook.target_weights],
+            "budgets": [asdict(b) for b in playbook.budgets],
             "activity_types": [{**asdict(a), "sales": TICK if a.sales else ""} for a in playbook.activity_types],
             "levels": [{**asdict(lv), "reach": choice_label(REACH_CHOICES, lv.reach, lang),
                         "named": TICK if lv.named else ""} for lv in playbook.levels]}
@@ -592,6 +606,19 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
     weights = {int(r.values["month"]): float(r.values["weight"]) for _, r in records["target_weights"]}
     if weights:
         extra["target_weights"] = tuple(sorted(weights.items()))
+    budgets = []
+    for sheet, r in records["budgets"]:
+        v = r.values
+        if v["owner"] not in owners:
+            issues.append(Issue("unknown-person", label, sheet, r.cells["owner"], {"column": "owner", "value": v["owner"]}))
+            continue
+        period = period_text(v["period"]) or str(v["period"]).strip()
+        if period_months(period) is None:
+            issues.append(Issue("bad-period", label, sheet, r.cells["period"], {"value": v["period"]}))
+            continue
+        budgets.append(Budget(v["owner"], period, v["travel"], v["entertainment"], v["other"]))
+    if budgets:
+        extra["budgets"] = tuple(budgets)
 
     types = []
     for sheet, r in records["activity_types"]:

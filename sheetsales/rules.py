@@ -172,6 +172,10 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "建议把作战手册中的赢率改为 {empirical}。",
         "Stage '{stage}': of the {deals} closed deals that reached it, {won} were won ({empirical}); the playbook "
         "says {probability}. Consider changing the playbook's probability to {empirical}."),
+    "over-budget": (
+        "warning",
+        "{who} {month} 的{type} {spent} 超出预算 {budget}({share})。",
+        "{who}: {type} spending in {month} is {spent}, over the budget of {budget} ({share})."),
     "target-mismatch": (
         "warning",
         "“{group}”{period} 的目标 {target} 与成员目标之和 {total} 不一致({share})。请在作战手册“目标”表中核对。",

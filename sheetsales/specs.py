@@ -894,5 +894,25 @@ TARGET_WEIGHTS_TABLE = Table(
     ),
 )
 
+BUDGETS_TABLE = Table(
+    key="budgets",
+    zh="费用预算",
+    en="Budgets",
+    title_zh="费用预算(差旅费、招待费、其他)",
+    title_en="Expense budgets (travel, entertainment, other)",
+    hint_zh="人员编号或团队名;期间写 2026、2026-Q4 或 2026-11(年、季预算平均分摊到月)。没有预算的团队用成员预算之和。",
+    hint_en="A person id or team name; period 2026, 2026-Q4 or 2026-11 (year and quarter budgets are spread evenly "
+    "over months). A team without its own budget has the sum of its members'.",
+    rows=200,
+    key_columns=("owner", "period"),
+    columns=(
+        Column("owner", "人员或团队", "Person or team", required=True, width=16),
+        Column("period", "期间", "Period", required=True, width=10),
+        Column("travel", "差旅费", "Travel", "money", width=14, low=0),
+        Column("entertainment", "招待费", "Entertainment", "money", width=14, low=0),
+        Column("other", "其他", "Other", "money", width=14, low=0),
+    ),
+)
+
 OPTIONAL_PLAYBOOK_TABLES: tuple[Table, ...] = (LOST_REASONS_TABLE, ACTIVITY_TYPES_TABLE, LEVELS_TABLE,
-                                               TARGET_WEIGHTS_TABLE)
+                                               TARGET_WEIGHTS_TABLE, BUDGETS_TABLE)
