@@ -125,6 +125,11 @@ def summary_text(values: Mapping[str, Any], limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def rewritten_json(row: LogRow) -> str:
+    """The values of an altered version, as kept in ``log_rewrites``."""
+    return json.dumps({k: _text(row.values.get(k)) for k in ROW_FIELDS}, ensure_ascii=False)
+
+
 def accept(store: Store, conn: Any, *, fv_id: int, as_of: dt.date, rep: str, week: str, rows: Sequence[LogRow],
            label: str, sheet: str) -> list[Issue]:
     """Record one save's log: new rows appended to ``rep``'s chain, rewrites kept as evidence.
@@ -150,8 +155,7 @@ def accept(store: Store, conn: Any, *, fv_id: int, as_of: dt.date, rep: str, wee
         if (entry["id"], r.fingerprint) not in known:
             rewrites.append({"file_version_id": fv_id, "observed_on": as_of, "rep": rep, "entry_id": entry["id"],
                              "kind": "altered", "row": r.row, "fingerprint": r.fingerprint,
-                             "rewritten": json.dumps({k: _text(r.values.get(k)) for k in ROW_FIELDS},
-                                                     ensure_ascii=False)})
+                             "rewritten": rewritten_json(r)})
         issues.append(Issue("log-rewritten", label, sheet, r.cell or f"A{r.row}", rep=rep, params={
             "row": entry["row"], "date": entry["date"], "original": summary_text(entry),
             "rewritten": summary_text(r.values)}))

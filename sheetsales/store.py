@@ -590,6 +590,19 @@ def unreachable_message(url: str, reason: object) -> str:
             "sheetsales.toml (or SHEETSALES_DATABASE_URL) and that the database server is running.")
 
 
+def _schema_at(revision: str) -> dict[str, list[str]]:
+    """Table → column names of the schema the migrations build up to ``revision`` (run on an in-memory SQLite)."""
+    engine = create_engine("sqlite://")
+    try:
+        with engine.begin() as conn:
+            migrations.upgrade(conn, revision)
+            insp = inspect(conn)
+            return {name: [c["name"] for c in insp.get_columns(name)]
+                    for name in insp.get_table_names() if name != "alembic_version"}
+    finally:
+        engine.dispose()
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -646,9 +659,17 @@ class Store:
                 metadata.create_all(conn)
                 migrations.stamp(conn, migrations.HEAD)
                 return
-            self._check_unversioned(conn, existing)
-            # Tables added before versioning (the read bookkeeping) may be missing: created as revision 0001 has them.
-            metadata.create_all(conn)
+            insp = inspect(conn)
+            if existing == set(metadata.tables) and all(
+                    {c.name for c in metadata.tables[name].columns} <= {c["name"] for c in insp.get_columns(name)}
+                    for name in existing):  # every table and column of this release: its version was lost
+                migrations.stamp(conn, migrations.HEAD)
+                return
+            schema = _schema_at(migrations.UNVERSIONED)
+            self._check_unversioned(conn, existing, schema)
+            # Tables added before versioning (the read bookkeeping) may be missing: created as revision 0001 has
+            # them (the tables of later revisions are the migrations' to create).
+            metadata.create_all(conn, tables=[metadata.tables[name] for name in schema if name in metadata.tables])
             migrations.stamp(conn, migrations.UNVERSIONED)
         elif current not in migrations.REVISIONS:
             raise NewerStore(
@@ -659,12 +680,11 @@ class Store:
                 "the database was not changed.")
         migrations.upgrade(conn, migrations.HEAD)
 
-    def _check_unversioned(self, conn: Connection, existing: set[str]) -> None:
-        """An unversioned database is revision 0001 when its tables have every column of 0001."""
+    def _check_unversioned(self, conn: Connection, existing: set[str], schema: dict[str, list[str]]) -> None:
+        """An unversioned database is revision 0001 when its tables have every column of 0001 (``schema``)."""
         insp = inspect(conn)
-        missing = [f"{name}.{column.name}" for name in sorted(existing)
-                   for column in metadata.tables[name].columns
-                   if column.name not in {c["name"] for c in insp.get_columns(name)}]
+        missing = [f"{name}.{column}" for name in sorted(existing & set(schema)) for column in schema[name]
+                   if column not in {c["name"] for c in insp.get_columns(name)}]
         if missing:
             raise OutdatedStore(
                 f"数据库 {_safe_url(self.url)} 由较早版本的 sheetsales 创建(缺少 {', '.join(missing)}),"

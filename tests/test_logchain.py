@@ -164,3 +164,39 @@ def test_a_version_1_weekly_report_is_still_read(workspace: Workspace) -> None:
     assert issues == []
     assert [(e["content"], e["deal"], e["types"], e["hours"]) for e in accepted(workspace)] == [
         ("拜访甲公司", None, None, 2.0)]
+
+
+def test_upgrading_a_store_chains_the_logs_it_already_holds(workspace: Workspace) -> None:
+    from sqlalchemy import create_engine
+
+    from sheetsales import migrations
+    from sheetsales.store import sqlite_url
+
+    save_log(workspace, ROWS, TUE)
+    save_log(workspace, [dict(ROWS[0], hours=8), ROWS[2]], WED)  # one row altered, one deleted
+    as_of = WED + dt.timedelta(days=1)
+
+    def chain() -> tuple[list, list]:
+        store = workspace.store()
+        entries = [{k: v for k, v in e.items() if k != "id"} for e in store.rows(log_entries, as_of)]
+        rewrites = [(r["kind"], r["row"], r["entry_id"]) for r in store.rows(log_rewrites, as_of)]
+        store.close()
+        return entries, rewrites
+
+    before = chain()
+    assert len(before[0]) == 3 and len(before[1]) == 2
+    # The store as the revision before the chain left it: no log_entries, no log_rewrites.
+    engine = create_engine(sqlite_url(workspace.root / "sheetsales.db"))
+    with engine.begin() as conn:
+        from alembic import command
+
+        command.downgrade(migrations.alembic_config(conn), "0002")
+    engine.dispose()
+    with sqlite3.connect(workspace.root / "sheetsales.db") as conn:
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'log_entries'").fetchall()
+    after = chain()  # opening the store upgrades it: the weekly reports' versions are replayed into the chains
+    assert after[1] == before[1]
+    # Only version 1's columns survive the downgrade: the same rows, without the deal and the ticks.
+    assert [(e["seq"], e["row"], e["hours"], e["content"]) for e in after[0]] == [
+        (e["seq"], e["row"], e["hours"], e["content"]) for e in before[0]]
+    assert verify_cli(workspace)[0] == 0
