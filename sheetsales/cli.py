@@ -19,7 +19,7 @@ from pathlib import Path
 from . import __version__
 from .i18n import t
 from .ingest import check_file, ingest, load_playbook
-from .playbook import DEFAULT_PRODUCTS, DEFAULT_PRODUCTS_EN, Playbook, read_playbook
+from .playbook import DEFAULT_PRODUCTS, DEFAULT_PRODUCTS_EN, Person, Playbook, read_playbook
 from .report import build_summary, output_messages, run_report
 from .store import StoreVersionError
 from .templates import KINDS, build_committed_templates, iso_week, template_filename
@@ -173,9 +173,14 @@ def _hidden_sheet(path: Path) -> dict[str, str]:
     return {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in (None, "")}
 
 
-def _default_playbook() -> Playbook:
-    """Outside every workspace: the default method, whose sample products count in either language."""
-    return replace(Playbook(), products=DEFAULT_PRODUCTS + DEFAULT_PRODUCTS_EN)
+def _default_playbook(meta: dict[str, str]) -> Playbook:
+    """Outside every workspace: the default method, whose sample products count in either language,
+    with the person the workbook's hidden sheet names on the team (no team sheet to look them up in)."""
+    playbook = Playbook()
+    team = playbook.team
+    if meta.get("rep") and playbook.person(meta["rep"]) is None:
+        team = (*team, Person(meta["rep"], meta.get("rep_name") or meta["rep"], "", ""))
+    return replace(playbook, team=team, products=DEFAULT_PRODUCTS + DEFAULT_PRODUCTS_EN)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -195,7 +200,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     lang = args.lang or (ws.lang if ws is not None else "") or (
         meta["lang"] if meta.get("lang") in LANGS else "zh-CN")
     # What ingest would record for this file: the same reading, identity and copy decisions.
-    parsed = check_file(path, ws, args.as_of, lang, playbook=_default_playbook())
+    parsed = check_file(path, ws, args.as_of, lang, playbook=_default_playbook(meta))
     note = (t("cli.check_against", lang, path=ws.root.resolve()) if found_by_id
             else t("cli.check_no_workspace", lang) if ws is None else "")
     if note:

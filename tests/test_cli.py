@@ -351,6 +351,8 @@ def test_check_finds_the_workspace_a_copy_comes_from(workspace_en: Workspace, tm
 
 def test_check_without_a_workspace_knows_the_sample_products_of_both_languages(
         workspace: Workspace, workspace_en: Workspace, tmp_path: Path, monkeypatch, capsys) -> None:
+    from sheetsales.fill import fill_table
+    from sheetsales.specs import MPC_TABLE
     from sheetsales.workspace import REGISTRY_ENV
 
     monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / "nobody-knows.json"))  # a machine that never saw them
@@ -367,6 +369,23 @@ def test_check_without_a_workspace_knows_the_sample_products_of_both_languages(
     unknown = _english_copy(workspace_en, tmp_path / "unknown.xlsx", category="Spaceship")
     assert main(["check", str(unknown)]) == 1
     assert "[unknown-category]" in capsys.readouterr().out
+    # A real team's workbook: its rep is nobody of the sample team, and is still checked cell by cell.
+    import openpyxl
+
+    wb = openpyxl.load_workbook(workspace_en.playbook_path)
+    wb["Team"].append(["E042", "Wendy Wu", "East", "East team", "S01", 2])
+    wb.save(workspace_en.playbook_path)
+    from sheetsales.ingest import ingest
+
+    ingest(workspace_en, WEEK1)  # hands out E042's templates
+    theirs = tmp_path / "e042.xlsx"
+    fill_table(mpc_path(workspace_en, "E042"), MPC_TABLE, [{"customer": "Acme", "stage": "Solution design",
+                                                            "amount": -7, "category": "CNC machine", "sign_date": WEEK1}],
+               out=theirs)
+    assert main(["check", str(theirs), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["rep"], report["workspace"]) == ("E042", None)
+    assert [i["code"] for i in report["issues"]] == ["negative-amount"]
 
 
 def test_people_removed_from_the_playbook_get_nothing_new_and_are_reported(workspace: Workspace, capsys) -> None:
