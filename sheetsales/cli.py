@@ -160,27 +160,42 @@ def _find_workspace(path: Path) -> Workspace | None:
     return None
 
 
-def _hidden_sheet(path: Path) -> dict[str, str]:
-    """What a workbook's hidden ``_sheetsales`` sheet records (kind, lang, workspace, rep…); {} if none."""
+def _hidden_sheets(path: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """What a workbook's hidden sheets record: ``_sheetsales`` (kind, lang, workspace, rep…) and the
+    drop-down lists of ``_lists`` (its playbook's categories…); empty when it has none."""
     from python_calamine import CalamineWorkbook
 
-    from .specs import META_SHEET
+    from .specs import LISTS_SHEET, META_SHEET
 
+    meta: dict[str, str] = {}
+    lists: dict[str, list[str]] = {}
     try:
-        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
-    except Exception:  # not a workbook, no such sheet: check itself says what is wrong
-        return {}
-    return {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in (None, "")}
+        wb = CalamineWorkbook.from_path(str(path))
+        names = set(wb.sheet_names)
+        if META_SHEET in names:
+            rows = wb.get_sheet_by_name(META_SHEET).to_python()
+            meta = {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in (None, "")}
+        if LISTS_SHEET in names:
+            rows = wb.get_sheet_by_name(LISTS_SHEET).to_python()
+            for c, key in enumerate(rows[0] if rows else []):
+                lists[str(key)] = [str(r[c]).strip() for r in rows[1:] if c < len(r) and str(r[c]).strip()]
+    except Exception:  # not a workbook, a damaged one: check itself says what is wrong
+        pass
+    return meta, lists
 
 
-def _default_playbook(meta: dict[str, str]) -> Playbook:
-    """Outside every workspace: the default method, whose sample products count in either language,
-    with the person the workbook's hidden sheet names on the team (no team sheet to look them up in)."""
+def _default_playbook(meta: dict[str, str], lists: dict[str, list[str]]) -> Playbook:
+    """Outside every workspace: the default method; its sample products in either language and the
+    categories the workbook's own drop-down offers count, and the person its hidden sheet names is
+    on the team (there is no Team sheet to look them up in)."""
     playbook = Playbook()
     team = playbook.team
     if meta.get("rep") and playbook.person(meta["rep"]) is None:
         team = (*team, Person(meta["rep"], meta.get("rep_name") or meta["rep"], "", ""))
-    return replace(playbook, team=team, products=DEFAULT_PRODUCTS + DEFAULT_PRODUCTS_EN)
+    products = DEFAULT_PRODUCTS + DEFAULT_PRODUCTS_EN
+    known = {c for c, _ in products}
+    products += tuple((c, "") for c in dict.fromkeys(lists.get("category", [])) if c not in known)
+    return replace(playbook, team=team, products=products)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -188,7 +203,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
-    meta = _hidden_sheet(path)
+    meta, lists = _hidden_sheets(path)
     found_by_id = False
     if args.workspace:
         ws: Workspace | None = Workspace.open(Path(args.workspace))
@@ -200,7 +215,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     lang = args.lang or (ws.lang if ws is not None else "") or (
         meta["lang"] if meta.get("lang") in LANGS else "zh-CN")
     # What ingest would record for this file: the same reading, identity and copy decisions.
-    parsed = check_file(path, ws, args.as_of, lang, playbook=_default_playbook(meta))
+    parsed = check_file(path, ws, args.as_of, lang, playbook=_default_playbook(meta, lists))
     note = (t("cli.check_against", lang, path=ws.root.resolve()) if found_by_id
             else t("cli.check_no_workspace", lang) if ws is None else "")
     if note:

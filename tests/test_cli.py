@@ -347,6 +347,22 @@ def test_check_finds_the_workspace_a_copy_comes_from(workspace_en: Workspace, tm
     assert report["workspace"] == str(workspace_en.root.resolve())
     assert main(["check", str(copy), "--workspace", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
+    # Where no workspace is known, a template handed out after Robot cell was added still offers it
+    # in its drop-down (its hidden list sheet): that category counts; the older copy's does not.
+    from sheetsales.workspace import REGISTRY_ENV
+
+    monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / "nobody-knows.json"))
+    fresh = elsewhere / "fresh.xlsx"
+    assert main(["template", "mpc", "--rep", "R02", "-o", str(fresh), "-w", str(workspace_en.root)]) == 0
+    from sheetsales.fill import fill_table
+    from sheetsales.specs import MPC_TABLE
+
+    row = {"customer": "Acme", "stage": "Solution design", "amount": 5, "category": "Robot cell", "sign_date": WEEK1}
+    fill_table(fresh, MPC_TABLE, [row])
+    capsys.readouterr()
+    assert main(["check", str(fresh)]) == 0
+    assert main(["check", str(copy)]) == 1
+    assert "[unknown-category]" in capsys.readouterr().out
 
 
 def test_check_without_a_workspace_knows_the_sample_products_of_both_languages(
