@@ -246,10 +246,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "cli.check_against": ("按工作区 {path} 的作战手册检查(由工作簿的隐藏信息页找到)。",
                           "Checked against the playbook of the workspace {path} (found by the workbook's hidden "
                           "sheet)."),
-    "cli.check_no_workspace": ("不在任何工作区中:按默认作战手册检查(样例产品,中英文均可)。"
+    "cli.check_no_workspace": ("不在任何工作区中:按默认作战手册检查(中英文样例产品及本工作簿下拉列表中的类别)。"
                                "用 --workspace 目录 按你的作战手册检查。",
                                "Not in any workspace: checked against the default playbook (its sample products "
-                               "in either language). Give --workspace DIR to check against yours."),
+                               "in either language and the categories of this workbook's drop-down). Give "
+                               "--workspace DIR to check against yours."),
     "cli.output_locked": ("{target} 正被打开(可能在 Excel 中),无法替换;新版本已写入旁边的 {copy}。",
                           "{target} is open (in Excel?) and could not be replaced; the new version was "
                           "written beside it as {copy}."),
