@@ -59,7 +59,7 @@ from . import demo_care, demo_log
 from .ingest import ingest
 from .issues import ERROR
 from .names import normalise_customer, opportunity_key
-from .playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Person, Playbook, Target
+from .playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Budget, Person, Playbook, Target
 from .report import run_report
 from .specs import (
     C931_TABLE,
@@ -166,6 +166,9 @@ REPS: tuple[tuple[str, tuple[str, str], int, str, int], ...] = (
     ("R12", ("林峰", "Lin Feng"), 2, "S02", 7_200_000),
     ("R13", ("郭静", "Guo Jing"), 2, "S02", 6_000_000),
 )
+# Each rep's yearly expense budget (travel, entertainment, other), spread evenly over the months: a rep who
+# entertains a lot passes the monthly entertainment budget (over-budget).
+YEARLY_BUDGET = (156_000, 60_000, 12_000)
 # Monthly weights of a yearly target (sum 12): slow Q1 around the spring festival, strong June and Q4.
 SEASON = (0.6, 0.6, 0.9, 1.0, 1.0, 1.3, 0.9, 0.9, 1.0, 1.1, 1.2, 1.5)
 
@@ -208,7 +211,9 @@ def demo_playbook(lang: str, as_of: dt.date, first_day: dt.date | None = None) -
         targets.append(Target(_pick(names, lang), str(year), round(total * 1.05, -5)))  # a stretch over the reps
         targets.append(Target(_pick(names, lang), str(year + 1), round(total * 1.2, -5)))
     products = tuple((_category(c, lang), _model(m, lang)) for c, m in DEFAULT_PRODUCTS)
-    return Playbook(stages=DEFAULT_STAGES, team=tuple(team), targets=tuple(targets), products=products)
+    budgets = tuple(Budget(pid, str(y), *YEARLY_BUDGET) for pid, *_ in REPS for y in years)
+    return Playbook(stages=DEFAULT_STAGES, team=tuple(team), targets=tuple(targets), products=products,
+                    budgets=budgets)
 
 
 # --------------------------------------------------------------------------------------------
