@@ -109,7 +109,8 @@ def _chain_existing_logs() -> None:
     rows: dict[int, list] = {}
     for r in conn.execute(sa.select(act).order_by(act.c.file_version_id, act.c.row)).mappings():
         rows.setdefault(r['file_version_id'], []).append(
-            logchain.LogRow(r['row'], {**{k: r.get(k) for k in logchain.ROW_FIELDS}, 'deal': None, 'types': None}))
+            logchain.LogRow(r['row'], {**{k: r.get(k) for k in logchain.ROW_FIELDS}, 'deal': None, 'types': None,
+                                       'content': r['content'] or None}))  # "" stood for no content
     accepted: dict[tuple, list[dict]] = {}
     heads: dict[str, tuple[int, str]] = {}
     known: set[tuple[int, str]] = set()
