@@ -68,7 +68,7 @@ CARD_CASES: tuple[tuple[Any, ...], ...] = (
 EQUIPMENT: tuple[Text, Text, int, Text, Text] = (("德马吉", "DMG"), ("DMU-50", "DMU-50"), 850_000,
                                                   ("每天两班", "Two shifts a day"), ("一般", "Fair"))
 PLAN: tuple[Text, int, int] = (("五轴加工中心", "5-axis machining centre"), 2, 3_000_000)
-CARDS_FROM = 1  # the cards are typed in the last two weeks
+CARDS_FROM = 0  # the cards are typed in the last week (rank 0: the furthest open deal at the end)
 
 
 def _pick(pair: Text, lang: str) -> str:
