@@ -338,7 +338,7 @@ def at_risk_cols() -> tuple:
     return (Col("rep_name", "col.rep_name", width=6), Col("customer", "col.customer", width=30),
             Col("category", "col.category", width=10), Col("stage", "col.stage", width=8),
             Col("amount", "col.amount", "money", 11), Col("weighted", "col.weighted", "money", 11),
-            Col("sign_date", "col.sign_date", "date", 11), Col("why", "col.why", "text", 40))
+            Col("sign_date", "col.sign_date", "date", 11), Col("why", "col.why", "wrap", 44))
 
 
 def _spans(w: Any, widths: Sequence[float]) -> list[tuple[int, int]]:
