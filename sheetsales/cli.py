@@ -51,6 +51,22 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (yyyy-mm-dd): {text!r}") from None
 
 
+def _week(text: str) -> str:
+    """An ISO week as ``--week`` takes it (2026-W48)."""
+    import re
+
+    if not text.strip():  # not given: the week of --as-of
+        return ""
+    found = re.fullmatch(r"(\d{4})-?W(\d{1,2})", text.strip().upper())
+    if found:
+        try:
+            dt.date.fromisocalendar(int(found.group(1)), int(found.group(2)), 1)
+            return f"{found.group(1)}-W{int(found.group(2)):02d}"
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"not an ISO week (yyyy-Www, e.g. 2026-W48): {text!r}")
+
+
 def _progress() -> Callable[[int, int, str], None]:
     """Progress of a long run: a bar (tqdm) on a terminal, shown once the run takes PROGRESS_DELAY;
     plain lines, one every 50 files and the last, when stderr is a pipe or a log file."""
@@ -105,7 +121,19 @@ def cmd_template(args: argparse.Namespace) -> int:
     if out.exists():
         print(f"error: {out} exists; sheetsales never overwrites a file a person may have filled", file=sys.stderr)
         return 2
-    ws.write_template(out, args.kind, playbook, args.rep, week)
+    if not out.parent.is_dir():
+        print(f"error: no such folder: {out.parent}", file=sys.stderr)
+        return 2
+    lists = None
+    if args.kind == "weekly" and args.rep:  # the log's customer drop-down: the rep's open deals
+        from .logchain import own_deals
+
+        store = ws.store()
+        try:
+            lists = {"deal": own_deals(store, args.as_of).get(args.rep, [])}
+        finally:
+            store.close()
+    ws.write_template(out, args.kind, playbook, args.rep, week, lists=lists)
     print(t("cli.template_done", ws.lang, path=out))
     return 0
 
@@ -401,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("template", cmd_template, "hand out one template again")
     sp.add_argument("kind", choices=KINDS, help="which template")
     sp.add_argument("--rep", default="", help="person id from the team sheet")
-    sp.add_argument("--week", default="", help="ISO week for a weekly report, e.g. 2026-W48")
+    sp.add_argument("--week", type=_week, default="", help="ISO week for a weekly report, e.g. 2026-W48")
     sp.add_argument("-o", "--output", default="", help="file to write (never overwritten)")
     sp.add_argument("-w", "--workspace", default=".", help="workspace folder (default: current folder)")
 

@@ -245,7 +245,14 @@ def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, capsys) -> None
     assert "no such file" in capsys.readouterr().err
     from sheetsales.workspace import init_workspace
 
-    ws = init_workspace(tmp_path / "ws", as_of=WEEK1)
+    ws = init_workspace(tmp_path / "ws", as_of=WEEK1, sample=True)
+    assert main(["template", "mpc", "--rep", "R01", "-o", str(tmp_path / "nowhere" / "x.xlsx"), "-w", str(ws.root)]) == 2
+    assert capsys.readouterr().err == f"error: no such folder: {tmp_path / 'nowhere'}\n"
+    import pytest
+
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error: exit 2, no traceback
+        main(["template", "weekly", "--rep", "R01", "--week", "bogus", "-w", str(ws.root)])
+    assert exited.value.code == 2 and "not an ISO week (yyyy-Www, e.g. 2026-W48): 'bogus'" in capsys.readouterr().err
     (ws.root / "sheetsales.toml").write_text('language = "en\n', encoding="utf-8")  # a quote left open
     assert main(["report", str(ws.root)]) == 2
     err = capsys.readouterr().err
@@ -282,9 +289,11 @@ def test_a_closed_pipe_ends_the_command_quietly(workspace: Workspace) -> None:
     exe = Path(sys.executable).with_name("sheetsales")
     proc = subprocess.Popen([str(exe), "report", str(workspace.root), "--json", "--no-write", "--as-of",
                              WEEK1.isoformat()], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stdout.readline() == b"{\n"  # `| head -1`
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()  # `| head -1`
     proc.stdout.close()
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    err = proc.stderr.read().decode()
+    assert first == b"{\n", err
     assert proc.wait(timeout=120) == 141
     assert err == ""
 
