@@ -229,7 +229,8 @@ def _default_playbook(meta: dict[str, str], lists: dict[str, list[str]]) -> Play
 def cmd_check(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
-        print(f"error: no such file: {path}", file=sys.stderr)
+        print(f"error: {path} is a folder; give a workbook (.xlsx)" if path.is_dir() else f"error: no such file: {path}",
+              file=sys.stderr)
         return 2
     meta, lists = _hidden_sheets(path)
     found_by_id = False

@@ -243,6 +243,8 @@ def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, capsys) -> None
     assert err.startswith(f"error: Cannot create the folder {afile / 'ws'}") and "Traceback" not in err
     assert main(["check", str(tmp_path / "absent.xlsx")]) == 2
     assert "no such file" in capsys.readouterr().err
+    assert main(["check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path} is a folder; give a workbook (.xlsx)\n"
     from sheetsales.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "ws", as_of=WEEK1, sample=True)
