@@ -28,8 +28,9 @@ from typing import Any
 
 from . import rules, scopes
 from .i18n import t
+from .issues import Issue
 from .names import normalise_customer
-from .read import RawWorkbook, read_table
+from .read import RawWorkbook, col_letter, read_table
 from .sections import Book, Inputs, PersonTable
 from .specs import HELP_ANSWERS_TABLE, HELP_REQUESTS_TABLE
 from .store import Store, help_answers, help_requests
@@ -61,14 +62,16 @@ def read_help(raw: RawWorkbook, playbook: Any, lang: str, parsed: Any, as_of: dt
 def store_help(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Any) -> None:
     base = {"file_version_id": fv_id, "observed_on": as_of}
     store.add_rows(conn, help_requests, [
-        {**base, "rep": parsed.rep, "row": r.row, "no": r.values["no"], "customer": r.values["customer"],
+        {**base, "rep": parsed.rep, "file": parsed.label, "sheet": parsed.sheets["help_requests"], "row": r.row,
+         "no": r.values["no"], "customer": r.values["customer"],
          "customer_norm": normalise_customer(r.values["customer"]), "category": r.values["category"],
          "reason": r.values["reason"], "tried": r.values["tried"], "keyword": r.values["keyword"],
          "effective": person_id(r.values["effective"]), "date": r.values["date"]}
         for r in parsed.tables.get("help_requests", [])
     ])
     store.add_rows(conn, help_answers, [
-        {**base, "author": parsed.rep, "row": r.row, "request": request_id(r.values["request"]),
+        {**base, "author": parsed.rep, "file": parsed.label, "sheet": parsed.sheets["help_answers"], "row": r.row,
+         "request": request_id(r.values["request"]),
          "answer": r.values["answer"], "date": r.values["date"]}
         for r in parsed.tables.get("help_answers", [])
     ])
@@ -140,12 +143,18 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
             "stage": inputs.ctx.stage_name(stage, lang) if stage else "", "reason": r["reason"],
             "tried": r["tried"] or "", "keyword": r["keyword"] or "", "date": r["date"],
             "raised": raised[rid], "effective": r["effective"] or "",
+            "_at": (r["file"], r["sheet"], f"{_letter(HELP_REQUESTS_TABLE, 'effective')}{r['row']}"),
         }
     answers: list[dict] = []
     by_request: dict[str, list[dict]] = {}
+    found: list[Issue] = []  # data issues of the help workbooks, beside the ingest's
     for a in current_ans:
         req = requests.get(a["request"])
         status = "unknown" if req is None else ("own" if req["rep"] == a["author"] else "")
+        if req is None:
+            found.append(Issue("help-unknown-request", a["file"], a["sheet"],
+                               f"{_letter(HELP_ANSWERS_TABLE, 'request')}{a['row']}", {"request": a["request"]},
+                               a["author"]))
         first = answered[(a["request"], a["author"])]
         if req is not None:
             first = max(first, req["raised"])  # an answer typed before the request existed counts from then
@@ -171,9 +180,15 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         else:
             open_.append({**req, "age_days": _days(req["raised"], as_of),
                           "mark_problem": bool(req["effective"])})  # marked someone who has not answered
+            if req["effective"]:
+                found.append(Issue("help-effective-without-answer", *req["_at"],
+                                   {"request": rid, "person": req["effective"]}, req["rep"]))
     for a in answers:
         if not a["status"]:
             a["status"] = "closed" if any(p["request"] == a["request"] for p in pool) else "open"
+    for r in [*open_, *pool, *requests.values()]:
+        r.pop("_at", None)
+    inputs.summary.issues += [{**i.as_record(lang), "rep_name": name(i.rep), "observed_on": as_of} for i in found]
     open_.sort(key=lambda r: (-(r["age_days"] or 0), r["request"]))
     pool.sort(key=lambda r: (r["stage_order"] or 99, r["keyword"].casefold(), r["request"]))
     total = len(requests)
@@ -193,6 +208,11 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         "answerable": _answerable(inputs, open_, by_request),
         "ranking": _ranking(inputs, _helpers(answers, name)),
     }
+
+
+def _letter(table: Any, key: str) -> str:
+    """The column letter of ``key`` in a template table (its columns start at A)."""
+    return col_letter(next(i for i, c in enumerate(table.columns) if c.key == key))
 
 
 def _helpers(answers: list[dict], name: Any) -> list[dict]:

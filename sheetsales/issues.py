@@ -306,6 +306,18 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "The lost-deal report names '{customer}' ({category}), but that deal is '{status}' in the MPC list, "
         "not lost. Mark it lost in the MPC list first, or delete this row.",
     ),
+    "help-unknown-request": (
+        WARNING,
+        "没有编号为 {request} 的求助,这条解答不计入。求助编号格式为“求助人编号-序号”(如 R01-3),见你的反馈表“可解答的求助”。",
+        "There is no help request {request}; this answer counts nowhere. A request number is <requester id>-<no.> "
+        "(e.g. R01-3), as listed under Requests you could answer in your feedback.",
+    ),
+    "help-effective-without-answer": (
+        WARNING,
+        "求助 {request} 的“方法有效”填了 {person},但 {person} 没有解答这个求助,求助仍未关闭。请填写给出有效方法的同事的人员编号。",
+        "Request {request} marks {person} as Method effective, but {person} has not answered it, so it stays open. "
+        "Put the person id of the colleague whose answer worked.",
+    ),
     "lost-report-unknown-deal": (
         WARNING,
         "丢单报告中的“{customer}”({category})不是你 MPC 一览表中的商机。请从下拉列表选择客户,名称和类别要与 MPC 一览表一致。",

@@ -152,6 +152,7 @@ opportunities = Table(
     Column("c_clear", Integer),  # C931: Clear ticks (of 9)
     Column("c_first", Integer),  # C931: First ticks (of 3)
     Column("c_win", Integer),  # C931: Win tick (of 1)
+    Column("qualification", Text),  # the qualification answers as JSON: {"q1": text, …, "x4": "no"} (revision 0002)
     Index("ix_opp_fv", "file_version_id"),
     Index("ix_opp_key", "opp_key", "observed_on"),
 )
@@ -416,6 +417,8 @@ help_requests = Table(
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
     Column("rep", Text, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("sheet", Text, nullable=False),
     Column("row", Integer, nullable=False),
     Column("no", Integer, nullable=False),
     Column("customer", Text, nullable=False),
@@ -435,6 +438,8 @@ help_answers = Table(
     Column("file_version_id", ForeignKey("file_versions.id"), nullable=False),
     Column("observed_on", Date, nullable=False),
     Column("author", Text, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("sheet", Text, nullable=False),
     Column("row", Integer, nullable=False),
     Column("request", Text, nullable=False),  # "<requester id>-<no>"
     Column("answer", Text, nullable=False),

@@ -84,6 +84,8 @@ def test_a_request_answered_and_marked_effective_closes_with_its_times(helped: W
         (1, "R02", 1, 1), (2, "R03", 1, 0), (3, "S01", 1, 0)]
     assert {a["request"]: a["status"] for a in h["answers"] if a["author"] == "R03"} == {"R01-2": "open",
                                                                                           "R09-7": "unknown"}
+    assert [(i["code"], i["rep"], i["cell"]) for i in summary.issues if i["code"].startswith("help")] == [
+        ("help-unknown-request", "R03", "A5")]
     assert [(s["stage_order"], s["requests"], s["open"], s["closed"]) for s in h["by_stage"]] == [(3, 1, 1, 0),
                                                                                                   (6, 1, 0, 1)]
     assert [(p["rep"], p["requests"], p["open"], p["closed"]) for p in h["by_person"]] == [("R01", 2, 1, 1)]
@@ -102,6 +104,10 @@ def test_only_the_requesters_mark_of_an_actual_answer_counts(workspace: Workspac
     h = build_summary(ws, WEEK1).sections["help"]
     assert h["pool"] == [] and h["open"][0]["answers"] == 1 and h["open"][0]["mark_problem"]
     assert {a["author"]: a["status"] for a in h["answers"]} == {"R01": "own", "R02": "open"}
+    # The mark naming someone who never answered is a data issue at its cell of the requester's file.
+    summary = build_summary(ws, WEEK1)
+    assert [(i["code"], i["rep"], i["file"], i["cell"]) for i in summary.issues if i["code"].startswith("help")] == [
+        ("help-effective-without-answer", "R01", "R01/困难报警_R01.xlsx", "G4")]
 
 
 def test_help_unanswered_after_the_playbooks_days(workspace: Workspace) -> None:
