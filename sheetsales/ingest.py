@@ -55,6 +55,7 @@ from .specs import (
     MPC_TABLE,
     PLAN_TABLE,
     QUALIFICATION_TABLE,
+    QUALIFICATION_TABLE_V2,
     WEEKLY_FORM,
     mpc_table,
 )
@@ -176,8 +177,10 @@ def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed, a
         r.values["milestones"] = ",".join(str(n) for n in range(1, len(playbook.stages)) if r.values.get(f"m{n}"))
     parsed.tables["mpc"] = records
     # The qualification and C931 sheets describe the same deals, matched by customer and category.
-    extras: dict[tuple, dict[str, int]] = {}
-    for table, counts in ((QUALIFICATION_TABLE, {"q_answered": "q"}),
+    extras: dict[tuple, dict[str, Any]] = {}
+    # Version 2 (before the yes/no screening columns) is read as it was handed out.
+    qualification = QUALIFICATION_TABLE_V2 if read_meta(raw).get("version") in ("1", "2") else QUALIFICATION_TABLE
+    for table, counts in ((qualification, {"q_answered": "q"}),
                           (C931_TABLE, {"c_clear": "c", "c_first": "f", "c_win": "w"})):
         if not raw.sheet(table.zh, table.en):
             parsed.issues.append(Issue("missing-sheet", raw.label, table.zh, severity="warning",
@@ -192,10 +195,14 @@ def _read_mpc(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed, a
             extras[key] = extras.get(key, {}) | {
                 name: sum(1 for k, v in r.values.items() if k[0] == prefix and k[1:].isdigit() and v)
                 for name, prefix in counts.items()}
+            if table.key == "qualification":  # the answers themselves, for the Qualification sheet
+                answers = {k: str(v) for k, v in r.values.items() if k[:1] in "qx" and k[1:].isdigit() and v}
+                extras[key]["qualification"] = json.dumps(answers, ensure_ascii=False, sort_keys=True) if answers else None
     for r in records:
         found_extra = extras.get((_key_normaliser("customer", r.values["customer"]), r.values["category"]), {})
         for name in ("q_answered", "c_clear", "c_first", "c_win"):
             r.values[name] = found_extra.get(name, 0)
+        r.values["qualification"] = found_extra.get("qualification")
 
 
 def _read_decisions(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed,
@@ -751,6 +758,7 @@ def _store_mpc(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: Pars
             "status": v["status"], "detail": v["detail"], "owner_name": v["owner_name"],
             "resources": v["resources"], "distributor": v["distributor"], "milestones": v["milestones"],
             "q_answered": v["q_answered"], "c_clear": v["c_clear"], "c_first": v["c_first"], "c_win": v["c_win"],
+            "qualification": v.get("qualification"),
         })
         previous = previous_stages.get(key)
         if previous != v["stage"]:

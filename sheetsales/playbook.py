@@ -32,6 +32,7 @@ from .specs import (
     OPTIONAL_PLAYBOOK_TABLES,
     PLAYBOOK_TABLES,
     PRODUCTS_TABLE,
+    QUALIFICATION_QUESTIONS,
     REACH_CHOICES,
     SIDE_CHOICES,
     STAGES_TABLE,
@@ -39,6 +40,7 @@ from .specs import (
     TARGETS_TABLE,
     TEAM_TABLE,
     TICK,
+    YESNO_CHOICES,
     choice_key,
     choice_label,
 )
@@ -87,6 +89,26 @@ class ActivityType:
 
 
 DEFAULT_ACTIVITY_TYPE_LIST: tuple[ActivityType, ...] = tuple(ActivityType(*t) for t in DEFAULT_ACTIVITY_TYPES)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One of the nine qualifying questions; ``rules_out`` is the yes/no answer that disqualifies a deal."""
+
+    no: int
+    zh: str
+    en: str
+    rules_out: str = ""  # yes | no | ""
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+# The default questions (DOMAIN.md §4): a hard constraint against us, no budget, volume or margin below our floor
+# rule a deal out.
+DEFAULT_QUESTIONS: tuple[Question, ...] = tuple(
+    Question(int(k[1:]), zh.split(" ", 1)[1], en.split(" ", 1)[1], {3: "yes", 4: "no", 8: "no", 9: "no"}.get(int(k[1:]), ""))
+    for k, zh, en in QUALIFICATION_QUESTIONS)
 
 
 @dataclass(frozen=True)
@@ -228,6 +250,7 @@ class Playbook:
     lost_reasons: tuple[str, ...] = tuple(zh for zh, _ in DEFAULT_LOST_REASONS)
     target_weights: tuple[tuple[int, float], ...] = ()  # (month 1-12, weight) from the Target weights sheet
     budgets: tuple[Budget, ...] = ()  # the Budgets sheet
+    questions: tuple[Question, ...] = DEFAULT_QUESTIONS  # the Questions sheet
     activity_types: tuple[ActivityType, ...] = DEFAULT_ACTIVITY_TYPE_LIST  # the Activity types sheet
     levels: tuple[Level, ...] = DEFAULT_LEVELS  # the Levels sheet: what each permission level sees
 
@@ -324,6 +347,8 @@ class Playbook:
             return choice_key(SIDE_CHOICES, t)
         if kind == "role":
             return choice_key(BUYING_ROLES, t)
+        if kind == "yesno":
+            return choice_key(YESNO_CHOICES, t)
         if kind == "lost_reason":
             folded = t.casefold()
             return next((r for r in self.lost_reasons if r.casefold() == folded), None)
@@ -357,6 +382,8 @@ class Playbook:
             return [TICK]
         if kind == "lost_reason":
             return list(self.lost_reasons)
+        if kind == "yesno":
+            return [choice_label(YESNO_CHOICES, k, lang) for k in YESNO_CHOICES]
         return []
 
     # --- targets -----------------------------------------------------------------------------
@@ -392,6 +419,7 @@ class Playbook:
             **({"target_weights": tuple((int(m), float(w)) for m, w in d["target_weights"])}
                if d.get("target_weights") else {}),
             **({"budgets": tuple(Budget(**b) for b in d["budgets"])} if d.get("budgets") else {}),
+            **({"questions": tuple(Question(**q) for q in d["questions"])} if d.get("questions") else {}),
             **({"activity_types": tuple(ActivityType(**a) for a in d["activity_types"])}
                if d.get("activity_types") else {}),
             **({"levels": tuple(Level(**lv) for lv in d["levels"])} if d.get("levels") else {}),
@@ -477,7 +505,8 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
     fmt = Formats(wb)
     sheets = {t.key: wb.add_worksheet(t.name(lang)) for t in PLAYBOOK_TABLES + OPTIONAL_PLAYBOOK_TABLES}
     sources = write_list_sheet(wb, "_lists", {"funnel_state": playbook.choice_list("funnel_state", lang),
-                                              "reach": [choice_label(REACH_CHOICES, k, lang) for k in REACH_CHOICES]})
+                                              "reach": [choice_label(REACH_CHOICES, k, lang) for k in REACH_CHOICES],
+                                              "yesno": playbook.choice_list("yesno", lang)})
     stages = [
         {**asdict(s), "funnel_state": choice_label(FUNNEL_STATES, s.funnel_state, lang)} for s in playbook.stages
     ]
@@ -494,6 +523,9 @@ def write_playbook(path: Path, playbook: Playbook, lang: str) -> None:
             "lost_reasons": lost_reasons,
             "target_weights": [{"month": m, "weight": w} for m, w in playbook.target_weights],
             "budgets": [asdict(b) for b in playbook.budgets],
+            "questions": [{"no": q.no, "question_zh": q.zh, "question_en": q.en,
+                           "rules_out": choice_label(YESNO_CHOICES, q.rules_out, lang) if q.rules_out else ""}
+                          for q in playbook.questions],
             "activity_types": [{**asdict(a), "sales": TICK if a.sales else ""} for a in playbook.activity_types],
             "levels": [{**asdict(lv), "reach": choice_label(REACH_CHOICES, lv.reach, lang),
                         "named": TICK if lv.named else ""} for lv in playbook.levels]}
@@ -619,6 +651,11 @@ def read_playbook(path: Path, lang: str, label: str = "playbook.xlsx") -> tuple[
         budgets.append(Budget(v["owner"], period, v["travel"], v["entertainment"], v["other"]))
     if budgets:
         extra["budgets"] = tuple(budgets)
+    questions = tuple(Question(r.values["no"], r.values["question_zh"], r.values["question_en"],
+                               r.values["rules_out"] or "") for _, r in sorted(records["questions"],
+                                                                              key=lambda x: x[1].values["no"]))
+    if questions:
+        extra["questions"] = questions
 
     types = []
     for sheet, r in records["activity_types"]:

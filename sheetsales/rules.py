@@ -176,6 +176,11 @@ ALERTS: dict[str, tuple[str, str, str]] = {
         "warning",
         "{who} {month} 的{type} {spent} 超出预算 {budget}({share})。",
         "{who}: {type} spending in {month} is {spent}, over the budget of {budget} ({share})."),
+    "disqualified": (
+        "warning",
+        "“{customer}”的资格审查有排除性回答:{answers}。请与主管确认是否继续跟进,或关闭这个商机。",
+        "'{customer}' is ruled out by its qualifying answers: {answers}. Decide with your supervisor whether to "
+        "pursue it, or close it."),
     "target-mismatch": (
         "warning",
         "“{group}”{period} 的目标 {target} 与成员目标之和 {total} 不一致({share})。请在作战手册“目标”表中核对。",

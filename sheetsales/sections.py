@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 # The capability modules, in the order their sheets follow the core sheets: ".lost" for a module of
 # this package (any absolute module name works too).
-MODULES: tuple[str, ...] = (".overview", ".lost", ".attainment", ".conversion", ".weekly", ".help", ".care", ".referrals", ".activity", ".falsereports", ".plan")
+MODULES: tuple[str, ...] = (".overview", ".lost", ".attainment", ".conversion", ".weekly", ".qualification", ".help", ".care", ".referrals", ".activity", ".falsereports", ".plan")
 
 
 @dataclass

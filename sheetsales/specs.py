@@ -234,11 +234,30 @@ QUALIFICATION_QUESTIONS: tuple[tuple[str, str, str], ...] = (
     ("q9", "Q9 可达利润与我方底线", "Q9 Achievable margin vs our floor"),
 )
 
-QUALIFICATION_TABLE = _tick_table(
+QUALIFICATION_TABLE_V2 = _tick_table(
     "qualification", "资格审查", "Qualification", "商机资格审查:九个问题", "Qualifying the deal: the nine questions",
     "每个进入漏斗(方案设计及以后)的商机都要回答全部九个问题,写下答案。",
     "Every deal past the search state needs all nine questions answered: write the answers.",
     QUALIFICATION_QUESTIONS, "text")
+
+YESNO_CHOICES: dict[str, tuple[str, str]] = {"yes": ("是", "yes"), "no": ("否", "no")}
+# The screening questions answered yes/no beside their free text (MPC template v3): the answer that rules a
+# deal out is the playbook's (Questions sheet), e.g. a hard constraint against us: yes; no budget: no.
+QUALIFICATION_SCREENS: tuple[tuple[str, str, str], ...] = (
+    ("x3", "Q3 硬指标排除我们?", "Q3 Rules us out?"),
+    ("x4", "Q4 有预算?", "Q4 Budget?"),
+    ("x8", "Q8 采购量达到最低量?", "Q8 Volume at our minimum?"),
+    ("x9", "Q9 利润达到底线?", "Q9 Margin at our floor?"),
+)
+
+QUALIFICATION_TABLE = replace(
+    QUALIFICATION_TABLE_V2,
+    hint_zh="每个进入漏斗(方案设计及以后)的商机都要回答全部九个问题,写下答案;右侧的是/否列用于筛选,"
+    "作战手册规定的排除答案会使商机不合格。",
+    hint_en="Every deal past the search state needs all nine questions answered: write the answers. The yes/no "
+    "columns on the right screen the deal: the playbook's ruling-out answer disqualifies it.",
+    columns=QUALIFICATION_TABLE_V2.columns + tuple(
+        Column(k, zh, en, "choice", False, "yesno", 12, "是 / 否", "yes / no") for k, zh, en in QUALIFICATION_SCREENS))
 
 C931_ITEMS: tuple[tuple[str, str, str], ...] = (
     ("c1", "C1 我方流程与要点", "C1 Our process and key points"),
@@ -262,7 +281,7 @@ C931_TABLE = _tick_table(
     "Tick what is true. Only 8C+1F or better supports a win rate of 60% or more.",
     C931_ITEMS, "tick")
 
-MPC_SPEC = TemplateSpec(kind="mpc", version=2, zh="MPC一览表", en="MPC list",
+MPC_SPEC = TemplateSpec(kind="mpc", version=3, zh="MPC一览表", en="MPC list",  # 3: the yes/no screening columns
                         sheets=(MPC_TABLE, QUALIFICATION_TABLE, C931_TABLE))
 
 # --------------------------------------------------------------------------------------------
@@ -914,5 +933,26 @@ BUDGETS_TABLE = Table(
     ),
 )
 
+QUESTIONS_TABLE = Table(
+    key="questions",
+    zh="资格问题",
+    en="Questions",
+    title_zh="商机资格审查的九个问题",
+    title_en="The nine qualifying questions",
+    hint_zh="问题文字显示在汇总的“资格审查”表中;“排除答案”填 是 或 否:MPC 一览表“资格审查”表中对应的是/否列如此回答,"
+    "商机即不合格(disqualified)。",
+    hint_en="The questions' text heads the summary's Qualification sheet. Ruling-out answer yes or no: a deal whose "
+    "yes/no column on the MPC list's Qualification sheet is answered so is disqualified.",
+    rows=9,
+    key_columns=("no",),
+    duplicate_code="duplicate-id",
+    columns=(
+        Column("no", "序号", "No.", "int", True, width=6, low=1, high=9),
+        Column("question_zh", "问题(中文)", "Question (zh)", required=True, width=30),
+        Column("question_en", "问题(英文)", "Question (en)", required=True, width=40),
+        Column("rules_out", "排除答案", "Ruling-out answer", "choice", False, "yesno", 12, "是 / 否 / 留空", "yes / no / empty"),
+    ),
+)
+
 OPTIONAL_PLAYBOOK_TABLES: tuple[Table, ...] = (LOST_REASONS_TABLE, ACTIVITY_TYPES_TABLE, LEVELS_TABLE,
-                                               TARGET_WEIGHTS_TABLE, BUDGETS_TABLE)
+                                               TARGET_WEIGHTS_TABLE, BUDGETS_TABLE, QUESTIONS_TABLE)

@@ -97,6 +97,7 @@ def build_template(
         "status": playbook.choice_list("status", lang),
         "decision": playbook.choice_list("decision", lang),
         **({"lost_reason": playbook.choice_list("lost_reason", lang)} if kind == "lost" else {}),
+        **({"yesno": playbook.choice_list("yesno", lang)} if kind == "mpc" else {}),
         **({"role": playbook.choice_list("role", lang)} if kind == "cards" else {}),
         **({"side": playbook.choice_list("side", lang)} if kind == "weekly" else {}),
         **{k: v for k, v in (lists or {}).items() if v},

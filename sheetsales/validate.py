@@ -17,7 +17,16 @@ from typing import Any, Protocol
 
 from .issues import ERROR, Issue
 from .read import RawTable, cell_ref
-from .specs import FUNNEL_STATES, REACH_CHOICES, STATUS_CHOICES, Column, Table, choice_key, choice_label
+from .specs import (
+    FUNNEL_STATES,
+    REACH_CHOICES,
+    STATUS_CHOICES,
+    YESNO_CHOICES,
+    Column,
+    Table,
+    choice_key,
+    choice_label,
+)
 
 
 class Choices(Protocol):
@@ -29,7 +38,7 @@ class Choices(Protocol):
 class FixedChoices:
     """Choices that do not depend on a playbook (status, funnel state)."""
 
-    tables = {"status": STATUS_CHOICES, "funnel_state": FUNNEL_STATES, "reach": REACH_CHOICES}
+    tables = {"status": STATUS_CHOICES, "funnel_state": FUNNEL_STATES, "reach": REACH_CHOICES, "yesno": YESNO_CHOICES}
 
     def resolve(self, kind: str, text: str) -> Any | None:
         return choice_key(self.tables[kind], text) if kind in self.tables else None

@@ -19,8 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # A database from before versioning gets every table of the release that opens it (Store._migrate's
-    # create_all) before it is stamped 0001 and upgraded: the table may be there already.
-    if sa.inspect(op.get_bind()).has_table('lost_reports'):
+    # create_all) before it is stamped 0001 and upgraded: the table and the column may be there already.
+    inspector = sa.inspect(op.get_bind())
+    if 'qualification' not in {c['name'] for c in inspector.get_columns('opportunities')}:
+        with op.batch_alter_table('opportunities', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('qualification', sa.Text(), nullable=True))
+    if inspector.has_table('lost_reports'):
         return
     op.create_table('lost_reports',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -63,3 +67,5 @@ def downgrade() -> None:
     with op.batch_alter_table('lost_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_lost_fv')
     op.drop_table('lost_reports')
+    with op.batch_alter_table('opportunities', schema=None) as batch_op:
+        batch_op.drop_column('qualification')
