@@ -59,6 +59,7 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         p = inputs.people.get(pid, {})
         return {"rep": pid, "rep_name": p.get("rep_name", pid), "team": p.get("team", "")}
 
+    names = {a.code: a.name(lang) for a in playbook.activity_types}
     findings = []
     for rw in inputs.store.rows(log_rewrites, inputs.as_of):
         e = by_id.get(rw["entry_id"])
@@ -67,7 +68,8 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         other = json.loads(rw["rewritten"]) if rw["rewritten"] else None
         findings.append({"kind": "rewritten", **person(rw["rep"]), "deal": e["deal_id"], "customer": e["customer"],
                          "stage_order": e["stage"], "date": e["date"], "seen": rw["observed_on"],
-                         "original": summary_text(e, 80), "other": summary_text(other, 80) if other else DROPPED})
+                         "original": summary_text(e, 80, names),
+                         "other": summary_text(other, 80, names) if other else DROPPED})
     advances = defaultdict(int)
     for state in inputs.ctx.deals.values():
         for start, before, row in _advances(state.history):

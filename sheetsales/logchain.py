@@ -113,14 +113,17 @@ def settle(accepted: Sequence[dict], rows: Sequence[LogRow]) -> Settlement:
     return out
 
 
-def summary_text(values: Mapping[str, Any], limit: int = 60) -> str:
-    """A log row in one short line, for messages: date, hours, cost, deal, what was done."""
+def summary_text(values: Mapping[str, Any], limit: int = 60, names: Mapping[str, str] | None = None) -> str:
+    """A log row in one short line, for messages: date, hours, cost, deal, what was done (the activity
+    types by their ``names`` when given, else by code)."""
     parts = [_text(values.get("date"))]
-    if values.get("hours") is not None:
+    if values.get("hours") not in (None, ""):
         parts.append(f"{_text(values.get('hours'))} h")
-    if values.get("cost"):
+    if values.get("cost") not in (None, "", 0, "0"):
         parts.append(f"¥{_text(values.get('cost'))}")
-    parts += [_text(values.get("deal")), _text(values.get("types")), _text(values.get("content"))]
+    types = [c for c in _text(values.get("types")).split(",") if c]
+    parts += [_text(values.get("deal")), "+".join((names or {}).get(c, c) for c in types),
+              _text(values.get("content"))]
     text = " · ".join(p for p in parts if p)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
