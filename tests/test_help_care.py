@@ -229,7 +229,10 @@ def test_cards_drive_reminders_no_decider_and_referrals(workspace: Workspace) ->
     cards = {c["customer"]: c for c in summary.sections["reminders"]["cards"]}
     assert (cards["天津港务集团"]["deciders"], cards["天津港务集团"]["next_appointment"]) == ("王主任", WEEK1 + 3 * DAY)
     # The digest and the rep's feedback both carry the reminders.
-    run_report(ws, WEEK1)
+    digest = run_report(ws, WEEK1, digest=True).digest
+    assert digest is not None
+    html = digest.read_text(encoding="utf-8")
+    assert "王主任" in html and "宁波港机集团" in html and "周年" in html and "回访" in html
     wb = openpyxl.load_workbook(ws.reports / "feedback" / "R01.xlsx")
     care_text = "\n".join(str(v) for row in wb["客户关怀"].iter_rows(values_only=True) for v in row if v)
     assert "王主任" in care_text and "宁波港机集团" in care_text
