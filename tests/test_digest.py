@@ -214,7 +214,7 @@ def measure(chromium: str, html: str, width: int, tmp: Path) -> dict:
 
     page = tmp / f"measure-{width}.html"
     page.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
                            f"--user-data-dir={tmp / 'chromium-profile'}", f"--window-size={width},1500",
                            "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
     found = re.search(r'data-measure="([^"]*)"', done.stdout)
