@@ -270,3 +270,24 @@ def test_new_sheets_recalculate_in_libreoffice(soffice: str, helped: Workspace, 
     assert checked == 8
     pool = computed["经验池"]
     assert any("算全生命周期成本,别再降价" in cell for row in pool for cell in row)
+
+
+def test_in_english(workspace_en: Workspace) -> None:
+    ws = workspace_en
+    save_mpc(ws, "R01", [deal("Acme Tooling Co., Ltd.", stage="Project evaluation", category="CNC machine")])
+    ask(ws, "R01", [{"no": 1, "customer": "Acme Tooling Co Ltd", "reason": "Price 12% above", "keyword": "price",
+                     "effective": "R02"}])
+    answer(ws, "R02", [{"request": "R01-1", "answer": "Show the five-year running cost"}])
+    fill_table(cards_path(ws, "R01"), CARD_PEOPLE_TABLE, [{"customer": "Acme Tooling Co., Ltd.", "name": "Mr Smith",
+                                                           "role": "influencer", "birthday": dt.date(1970, 11, 3)}])
+    result = ingest(ws, WEEK1)
+    assert not [i for f in result.files for i in f.errors]
+    report = run_report(ws, WEEK1)
+    h = report.summary.sections["help"]
+    assert [(p["request"], p["helper"], p["stage"], p["days_to_resolve"]) for p in h["pool"]] == [
+        ("R01-1", "R02", "Project evaluation", 0)]
+    alerts = {a["code"]: a["message"] for a in report.summary.alerts}
+    assert alerts["reminder-birthday"].startswith("Birthday: Mr Smith of 'Acme Tooling Co., Ltd.' (influencer)")
+    assert alerts["no-decider"].startswith("'Acme Tooling Co., Ltd.' is at 'Project evaluation'")
+    sheets = openpyxl.load_workbook(report.summary_path).sheetnames
+    assert {"Help requests", "Experience pool", "Customer care", "Referrals"} <= set(sheets)
