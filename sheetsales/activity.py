@@ -68,7 +68,7 @@ def deal_index(deals: dict[str, DealState]) -> dict[tuple[str, str], list[DealSt
     """(person, normalised customer) → the deals that person owns or entered, best match first."""
     out: dict[tuple[str, str], list[DealState]] = defaultdict(list)
     for s in deals.values():
-        for person in {s.owner, s.rep, *(k.split("-", 1)[0] for k in s.members)}:
+        for person in {s.owner, s.rep, *(r["rep"] for r in s.history)}:
             out[(person, s.customer_norm)].append(s)
     for found in out.values():
         found.sort(key=lambda s: (s.status != "open", -s.amount, s.key))
@@ -76,7 +76,16 @@ def deal_index(deals: dict[str, DealState]) -> dict[tuple[str, str], list[DealSt
 
 
 def entries(inputs: Inputs) -> list[dict]:
-    """Every accepted log row worked by ``as_of``, with its score, sales flag, deal and stage."""
+    """Every accepted log row worked by ``as_of``, with its score, sales flag, deal and stage (computed once
+    per report: the false reports and the plan read them too)."""
+    cached = getattr(inputs, "_log_entries", None)
+    if cached is None:
+        cached = _entries(inputs)
+        inputs._log_entries = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _entries(inputs: Inputs) -> list[dict]:
     types = {a.code: a for a in inputs.playbook.activity_types}
     index = deal_index(inputs.ctx.deals)
     out = []
