@@ -82,3 +82,22 @@ def test_questions_round_trip_and_the_sheet(workspace: Workspace, tmp_path: obje
     sheet = openpyxl.load_workbook(mpc_path(workspace, "R01"))[QUALIFICATION_TABLE.zh]
     headers = [c.value for c in sheet[3]]
     assert "Q4 有预算?" in headers
+
+
+def test_the_qualification_sheet_recalculated_by_libreoffice(soffice: str, workspace: Workspace,
+                                                              tmp_path: object) -> None:
+    from pathlib import Path
+
+    from sheetsales import soffice as lo
+
+    setup(workspace)
+    result = run_report(workspace, WEEK1 + dt.timedelta(days=1))
+    out = Path(str(tmp_path)) / "csv"
+    computed = lo.export_csv_sheets(result.summary_path, out, recalc=True)["资格审查"]
+    sheet = openpyxl.load_workbook(result.summary_path)["资格审查"]
+    cached = openpyxl.load_workbook(result.summary_path, data_only=True)["资格审查"]
+    table = sheet.tables["Qualification"]
+    total_row = openpyxl.utils.cell.coordinate_from_string(table.ref.split(":")[1])[1] - 1
+    col = 6  # the amount: five deals of 1,000,000
+    assert float(computed[total_row][col].replace(",", "")) == 5_000_000
+    assert cached.cell(total_row + 1, col + 1).value == 5_000_000

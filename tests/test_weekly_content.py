@@ -85,3 +85,36 @@ def test_the_weekly_content_sheet(spent: Workspace) -> None:
     assert {"MyWeeklyNotes", "MyExpenses"} <= set(sup.tables)
     texts = {c for row in sup.iter_rows(values_only=True) for c in row if isinstance(c, str)}
     assert {"签下恒远精密合同", "拜访无锡重工"} <= texts  # the supervisor reads the team's reports
+
+
+def test_the_weekly_content_sheet_recalculated_by_libreoffice(soffice: str, spent: Workspace, tmp_path: Path) -> None:
+    from sheetsales import soffice as lo
+    from sheetsales import weekly
+
+    result = run_report(spent, AS_OF)
+    rows = result.summary.sections["weekly"]["expenses"]
+    computed = lo.export_csv_sheets(result.summary_path, tmp_path / "csv", recalc=True)["周报内容"]
+    cached = openpyxl.load_workbook(result.summary_path, data_only=True)["周报内容"]
+    sheet = openpyxl.load_workbook(result.summary_path)["周报内容"]
+    cols = weekly._cols()["spend"]
+    picks = {"ExpensesByTeam": [r for r in rows if r["level"] == "team" and r["type"] == "total"],
+             "ExpensesByRep": [r for r in rows if r["level"] == "rep" and r["type"] == "total"],
+             "ExpensesByType": [r for r in rows if r["level"] == "rep" and r["type"] != "total"]}
+    checked = 0
+    for name, records in picks.items():
+        table = sheet.tables[name]
+        first, last = table.ref.split(":")
+        col0 = openpyxl.utils.cell.column_index_from_string(openpyxl.utils.cell.coordinate_from_string(first)[0]) - 1
+        total_row = openpyxl.utils.cell.coordinate_from_string(last)[1] - 1
+        for i, col in enumerate(cols):
+            if col.total != "sum":
+                continue
+            expected = sum(float(r[col.key] or 0) for r in records)
+            assert float(computed[total_row][col0 + i].replace(",", "")) == pytest.approx(expected, abs=0.005)
+            assert cached.cell(total_row + 1, col0 + i + 1).value == pytest.approx(expected, abs=0.005)
+            checked += 1
+    assert checked == 6
+    # By hand: the team spent 5,400 in November (R01 4,400, R02 1,000), against 6,000 budgeted.
+    team = sheet.tables["ExpensesByTeam"]
+    row = openpyxl.utils.cell.coordinate_from_string(team.ref.split(":")[1])[1] - 1
+    assert (float(computed[row][3].replace(",", "")), float(computed[row][4].replace(",", ""))) == (5_400, 6_000)
