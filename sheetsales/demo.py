@@ -334,6 +334,11 @@ QUALIFICATION_ANSWERS: tuple[tuple[tuple[str, str], ...], ...] = (
 )
 
 
+# The screening columns of the Qualification sheet and the answer that passes each (MPC template v3).
+SCREENING: tuple[tuple[str, int, tuple[str, str]], ...] = (
+    ("x3", 3, ("否", "no")), ("x4", 4, ("是", "yes")), ("x8", 8, ("是", "yes")), ("x9", 9, ("是", "yes")))
+NO_BUDGET = ("客户年度预算已冻结,项目无资金", "Their annual budget is frozen: no money for the project")
+
 # --------------------------------------------------------------------------------------------
 # The deals
 # --------------------------------------------------------------------------------------------
@@ -370,6 +375,7 @@ class Deal:
     weak_c931: bool = False  # claims a high win rate without the C931 to back it
     neglected: bool = False  # never worked: no daily-log entry mentions it
     unreported: bool = False  # lost without a lost-deal report (scripted)
+    no_budget: bool = False  # its qualifying answers say the customer has no budget (scripted: disqualified)
     win_rate: float | None = None  # a typed win rate that ignores the stage (scripted)
     note: tuple[str, str] | None = None  # a scripted detailed status
     seen_stage: int = 0  # the stage sheetsales last observed, and the ingest day it first saw it
@@ -656,9 +662,9 @@ class Simulation:
                                       at(0): {"sign_date": as_of + dt.timedelta(days=32)}},
                     category="数控机床", model="HMC-630", amount=1_200_000, optimism=0.0,
                     sign_date=as_of - dt.timedelta(days=10))
-        # Never in the daily log since it was entered, yet moved on to 方案设计.
+        # Never in the daily log since it was entered, yet moved on to 方案设计; its budget is frozen (disqualified).
         self.script("R13", at(7), 2, {at(3): {"stage": 3}}, category="检测设备", model="CMM-700", amount=380_000,
-                    neglected=True, optimism=0.0)
+                    neglected=True, optimism=0.0, no_budget=True)
         # In the funnel with five of the nine qualifying questions answered.
         self.script("R04", at(4), 2, {at(2): {"stage": 3}}, category="数控机床", model="VMC-850", amount=650_000,
                     q_gap=4, optimism=0.0)
@@ -957,6 +963,13 @@ def qualification_rows(rep: Rep, lang: str) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"customer": _pick(d.customer, lang), "category": _category(d.category, lang)}
         for n, answers in enumerate(QUALIFICATION_ANSWERS[:answered], 1):
             row[f"q{n}"] = _pick(answers[(d.pick >> n) % 2], lang).format(**params)
+        # The yes/no screening columns beside the answers given: a hard constraint (no), a budget, volume and
+        # margin (yes) — but the deal whose budget is frozen.
+        for key, n, passing in SCREENING:
+            if n <= answered:
+                row[key] = _pick(passing, lang)
+        if d.no_budget and answered >= 4:
+            row["q4"], row["x4"] = _pick(NO_BUDGET, lang), _pick(("否", "no"), lang)
         rows.append(row)
     return rows
 
@@ -1268,4 +1281,25 @@ def _save_decisions(ws: Workspace, playbook: Playbook, sim: Simulation, author: 
     path = ws.inbox / author / template_filename("decisions", lang, author)
     if not path.exists():  # a rep who made himself a decisions workbook
         ws.write_template(path, "decisions", playbook, author)
-    fill_workbook(path, ((DECISIONS_TABLE, rows),))
+    # A deal the drop-down offers is picked from it; one it does not (a workbook saved before the deal
+    # waited, a rep's own workbook) is typed, as is the scripted slip.
+    offered = waiting_offered(path)
+    fill_workbook(path, ((DECISIONS_TABLE, [{**r, "deal": offered.get(r["deal"], r["deal"])} for r in rows]),))
+
+
+def waiting_offered(path: Path) -> dict[str, str]:
+    """deal id -> the label a decisions workbook's drop-down offers for it (its hidden lists sheet)."""
+    import openpyxl
+
+    from .specs import LISTS_SHEET
+    from .waiting import deal_id
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        if LISTS_SHEET not in wb.sheetnames:
+            return {}
+        columns = list(zip(*wb[LISTS_SHEET].iter_rows(values_only=True), strict=False))
+    finally:
+        wb.close()
+    found = next((c for c in columns if c and c[0] == "waiting"), ())
+    return {deal_id(str(label)): str(label) for label in found[1:] if label}
