@@ -95,7 +95,8 @@ def summary_regions(summary: Any) -> list[str]:
 
 def region_summary(summary: Any, region: str) -> Any:
     """``summary`` cut to ``region``: its people's records, its own funnel and forecast rows as the top
-    level, and any other record only when it names no customer or person outside the region."""
+    level (labelled with the region's name), and any other record only when it names no customer or
+    person outside the region."""
     who = {p["rep"] for p in summary.people if p["region"] == region}
     teams = {p["team"] for p in summary.people if p["rep"] in who}
     deals = [*summary.opportunities, *summary.small_deals]
@@ -122,7 +123,7 @@ def region_summary(summary: Any, region: str) -> Any:
     def cut(records: list[dict]) -> list[dict]:
         out = [kept for r in records if (kept := keep(r)) is not None]
         # The region's own row stands at the top level of the funnel and forecast tables.
-        tops = [{**r, "level": "company", "group": "*"} for r in out if r.get("level") == "region"]
+        tops = [{**r, "level": "company"} for r in out if r.get("level") == "region"]
         return tops + out if tops else out
 
     changes: dict[str, Any] = {}

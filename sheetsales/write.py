@@ -373,7 +373,8 @@ def _new_workbook(path: Path) -> tuple[xlsxwriter.Workbook, dict[str, Any]]:
 
 
 def _label(level: str, group: str, lang: str) -> str:
-    return t("level.company", lang) if level == "company" else group
+    # A region summary's top rows are its region's ("company" level, the region's name as group).
+    return t("level.company", lang) if level == "company" and group == "*" else group
 
 
 # --------------------------------------------------------------------------------------------

@@ -141,5 +141,8 @@ def test_a_region_summary_holds_its_region_and_the_company_summary_everything(te
             assert bool(found) == (rep in inside), (region, rep, found)
         outside = {p.name for p in TEAM if p.region not in (region,) and p.id not in ("D01",)}
         assert not [n for n in outside if n in text], region
+        sheet = openpyxl.load_workbook(team_ws.reports / "regions" / f"{region}.xlsx")["漏斗"]
+        first = sheet[sheet.tables["Funnel"].ref.split(":")[0]].row + 1
+        assert sheet.cell(first, 1).value == region  # its top level is the region, not the company
     company = cell_text(team_ws.reports / "summary.xlsx")
     assert all(m in company for rep in REPS for m in marks(rep)[:2])
