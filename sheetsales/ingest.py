@@ -572,6 +572,10 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             log.error("the settlement (decisions, confiscations) failed: %s: %s", type(exc).__name__, _one_line(exc))
             log.info("the failure of the settlement", exc_info=exc)
             result.settle_error = f"{type(exc).__name__}: {_one_line(exc)}"
+        if result.settled and (result.settled.get("confiscated") or result.settled.get("applied")):
+            # The deals waiting for a decision changed: untouched decisions workbooks offer them now.
+            result.handed_out += ws.handout(playbook, as_of, refresh_waiting=True,
+                                            waiting_deals=lambda: waiting.labels(store, playbook, as_of, ws.lang))
     finally:
         store.close()
     return result

@@ -318,15 +318,16 @@ class Workspace:
     def handout(self, playbook: Playbook, as_of: dt.date,
                 lost_deals: Callable[[], dict[str, list[str]]] | None = None,
                 own_deals: Callable[[], dict[str, list[str]]] | None = None,
-                waiting_deals: Callable[[], dict[str, list[str]]] | None = None) -> list[Path]:
+                waiting_deals: Callable[[], dict[str, list[str]]] | None = None,
+                refresh_waiting: bool = False) -> list[Path]:
         """Create missing person folders and templates; never overwrite anything.
 
         ``lost_deals`` (asked only when needed) gives, per rep with a deal marked lost, their
         customers: such a rep gets a lost-deal report whose drop-down lists them. ``own_deals`` (asked
         only when a weekly report is handed out) gives each rep's open deals: the drop-down of the
         daily log's and the plan's customer column. ``waiting_deals`` gives each supervisor the deals
-        waiting for their decision: the drop-down of their decisions workbook, written again while
-        nobody has saved it (see :mod:`sheetsales.waiting`)."""
+        waiting for their decision: the drop-down of their decisions workbook, written again (with
+        ``refresh_waiting``, after a settlement) while nobody has saved it (see :mod:`sheetsales.waiting`)."""
         written = []
         week = iso_week(as_of)
         team = [p for p in playbook.team if self.serves(p)]
@@ -340,7 +341,8 @@ class Workspace:
             if person.id not in bosses:
                 continue
             fresh = not decisions.exists()
-            if not fresh and (waiting_deals is None or untouched(self.root, decisions) is None):
+            if not fresh and (not refresh_waiting or waiting_deals is None
+                              or untouched(self.root, decisions) is None):
                 continue
             waiting = waiting_deals() if waiting_deals is not None and waiting is None else (waiting or {})
             listed = waiting.get(person.id, [])

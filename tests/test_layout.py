@@ -225,9 +225,8 @@ def test_decisions_workbook_offers_the_deals_waiting_and_a_picked_one_is_applied
     ingest(workspace, WEEK1)
     path = workspace.inbox / "S01" / template_filename("decisions", workspace.lang, "S01")
     assert untouched(workspace.root, path) == []  # handed out, nothing waits yet
-    ingest(workspace, WEEK1 + dt.timedelta(days=31))  # past 方案设计's 30 days: confiscated to S01
-    ingest(workspace, WEEK1 + dt.timedelta(days=32))  # the untouched workbook is written again
-    [label] = untouched(workspace.root, path)
+    ingest(workspace, WEEK1 + dt.timedelta(days=31))  # past 方案设计's 30 days: confiscated to S01, and the
+    [label] = untouched(workspace.root, path)  # untouched workbook written again after the settlement
     assert label.startswith("甲机械厂 · 1,000,000 · 方案设计 · ") and "已收归主管" in label
     assert label.endswith(next(o["deal"] for o in run_report(workspace, WEEK1 + dt.timedelta(days=32)).summary
                                .opportunities if o["customer"] == "甲机械厂"))
