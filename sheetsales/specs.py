@@ -363,13 +363,13 @@ LOG_TABLE_V1 = Table(
 # (code, zh-CN, en, weight, sales work): the weight scores effectiveness (能力曲线); non-sales work
 # (meetings, paperwork) counts in the hours and in the non-sales share.
 DEFAULT_ACTIVITY_TYPES: tuple[tuple[str, str, str, float, bool], ...] = (
-    ("call", "电话沟通", "Phone call", 1.0, True),
-    ("visit", "上门拜访", "Customer visit", 3.0, True),
-    ("demo", "演示参观", "Demo or site visit", 3.0, True),
-    ("proposal", "方案报价", "Proposal or quote", 2.0, True),
-    ("negotiation", "商务谈判", "Negotiation", 3.0, True),
-    ("signing", "签约回款", "Signing or payment", 4.0, True),
-    ("meeting", "内部会议", "Internal meeting", 0.5, False),
+    ("call", "电话沟通", "Call", 1.0, True),
+    ("visit", "上门拜访", "Visit", 3.0, True),
+    ("demo", "演示参观", "Demo", 3.0, True),
+    ("proposal", "方案报价", "Proposal", 2.0, True),
+    ("negotiation", "商务谈判", "Negotiate", 3.0, True),
+    ("signing", "签约回款", "Signing", 4.0, True),
+    ("meeting", "内部会议", "Meeting", 0.5, False),
     ("admin", "行政事务", "Paperwork", 0.5, False),
 )
 
@@ -406,7 +406,7 @@ LOG_BASE = Table(
 
 def activity_column(code: str, zh: str, en: str) -> Column:
     """The tick column of one activity type (its label is the type's name)."""
-    return Column(f"t_{code}", zh, en, "tick", width=7, choices="tick", help_zh=f"做了“{zh}”打 ✓",
+    return Column(f"t_{code}", zh, en, "tick", width=9, choices="tick", help_zh=f"做了“{zh}”打 ✓",
                   help_en=f"Tick when you did: {en}")
 
 
