@@ -200,3 +200,20 @@ def test_upgrading_a_store_chains_the_logs_it_already_holds(workspace: Workspace
     assert [(e["seq"], e["row"], e["hours"], e["content"]) for e in after[0]] == [
         (e["seq"], e["row"], e["hours"], e["content"]) for e in before[0]]
     assert verify_cli(workspace)[0] == 0
+
+
+def test_a_chain_cannot_fork(workspace: Workspace) -> None:
+    import pytest
+
+    from sheetsales.store import AlreadyRecorded
+
+    save_log(workspace, ROWS[:1], TUE)
+    store = workspace.store()
+    first = store.rows(log_entries, WED)[0]
+    twin = {k: v for k, v in first.items() if k != "id"}
+    with pytest.raises(AlreadyRecorded), store.transaction() as conn:  # a second process appending row 1 again
+        store.add_log_entry(conn, **twin)
+    assert store.counts()["log_entries"] == 1
+    # Written past the constraint (a database edited by hand), the repeated number is the first broken link.
+    twin["id"] = first["id"] + 1
+    assert logchain.verify_rows([first, twin]).broken.reason == "fork"
