@@ -257,8 +257,9 @@ def _answerable(inputs: Inputs, open_: list[dict], by_request: dict[str, list[di
     """For every person, the open requests of others they could answer. The customer and deal are
     shown only to a reader whose scope holds the requester; the others see the problem itself."""
     out = []
+    every = scopes.all_scopes(inputs.people)
     for reader in inputs.people:
-        seen = scopes.scope_of(inputs.people, reader)
+        seen = every[reader]
         for req in open_:
             if req["rep"] == reader:
                 continue
@@ -281,8 +282,9 @@ def _ranking(inputs: Inputs, helpers: list[dict]) -> list[dict]:
     """Each person's view of the helper ranking: the top helpers and their own place, named when the
     reader's level has named rankings or the helper is in their scope, anonymised otherwise."""
     out = []
+    every = scopes.all_scopes(inputs.people)
     for reader, person in inputs.people.items():
-        seen = scopes.scope_of(inputs.people, reader)
+        seen = every[reader]
         for h in helpers:
             if h["rank"] > RANKING_TOP and h["author"] != reader:
                 continue

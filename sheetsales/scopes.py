@@ -39,11 +39,10 @@ DEFAULT_LEVELS: tuple[Level, ...] = (
 )
 
 
-def below(people: Mapping[str, Mapping], person_id: str) -> set[str]:
+def below(people: Mapping[str, Mapping], person_id: str,
+          children: Mapping[str, list[str]] | None = None) -> set[str]:
     """The person and everybody under them through the supervisor chain (a cycle ends the walk)."""
-    children: dict[str, list[str]] = {}
-    for pid, p in people.items():
-        children.setdefault(p.get("supervisor") or "", []).append(pid)
+    children = _children(people) if children is None else children
     out, todo = set(), [person_id]
     while todo:
         pid = todo.pop()
@@ -52,6 +51,13 @@ def below(people: Mapping[str, Mapping], person_id: str) -> set[str]:
         out.add(pid)
         todo += children.get(pid, [])
     return out
+
+
+def _children(people: Mapping[str, Mapping]) -> dict[str, list[str]]:
+    children: dict[str, list[str]] = {}
+    for pid, p in people.items():
+        children.setdefault(p.get("supervisor") or "", []).append(pid)
+    return children
 
 
 def reach_members(people: Iterable[Mapping], person_id: str) -> set[str]:
@@ -68,6 +74,28 @@ def reach_members(people: Iterable[Mapping], person_id: str) -> set[str]:
     if reach in ("team", "region"):
         return {p["rep"] for p in people if p.get(reach) == me.get(reach)}
     return {person_id}
+
+
+def reach_all(people: Iterable[Mapping]) -> dict[str, set[str]]:
+    """:func:`reach_members` of everybody at once (one pass to group the people, then a lookup each)."""
+    people = list(people)
+    groups: dict[tuple[str, Any], set[str]] = {}
+    for p in people:
+        for level in ("team", "region"):
+            groups.setdefault((level, p.get(level)), set()).add(p["rep"])
+    everybody = {p["rep"] for p in people}
+    out = {}
+    for p in people:
+        reach = p.get("reach", "own")
+        out[p["rep"]] = (everybody if reach == "company" else groups[(reach, p.get(reach))]
+                         if reach in ("team", "region") else {p["rep"]})
+    return out
+
+
+def all_scopes(people: Mapping[str, Mapping]) -> dict[str, set[str]]:
+    """:func:`scope_of` of everybody at once."""
+    reach, children = reach_all(people.values()), _children(people)
+    return {pid: below(people, pid, children) | reach[pid] for pid in people}
 
 
 def scope_of(people: Mapping[str, Mapping], person_id: str) -> set[str]:

@@ -40,7 +40,7 @@ from .analyse import Summary
 from .drawing import NUM_FORMATS
 from .i18n import SEVERITY_RANK, alert_name, t
 from .outputs import OutputProblem, ReplacePolicy, describe, move_into_place, remove_stale_temps, temp_path
-from .scopes import reach_members
+from .scopes import reach_all
 from .specs import FUNNEL_STATES, choice_label
 from .widths import column_width, display_width, header_width, wrapped_lines
 
@@ -692,6 +692,7 @@ def _scopes(people: Sequence[dict], ids: Sequence[str]) -> dict[str, set[str]]:
     for p in people:
         below.setdefault(p["supervisor"], []).append(p["rep"])
     scopes = {}
+    reach = reach_all(people)
     for person_id in ids:
         out, todo = set(), [person_id]
         while todo:
@@ -700,7 +701,7 @@ def _scopes(people: Sequence[dict], ids: Sequence[str]) -> dict[str, set[str]]:
                 continue
             out.add(pid)
             todo += below.get(pid, [])
-        scopes[person_id] = out | reach_members(people, person_id)  # the reach of their permission level
+        scopes[person_id] = out | reach.get(person_id, {person_id})  # the reach of their permission level
     return scopes
 
 
