@@ -213,7 +213,7 @@ def demo_playbook(lang: str, as_of: dt.date, first_day: dt.date | None = None) -
     products = tuple((_category(c, lang), _model(m, lang)) for c, m in DEFAULT_PRODUCTS)
     budgets = tuple(Budget(pid, str(y), *YEARLY_BUDGET) for pid, *_ in REPS for y in years)
     return Playbook(stages=DEFAULT_STAGES, team=tuple(team), targets=tuple(targets), products=products,
-                    budgets=budgets)
+                    budgets=budgets, lost_reasons=Playbook.default(lang).lost_reasons)
 
 
 # --------------------------------------------------------------------------------------------

@@ -172,7 +172,20 @@ def digest_context(summary: Summary) -> dict[str, Any]:
         "changes": change_rows,
         "alert_people": alert_people,
         "issue_people": issue_people,
+        # Each rep's latest key events and market news (weekly.py's section), for the weekly review.
+        "notes": _latest_notes(summary),
+        "notes_title": t("weekly.title.digest", lang), "notes_events": t("weekly.col.key_events", lang),
+        "notes_news": t("weekly.col.market_news", lang),
     }
+
+
+def _latest_notes(summary: Summary) -> list[dict[str, str]]:
+    latest: dict[str, dict] = {}
+    for n in summary.sections.get("weekly", {}).get("notes", []):
+        if n["rep"] not in latest or n["week"] > latest[n["rep"]]["week"]:
+            latest[n["rep"]] = n
+    return [{"rep": n["rep"], "name": n["rep_name"], "week": n["week"], "key_events": n["key_events"],
+             "market_news": n["market_news"]} for _, n in sorted(latest.items())]
 
 
 def render_digest(summary: Summary) -> str:

@@ -584,6 +584,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "weekly.title.expenses_team": ("费用对比预算 · 团队(每月合计)", "Expenses against budget · team (monthly totals)"),
     "weekly.title.expenses_rep": ("费用对比预算 · 销售(每月合计)", "Expenses against budget · rep (monthly totals)"),
     "weekly.title.expenses_types": ("费用对比预算 · 销售 · 按类型", "Expenses against budget · rep · by type"),
+    "weekly.title.digest": ("本周大事与市场动态", "Key events and market news"),
     "weekly.col.week": ("周次", "Week"),
     "weekly.col.key_events": ("本周大事", "Key events"),
     "weekly.col.market_news": ("本周市场动态", "Market news"),

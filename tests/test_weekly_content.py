@@ -118,3 +118,11 @@ def test_the_weekly_content_sheet_recalculated_by_libreoffice(soffice: str, spen
     team = sheet.tables["ExpensesByTeam"]
     row = openpyxl.utils.cell.coordinate_from_string(team.ref.split(":")[1])[1] - 1
     assert (float(computed[row][3].replace(",", "")), float(computed[row][4].replace(",", ""))) == (5_400, 6_000)
+
+
+def test_the_digest_carries_each_reps_latest_notes(spent: Workspace) -> None:
+    from sheetsales.digest import render_digest
+
+    html = render_digest(build_summary(spent, AS_OF))
+    assert "本周大事与市场动态" in html
+    assert "签下恒远精密合同" in html and "钢材价格上涨 5%" in html and "拜访无锡重工" in html
