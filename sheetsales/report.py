@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import scopes
-from .analyse import Summary, analyse
+from .analyse import Summary
+from .figures import summary_for
 from .i18n import t
-from .ingest import load_playbook
 from .outputs import OutputProblem, clear_debris, describe, temp_path
 from .workspace import Workspace
 from .write import FeedbackRun, write_summary
@@ -64,8 +64,7 @@ def output_messages(report: ReportResult, lang: str) -> list[str]:
 def build_summary(ws: Workspace, as_of: dt.date) -> Summary:
     store = ws.store()
     try:
-        playbook, _ = load_playbook(ws, store, as_of)
-        return analyse(store, playbook, as_of, ws.lang)
+        return summary_for(ws, store, as_of)  # the kept figures when nothing changed since
     finally:
         store.close()
 
@@ -77,8 +76,7 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
         store = ws.store()
         try:
             mark = store.change_mark()
-            playbook, _ = load_playbook(ws, store, as_of)
-            summary = analyse(store, playbook, as_of, ws.lang)
+            summary = summary_for(ws, store, as_of)  # the kept figures when nothing changed since
         finally:
             store.close()
         problems: list[OutputProblem] = []

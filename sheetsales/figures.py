@@ -1,0 +1,116 @@
+"""The figures of the last report, kept for the next one when nothing they come from has changed.
+
+A report (``report``, ``report --json``, the watcher's and the scheduler's runs) first asks
+:func:`summary_for`: when the store holds exactly the records it held when the figures were last
+computed, for the same date, language, playbook file, settings and code, the kept
+:class:`~sheetsales.analyse.Summary` is loaded (a fraction of a second) instead of analysing the
+whole history again; the writers then find every output unchanged by its content digest.
+
+What the figures come from, as one key: the store's identity (its URL and, for SQLite, the file
+itself) and the highest id of every table whose rows a report can show (``Store.content_mark``:
+the store is append-only, so any new record changes it), ``as_of``, the workspace language, the
+playbook file's and ``sheetsales.toml``'s size and modification time, the size and modification
+time of every module of the package (a new release or a changed rule computes again) and the
+capability modules in use (``sections.MODULES``).
+Anything else — a missing, damaged or foreign file — means the figures are computed.
+
+The file is kept in the workspace folder (``.sheetsales-figures.pickle``, beside the database,
+never in the shared ``reports/`` folder: only the process that writes the store writes it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+import os
+import pickle
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__, sections
+from .dealstates import store_identity
+
+if TYPE_CHECKING:
+    from .analyse import Summary
+    from .store import Store
+    from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+FIGURES = ".sheetsales-figures.pickle"
+# Bookkeeping, not figures: a run that recorded nothing new still adds rows to these.
+NOT_FIGURES = ("ingests", "reads", "read_ends", "file_stats")
+
+
+@functools.lru_cache(maxsize=1)
+def code_signature() -> str:
+    """The package's modules as they are on disk (name, size, modification time)."""
+    folder = Path(__file__).resolve().parent
+    stats = []
+    for path in sorted(folder.rglob("*.py")):
+        st = path.stat()
+        stats.append((str(path.relative_to(folder)), st.st_size, st.st_mtime_ns))
+    return hashlib.sha256(json.dumps([__version__, stats]).encode()).hexdigest()
+
+
+def _stat(path: Path) -> list:
+    try:
+        st = path.stat()
+    except OSError:
+        return []
+    return [st.st_size, st.st_mtime_ns]
+
+
+def figures_key(ws: Workspace, store: Store, as_of: dt.date) -> str:
+    """What the figures of a report as of ``as_of`` come from, as one string."""
+    parts = [list(store_identity(store)), store.content_mark(NOT_FIGURES), as_of.isoformat(), ws.lang,
+             _stat(ws.playbook_path), _stat(ws.root / "sheetsales.toml"), code_signature(), list(sections.MODULES)]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def load(ws: Workspace, key: str) -> Summary | None:
+    """The kept figures when they were computed from ``key``; None otherwise."""
+    try:
+        with open(ws.root / FIGURES, "rb") as f:
+            kept_key, summary = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # damaged, or written by another release: computed again
+        log.info("the kept figures cannot be used: %s", exc)
+        return None
+    return summary if kept_key == key else None
+
+
+def keep(ws: Workspace, key: str, summary: Summary) -> None:
+    """Keep ``summary`` as the figures of ``key`` (a failure only costs an analysis next time)."""
+    path = ws.root / FIGURES
+    tmp = path.with_name(f"{FIGURES}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            pickle.dump((key, summary), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception as exc:
+        log.warning("cannot keep the figures in %s: %s", path, exc)
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def summary_for(ws: Workspace, store: Store, as_of: dt.date) -> Summary:
+    """The summary as of ``as_of``: the kept figures when nothing they come from changed, else analysed
+    (and kept for the next report)."""
+    from .analyse import analyse
+    from .ingest import load_playbook
+
+    key = figures_key(ws, store, as_of)
+    summary = load(ws, key)
+    if summary is not None:
+        return summary
+    playbook, _ = load_playbook(ws, store, as_of)
+    summary = analyse(store, playbook, as_of, ws.lang)
+    keep(ws, key, summary)
+    return summary
