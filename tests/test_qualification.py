@@ -101,3 +101,27 @@ def test_the_qualification_sheet_recalculated_by_libreoffice(soffice: str, works
     col = 6  # the amount: five deals of 1,000,000
     assert float(computed[total_row][col].replace(",", "")) == 5_000_000
     assert cached.cell(total_row + 1, col + 1).value == 5_000_000
+
+
+def test_a_version_2_mpc_list_without_the_screening_columns_is_read_as_before(workspace: Workspace) -> None:
+    from sheetsales.ingest import parse_input
+    from sheetsales.specs import META_SHEET, QUALIFICATION_TABLE_V2
+
+    ingest(workspace, WEEK1)
+    path = save_mpc(workspace, "R01", [deal(A, "方案设计")])
+    fill_table(path, QUALIFICATION_TABLE_V2, [{"customer": A, "category": "数控机床", **ALL}])
+    wb = openpyxl.load_workbook(path)
+    sheet = wb[QUALIFICATION_TABLE.zh]
+    sheet.delete_cols(len(QUALIFICATION_TABLE_V2.columns) + 1, 4)  # the yes/no columns v2 did not have
+    meta = wb[META_SHEET]
+    next(r for r in meta.iter_rows() if r[0].value == "version")[1].value = "2"
+    wb.save(path)
+    parsed = parse_input(path, "R01/MPC一览表_R01.xlsx", Playbook(), "zh-CN", folder_rep="R01", in_inbox=True)
+    assert parsed.readable and not [i for i in parsed.issues if i.code == "missing-column"], parsed.issues
+    row = parsed.tables["mpc"][0].values
+    assert row["q_answered"] == 9 and '"q9": "回答9"' in row["qualification"] and "x4" not in row["qualification"]
+    # The same file as version 3 misses the columns: a warning at the header row.
+    next(r for r in meta.iter_rows() if r[0].value == "version")[1].value = "3"
+    wb.save(path)
+    parsed = parse_input(path, "R01/MPC一览表_R01.xlsx", Playbook(), "zh-CN", folder_rep="R01", in_inbox=True)
+    assert {(i.code, i.severity) for i in parsed.issues if i.code == "missing-column"} == {("missing-column", "warning")}
