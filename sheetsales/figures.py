@@ -100,17 +100,22 @@ def keep(ws: Workspace, key: str, summary: Summary) -> None:
             pass
 
 
-def summary_for(ws: Workspace, store: Store, as_of: dt.date) -> Summary:
-    """The summary as of ``as_of``: the kept figures when nothing they come from changed, else analysed
-    (and kept for the next report)."""
+def summary_for(ws: Workspace, store: Store, as_of: dt.date, *, keep_now: bool = True) -> tuple[Summary, str]:
+    """The summary as of ``as_of``: the kept figures when nothing they come from changed, else analysed.
+
+    Returns the summary and the key to keep it under ("" when it was the kept one). With
+    ``keep_now`` it is kept at once; a report keeps it (:func:`keep`) after its outputs are written,
+    so that a save's summary is not delayed by it.
+    """
     from .analyse import analyse
     from .ingest import load_playbook
 
     key = figures_key(ws, store, as_of)
     summary = load(ws, key)
     if summary is not None:
-        return summary
+        return summary, ""
     playbook, _ = load_playbook(ws, store, as_of)
     summary = analyse(store, playbook, as_of, ws.lang)
-    keep(ws, key, summary)
-    return summary
+    if keep_now:
+        keep(ws, key, summary)
+    return summary, key

@@ -19,8 +19,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import scopes
+from . import scopes, waiting
 from .analyse import Summary
+from .figures import keep as keep_figures
 from .figures import summary_for
 from .i18n import t
 from .outputs import OutputProblem, clear_debris, describe, temp_path
@@ -64,7 +65,7 @@ def output_messages(report: ReportResult, lang: str) -> list[str]:
 def build_summary(ws: Workspace, as_of: dt.date) -> Summary:
     store = ws.store()
     try:
-        return summary_for(ws, store, as_of)  # the kept figures when nothing changed since
+        return summary_for(ws, store, as_of)[0]  # the kept figures when nothing changed since
     finally:
         store.close()
 
@@ -76,7 +77,7 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
         store = ws.store()
         try:
             mark = store.change_mark()
-            summary = summary_for(ws, store, as_of)  # the kept figures when nothing changed since
+            summary, key = summary_for(ws, store, as_of, keep_now=False)  # kept figures when nothing changed
         finally:
             store.close()
         problems: list[OutputProblem] = []
@@ -89,11 +90,17 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
             write_region_summaries(ws, summary, problems)
         finally:
             feedback = feedback_run.finish(problems)
+        try:  # decisions workbooks nobody saved yet offer the deals waiting now (waiting.py)
+            waiting.refresh_all(ws, summary)
+        except Exception as exc:  # never fails the report: the feedback lists them anyway
+            log.warning("the decisions workbooks could not be refreshed: %s", exc)
         result = ReportResult(summary, summary_path, feedback, problems, debris=debris, mark=mark)
         if digest:
             write_report_digest(ws, result)
         if summary_path is not None:
             record_outputs(ws, mark, as_of)
+        if key:  # computed: kept for the next report, once the outputs are written
+            keep_figures(ws, key, summary)
     return result
 
 
