@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import care, help, logchain, lost, waiting
+from . import care, help, logchain, lost
 from .identity import Member, attribute, duplicate_issue, duplicates, folder_of
 from .issues import ERROR, Issue
 from .names import normalise_customer, opportunity_key
@@ -497,8 +497,7 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             result.unavailable = True
             return result
         result.handed_out = ws.handout(playbook, as_of, lost_deals=lambda: store.lost_customers(as_of),
-                                       own_deals=lambda: logchain.own_deals(store, as_of),
-                                       waiting_deals=lambda: waiting.labels(store, playbook, as_of, ws.lang))
+                                       own_deals=lambda: logchain.own_deals(store, as_of))
         handed_out = set(result.handed_out)
         files = inbox_files(ws)
         states = store.path_states(as_of)
@@ -572,10 +571,6 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             log.error("the settlement (decisions, confiscations) failed: %s: %s", type(exc).__name__, _one_line(exc))
             log.info("the failure of the settlement", exc_info=exc)
             result.settle_error = f"{type(exc).__name__}: {_one_line(exc)}"
-        if result.settled and (result.settled.get("confiscated") or result.settled.get("applied")):
-            # The deals waiting for a decision changed: untouched decisions workbooks offer them now.
-            result.handed_out += ws.handout(playbook, as_of, refresh_waiting=True,
-                                            waiting_deals=lambda: waiting.labels(store, playbook, as_of, ws.lang))
     finally:
         store.close()
     return result

@@ -8,27 +8,27 @@ An id typed by hand is still read.
 
 sheetsales never writes into a workbook a person has saved. A decisions workbook it handed out and
 nobody has saved since (its content is byte for byte what was written, recorded in
-``.sheetsales-handouts.json`` beside the playbook) is still sheetsales' own: when the deals waiting
-change, it is written again with the new list. Once the supervisor saves it, it is theirs; the
+``.sheetsales-handouts.json`` beside the playbook) is still sheetsales' own: when the report finds
+that the deals waiting changed, it is written again with the new list (:func:`refresh_all`, from the
+summary's figures: no second pass over the history). Once the supervisor saves it, it is theirs; the
 deals waiting are then listed, always current, on the first sheet of their feedback workbook.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .i18n import t
 
 if TYPE_CHECKING:
-    from .playbook import Playbook
-    from .store import Store
+    from .analyse import Summary
+    from .workspace import Workspace
 
 STATE = ".sheetsales-handouts.json"
 SEPARATOR = " · "
@@ -39,30 +39,6 @@ def deal_id(text: str) -> str:
     """The deal id a drop-down label ends with, or the text as typed."""
     m = _ID.search(text.strip())
     return m.group(1) if m else text.strip()
-
-
-def labels(store: Store, playbook: Playbook, as_of: dt.date, lang: str) -> dict[str, list[str]]:
-    """supervisor id -> the labels of the deals waiting for their decision, largest amount first."""
-    from . import rules  # only when a decisions workbook is written
-
-    ctx = rules.context(store, playbook, as_of)
-    waiting: dict[str, list[tuple[float, str]]] = {}
-    for s in ctx.deals.values():
-        if not rules.managed(s):
-            continue
-        last = s.last_transfer
-        if last and last["reason"] == "confiscated":
-            boss, why = last["to_person"], t("status.confiscated", lang)
-        elif s.dropped:
-            boss, why = ctx.supervisor(s.owner), t("status.dropped", lang)
-        else:
-            continue
-        if not boss:
-            continue
-        days = t("waiting.days", lang, days=s.days_in_stage(as_of))
-        label = SEPARATOR.join((s.customer, f"{s.amount:,.0f}", ctx.stage_name(s.evidenced, lang), days, why, s.key))
-        waiting.setdefault(boss, []).append((s.amount, label))
-    return {boss: [label for _, label in sorted(found, key=lambda f: -f[0])] for boss, found in waiting.items()}
 
 
 def _sha(path: Path) -> str:
@@ -110,3 +86,48 @@ def refresh(root: Path, path: Path, listed: list[str], write: Callable[[Path], N
     os.replace(tmp, path)
     remember(root, path, listed)
     return True
+
+
+def labels_from(summary: Summary) -> dict[str, list[str]]:
+    """supervisor id -> the labels of the deals waiting for them, from the summary's overview section."""
+    lang = summary.lang
+    out: dict[str, list[tuple[float, str]]] = {}
+    for r in summary.sections.get("overview", {}).get("waiting", []):
+        why = t(f"status.{r['status']}", lang) if r.get("status") else ""
+        days = t("waiting.days", lang, days=r["days_in_stage"]) if r.get("days_in_stage") is not None else ""
+        amount = f"{r['amount']:,.0f}" if isinstance(r.get("amount"), int | float) else ""
+        label = SEPARATOR.join(x for x in (r["customer"], amount, r.get("stage", ""), days, why, r["deal"]) if x)
+        out.setdefault(r["supervisor"], []).append((r.get("amount") or 0, label))
+    return {boss: list(dict.fromkeys(label for _, label in sorted(found, key=lambda f: -f[0])))
+            for boss, found in out.items()}
+
+
+def refresh_all(ws: Workspace, summary: Summary) -> list[Path]:
+    """Write again every untouched decisions workbook whose deals waiting changed; returns those written."""
+    from .templates import build_template, template_filename
+
+    listed = labels_from(summary)
+    playbook, written = None, []
+    for person in summary.people:
+        pid = person["rep"]
+        path = ws.inbox / pid / template_filename("decisions", ws.lang, pid)
+        want = listed.get(pid, [])
+        before = untouched(ws.root, path)
+        if before is None or before == want:
+            continue
+        if playbook is None:
+            from .ingest import load_playbook
+
+            store = ws.store()
+            try:
+                playbook, _ = load_playbook(ws, store, summary.as_of)
+            finally:
+                store.close()
+
+        def write(tmp: Path, pid: str = pid, want: list[str] = want, book: Any = playbook) -> None:
+            build_template(tmp, "decisions", book, ws.lang, rep=book.person(pid), workspace=ws.workspace_id,
+                           lists={"waiting": want})
+
+        if refresh(ws.root, path, want, write):
+            written.append(path)
+    return written

@@ -225,11 +225,11 @@ def test_decisions_workbook_offers_the_deals_waiting_and_a_picked_one_is_applied
     ingest(workspace, WEEK1)
     path = workspace.inbox / "S01" / template_filename("decisions", workspace.lang, "S01")
     assert untouched(workspace.root, path) == []  # handed out, nothing waits yet
-    ingest(workspace, WEEK1 + dt.timedelta(days=31))  # past 方案设计's 30 days: confiscated to S01, and the
-    [label] = untouched(workspace.root, path)  # untouched workbook written again after the settlement
+    ingest(workspace, WEEK1 + dt.timedelta(days=31))  # past 方案设计's 30 days: confiscated to S01
+    summary = run_report(workspace, WEEK1 + dt.timedelta(days=31)).summary  # the untouched workbook: rewritten
+    [label] = untouched(workspace.root, path)
     assert label.startswith("甲机械厂 · 1,000,000 · 方案设计 · ") and "已收归主管" in label
-    assert label.endswith(next(o["deal"] for o in run_report(workspace, WEEK1 + dt.timedelta(days=32)).summary
-                               .opportunities if o["customer"] == "甲机械厂"))
+    assert label.endswith(next(o["deal"] for o in summary.opportunities if o["customer"] == "甲机械厂"))
     wb = load(path)
     sheet = wb[DECISIONS_TABLE.zh]
     rules = [dv for dv in sheet.data_validations.dataValidation if f"A{FIRST_DATA_ROW}" in str(dv.sqref)]
