@@ -18,6 +18,7 @@ from . import rules
 from .i18n import t
 from .sections import PersonTable
 from .specs import QUALIFICATION_SCREENS, YESNO_CHOICES, choice_label
+from .weekly import wrap_columns
 
 if TYPE_CHECKING:
     from .analyse import Summary
@@ -80,7 +81,7 @@ def _cols() -> dict[str, tuple]:
              Col("category", "col.category", width=12), Col("stage", "col.stage", width=12),
              Col("amount", "col.amount", "money", 14, "sum"), Col("answered", "qualification.col.answered", "int", 8),
              Col("ruled_out", "qualification.col.ruled_out", width=24),
-             *(Col(f"q{n}", f"qualification.col.q{n}", width=18) for n in range(1, 10)),
+             *(Col(f"q{n}", f"qualification.col.q{n}", "wrap", 18) for n in range(1, 10)),
              *(Col(key, f"qualification.col.{key}", width=10) for key in SCREENS.values()))
     questions = (Col("no", "col.stage_order", "int", 6), Col("question", "qualification.col.question", width=40),
                  Col("rules_out", "qualification.col.rules_out", width=12))
@@ -95,7 +96,8 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     w.heading(t("qualification.title.questions", lang))
     w.table("QualificationQuestions", cols["questions"], tables.get("questions", []))
     w.heading(t("qualification.title.deals", lang))
-    w.table("Qualification", cols["deals"], tables.get("qualification", []))
+    first, _ = w.table("Qualification", cols["deals"], tables.get("qualification", []))
+    wrap_columns(book, w, cols["deals"], first, tables.get("qualification", []))
     w.finish()
 
 
@@ -105,5 +107,6 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
         return
     w = book.sheet(t("sheet.qualification", book.lang))
     w.title(t("title.qualification", book.lang), book.subtitle)
-    w.table("MyQualification", _cols()["deals"], rows)
+    first, _ = w.table("MyQualification", _cols()["deals"], rows)
+    wrap_columns(book, w, _cols()["deals"], first, rows)
     w.finish()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import rules
 from .i18n import t
@@ -134,8 +134,8 @@ def _cols() -> dict[str, tuple]:
     from .write import Col
 
     notes = (Col("week", "weekly.col.week", width=10), Col("rep", "col.rep", width=7),
-             Col("rep_name", "col.rep_name", width=10), Col("key_events", "weekly.col.key_events", width=60),
-             Col("market_news", "weekly.col.market_news", width=60))
+             Col("rep_name", "col.rep_name", width=10), Col("key_events", "weekly.col.key_events", "wrap", 60),
+             Col("market_news", "weekly.col.market_news", "wrap", 60))
     spend = (Col("group_label", "col.group", width=16), Col("month", "col.month", width=10),
              Col("type_label", "weekly.col.type", width=10), Col("spent", "weekly.col.spent", "money", 14, "sum"),
              Col("budget", "weekly.col.budget", "money", 14, "sum"), Col("share", "weekly.col.share", "percent", 10),
@@ -154,7 +154,8 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     w = book.sheet(t("sheet.weekly", lang))
     w.title(t("title.weekly", lang), book.subtitle)
     w.heading(t("weekly.title.notes", lang))
-    w.table("WeeklyNotes", cols["notes"], tables.get("notes", []))
+    first, _ = w.table("WeeklyNotes", cols["notes"], tables.get("notes", []))
+    wrap_columns(book, w, cols["notes"], first, tables.get("notes", []))
     rows = tables.get("expenses", [])
     # The totals of a table add its rows: one table per level and type, so no row is counted twice.
     w.heading(t("weekly.title.expenses_team", lang))
@@ -176,7 +177,20 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     cols = _cols()
     w = book.sheet(t("sheet.weekly", book.lang))
     w.title(t("title.weekly", book.lang), book.subtitle)
-    w.table("MyWeeklyNotes", cols["notes"], notes)
+    first, _ = w.table("MyWeeklyNotes", cols["notes"], notes)
+    wrap_columns(book, w, cols["notes"], first, notes)
     w.heading(t("weekly.title.expenses_rep", book.lang))
     w.table("MyExpenses", cols["spend"], _labelled(rows, book.lang), total=False)
     w.finish()
+
+
+def wrap_columns(book: Book, w: Any, cols: tuple, first: int, records: list[dict]) -> None:
+    """Long text (columns of kind ``wrap``) written again, wrapping in its cell and top-aligned: the
+    row grows instead of the text running over the next columns. Reps' text stays text."""
+    fmt = book.wb.add_format({"font_name": "Microsoft YaHei", "font_size": 10, "text_wrap": True, "valign": "top"})
+    for i, c in enumerate(cols):
+        if c.kind != "wrap":
+            continue
+        for r, record in enumerate(records):
+            if record.get(c.key):
+                w.ws.write_string(first + r, i, str(record[c.key]), fmt)
