@@ -191,19 +191,29 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         groups += [(level, g) for g in dict.fromkeys(p[level] for p in people.values() if p["rep"] in reps)]
     groups += [("rep", r) for r in sorted(reps - set(people))]
 
-    def members(level: str, group: str, rec: dict) -> bool:
-        return level == "company" or rec.get(level) == group
+    def levels(rec: dict) -> list[tuple[str, str]]:
+        return [("company", "*"), ("region", rec.get("region", "")), ("team", rec.get("team", "")),
+                ("rep", rec.get("rep", ""))]
 
     rows = []
     for period in PERIODS:
         label, first, last = spans[period]
         shares = month_shares(first, last)
         upto = min(last, as_of)
+        # One pass over the actuals and the pipeline per period, added up at every level.
+        won: dict[tuple[str, str], float] = defaultdict(float)
+        pipeline: dict[tuple[str, str], float] = defaultdict(float)
+        for r in records:
+            if first <= r["date"] <= upto:
+                for g in levels(r):
+                    won[g] += r["amount"]
+        for o in inputs.summary.opportunities:
+            if o["sign_date"] and o["sign_date"] <= last and (o["sign_date"] >= first or o["sign_date"] < as_of):
+                for g in levels(o):
+                    pipeline[g] += o["weighted"]
         for level, group in groups:
-            actual = sum(r["amount"] for r in records if members(level, group, r) and first <= r["date"] <= upto)
-            weighted = sum(o["weighted"] for o in inputs.summary.opportunities if members(level, group, o)
-                           and o["sign_date"] and o["sign_date"] <= last
-                           and (o["sign_date"] >= first or o["sign_date"] < as_of))
+            actual = won.get((level, group), 0.0)
+            weighted = pipeline.get((level, group), 0.0)
             target = period_target(targets, level, group, shares)
             if target is None and not actual and not weighted:
                 continue
