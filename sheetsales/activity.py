@@ -205,7 +205,16 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
                "deals": len({r["deal_id"] for r in rs}), **{k: v for k, v in _totals(rs).items()
                                                              if k in ("entries", "hours", "cost", "score")}}
               for (stage, rep), rs in sorted(per_stage.items())]
-    return {"daily": daily, "monthly": monthly, "ranking": ranking, "deals": deals, "stages": stages}
+    stage_totals = []
+    for stage in inputs.playbook.stages:
+        rs = [r for r in rows if r["deal_id"] and r["stage"] == stage.order]
+        deals_n = len({r["deal_id"] for r in rs})
+        tot = _totals(rs)
+        stage_totals.append({"stage_order": stage.order, "stage": stage.name(inputs.lang), "deals": deals_n,
+                             **{k: tot[k] for k in ("entries", "hours", "cost", "score")},
+                             "hours_per_deal": round(tot["hours"] / deals_n, 2) if deals_n else None})
+    return {"daily": daily, "monthly": monthly, "ranking": ranking, "deals": deals, "stages": stages,
+            "stage_totals": stage_totals}
 
 
 def _flag_busy(ranking: list[dict]) -> None:
@@ -264,6 +273,11 @@ def _cols() -> dict[str, tuple]:
                   Col("entries", "col.entries", "int", 8, "sum"), Col("hours", "col.hours", "number", 9, "sum"),
                   Col("score", "col.score", "number", 9, "sum"), Col("cost", "col.cost", "money", 10, "sum"),
                   Col("last_date", "col.last_logged", "date", 11)),
+        "stage_totals": (Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=12),
+                         Col("deals", "col.count", "int", 8, "sum"), Col("entries", "col.entries", "int", 8, "sum"),
+                         Col("hours", "col.hours", "number", 9, "sum"), Col("score", "col.score", "number", 9, "sum"),
+                         Col("cost", "col.cost", "money", 10, "sum"),
+                         Col("hours_per_deal", "col.hours_per_deal", "number", 10)),
         "stages": (Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=12),
                    Col("rep_name", "col.rep_name", width=10), Col("deals", "col.count", "int", 8, "sum"),
                    Col("entries", "col.entries", "int", 8, "sum"), Col("hours", "col.hours", "number", 9, "sum"),
@@ -361,6 +375,8 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
 
     w = book.sheet(t("sheet.activity_deals", lang))
     w.title(t("title.activity_deals", lang), book.subtitle)
+    w.heading(t("title.activity_stage_totals", lang))
+    w.table("ActivityByStage", cols["stage_totals"], tables.get("stage_totals", []))
     w.heading(t("title.activity_stages", lang))
     w.table("ActivityStages", cols["stages"], tables.get("stages", []))
     w.heading(t("title.activity_per_deal", lang))

@@ -406,6 +406,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "title.activity_monthly": ("按月:工时、得分、费用、非销售占比", "By month: hours, score, cost, non-sales share"),
     "title.activity_deals": ("工作日志:每个商机、每个阶段的投入", "The daily log by deal and by stage"),
     "title.activity_stages": ("按阶段(工作当天商机所处的阶段)和人员", "By stage (the deal's stage on the day) and person"),
+    "title.activity_stage_totals": ("按阶段(工作当天商机所处的阶段)", "By stage (the deal's stage on the day)"),
+    "col.hours_per_deal": ("每商机工时", "Hours per deal"),
     "title.activity_per_deal": ("按商机", "By deal"),
     "title.my_activity": ("我的工作日志:勤奋与能力", "My daily log: diligence and effectiveness"),
     "col.rewritten": ("改写日志", "Rewritten rows"),

@@ -174,3 +174,11 @@ def test_new_sheets_recalculated_by_libreoffice(soffice: str, team: Workspace, t
     total = next(row for row in false if row and row[0] == t("total", lang))
     assert [float(x) for x in total[2:5]] == [0.0, 3.0, 1.0]  # rewritten, advances, advances without a log row
     assert t("sheet.plans", lang) in computed
+
+
+def test_activity_by_stage_totals(team: Workspace) -> None:
+    totals = {s["stage_order"]: s for s in build_summary(team, D[4]).sections["activity"]["stage_totals"]}
+    assert len(totals) == 8
+    assert (totals[2]["deals"], totals[2]["hours"], totals[2]["hours_per_deal"]) == (1, 3.0, 3.0)
+    assert (totals[3]["deals"], totals[3]["hours"], totals[3]["score"]) == (1, 2.0, 3.0)
+    assert (totals[5]["deals"], totals[5]["hours_per_deal"]) == (0, None)
