@@ -55,7 +55,8 @@ from sheetsales.workspace import Workspace, init_workspace
 
 AS_OF = dt.date(2026, 11, 20)  # a Friday: the week's reports are in
 LANG = "zh-CN"
-GENERATOR_VERSION = 2  # bump to force regeneration when something outside this file changes the output
+GENERATOR_VERSION = 3  # bump to force regeneration when something outside this file changes the output
+# 3: weekly report template version 2 (the log picks the deal and ticks activity types; the plan sheet)
 
 REGIONS = (("华东", "华东销售部"), ("华北", "华北销售部"), ("华南", "华南销售部"), ("华中", "华中销售部"),
            ("西南", "西南销售部"), ("西北", "西北销售部"))
