@@ -1197,6 +1197,7 @@ def run_demo(root: Path, as_of: dt.date, lang: str = "zh-CN", weeks: int = 8,
             files += result.new
             out(_msg("week", lang, i=week.index + 1, n=weeks, week=week.iso, reps=len(sim.reps), files=result.new,
                      issues=result.errors + result.warnings))
+            _offer_waiting(ws, sim, week, lang)
 
         report = run_report(ws, as_of)
     seconds = time.perf_counter() - started
@@ -1285,6 +1286,18 @@ def _save_decisions(ws: Workspace, playbook: Playbook, sim: Simulation, author: 
     # waited, a rep's own workbook) is typed, as is the scripted slip.
     offered = waiting_offered(path)
     fill_workbook(path, ((DECISIONS_TABLE, [{**r, "deal": offered.get(r["deal"], r["deal"])} for r in rows]),))
+
+
+def _offer_waiting(ws: Workspace, sim: Simulation, week: Week, lang: str) -> None:
+    """Before a week in which a supervisor decides, their untouched decisions workbook is brought up to
+    date with the deals waiting, as the report after each ingest does when the watcher runs."""
+    from .report import build_summary
+    from .waiting import refresh_all, untouched
+
+    upcoming = {d.author for d in sim.decisions if d.week == week.index + 1}
+    paths = [ws.inbox / a / template_filename("decisions", lang, a) for a in upcoming]
+    if any(untouched(ws.root, p) is not None for p in paths):
+        refresh_all(ws, build_summary(ws, week.ingest_on))
 
 
 def waiting_offered(path: Path) -> dict[str, str]:
