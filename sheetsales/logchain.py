@@ -143,14 +143,16 @@ def accept(store: Store, conn: Any, *, fv_id: int, as_of: dt.date, rep: str, wee
     plan = settle(accepted, rows)
     head = store.log_head(conn, rep)
     seq, prev = head if head else (0, GENESIS)
+    new = []
     for r in sorted(plan.new, key=lambda r: r.row):
         seq += 1
         entry = {"file_version_id": fv_id, "observed_on": as_of, "rep": rep, "seq": seq, "week": week,
                  "row": r.row, "fingerprint": r.fingerprint, **{k: r.values.get(k) for k in ROW_FIELDS}}
         entry["hash"] = entry_hash(entry, prev)
         entry["prev_hash"] = prev
-        store.add_log_entry(conn, **entry)
+        new.append(entry)
         prev = entry["hash"]
+    store.add_log_entries(conn, new)
     known = store.rewrite_versions(conn, (e["id"] for e, _ in plan.altered))
     known |= store.rewrite_versions(conn, (e["id"] for e in plan.dropped))
     rewrites, issues = [], []

@@ -835,6 +835,19 @@ class Store:
         return _insert_once(conn, log_entries, values, f"log row {values.get('seq')} of {values.get('rep')}")
 
     @staticmethod
+    def add_log_entries(conn: Connection, rows: list[Mapping[str, Any]]) -> None:
+        """Append accepted rows to their people's chains in one statement; a row whose ``seq`` is taken
+        (another process extended a chain meanwhile) raises :class:`AlreadyRecorded` for them all."""
+        if not rows:
+            return
+        try:
+            conn.execute(insert(log_entries), rows)
+        except IntegrityError as exc:
+            if _is_unique_violation(exc):
+                raise AlreadyRecorded(f"log rows of {rows[0].get('rep')} are already recorded ({exc.orig})") from exc
+            raise
+
+    @staticmethod
     def add_log_rewrites(conn: Connection, rows: list[Mapping[str, Any]]) -> None:
         if rows:
             conn.execute(insert(log_rewrites), rows)
