@@ -133,6 +133,12 @@ def cmd_template(args: argparse.Namespace) -> int:
             lists = {"deal": own_deals(store, args.as_of).get(args.rep, [])}
         finally:
             store.close()
+    if args.kind == "lost" and args.rep:  # the customer drop-down: the rep's lost deals
+        store = ws.store()
+        try:
+            lists = {"deal": store.lost_customers(args.as_of).get(args.rep, [])}
+        finally:
+            store.close()
     ws.write_template(out, args.kind, playbook, args.rep, week, lists=lists)
     print(t("cli.template_done", ws.lang, path=out))
     return 0

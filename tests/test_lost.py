@@ -206,3 +206,13 @@ def test_the_lost_deals_sheet_recalculated_by_libreoffice(soffice: str, lost_ws:
     reason = ws.tables["LostByReason"]
     last_row = openpyxl.utils.cell.coordinate_from_string(reason.ref.split(":")[1])[1] - 1
     assert float(computed[last_row][2].replace(",", "")) == 1_700_000
+
+
+def test_the_template_command_lists_the_reps_lost_customers(lost_ws: Workspace, tmp_path: Path) -> None:
+    from sheetsales.cli import main
+
+    out = tmp_path / "lost.xlsx"
+    assert main(["template", "lost", "-w", str(lost_ws.root), "--rep", "R01", "--output", str(out),
+                 "--as-of", WEEK2.isoformat()]) == 0
+    column = next(c for c in openpyxl.load_workbook(out)["_lists"].iter_cols(values_only=True) if c[0] == "deal")
+    assert [v for v in column[1:] if v] == ["江苏恒远精密机械有限公司", "苏州瑞丰激光科技有限公司"]
