@@ -236,13 +236,15 @@ EXCEL_MAX_TEXT = 32_767  # characters in one cell; no text longer comes from Exc
 # The one shape common writers give a cell (<c r="B7" s="3" t="s">), strictly: anything else (a
 # prefix, a cell without its reference, an attribute in single quotes or holding '>') sends the
 # sheet to the exact walk.
-_CELL_TAG = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"(?:\s+[\w:.-]+="[^"<>]*")*\s*(/?)>')
+# Possessive quantifiers: each part's characters cannot start the next part, so giving one back
+# never finds another match; they spare the engine the backtracking (about a quarter of the scan).
+_CELL_TAG = re.compile(rb'<c r="([A-Za-z]++)([0-9]++)"(?:\s++[\w:.-]++="[^"<>]*+")*+\s*+(/?)>')
 _CELL_OR_FORMULA = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"|<f[\s/>]')
 _SPECIAL_HINT = re.compile(rb"<v>\s*(?:60(?:\.[0-9]*)?\s*<|-|\+?[nNiI])")
 _SPECIAL_CELL = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"((?:\s+[\w:.-]+="[^"<>]*")*)\s*>'
                            rb"<v>(\s*(?:60(?:\.[0-9]*)?|-[^<]*|\+?[nNiI][^<]*)\s*)</v>")
 _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet[\s>]")
-_PREFIXED_TAG = re.compile(rb"</?[A-Za-z_][\w.-]*:")
+_PREFIXED_TAG = re.compile(rb"</?[A-Za-z_][\w.-]*+:")
 _CELL_STARTS = tuple(b"<c" + sep for sep in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
 _REF_TEXT = re.compile(r"^([A-Za-z]+)([0-9]+)$")
 
