@@ -393,7 +393,7 @@ FORECAST_COLS = (Col("group", "col.group", width=14), Col("month", "col.month", 
                  Col("gap", "col.gap", "money", 16, "sum"))
 # One row per deal (review.by_deal): what changed, as columns.
 REVIEW_COLS = (Col("rep", "col.rep", width=8), Col("rep_name", "col.rep_name", width=10),
-               Col("customer", "col.customer", width=28), Col("category", "col.category", width=14),
+               Col("customer", "col.customer", width=40), Col("category", "col.category", width=14),
                Col("amount", "col.amount", "money", 14, "sum"), Col("status_label", "col.status", width=12),
                Col("stage_before", "col.stage_before", width=10), Col("stage_after", "col.stage_after", width=10),
                Col("amount_before", "col.amount_before", "money", 14),
@@ -402,7 +402,7 @@ REVIEW_COLS = (Col("rep", "col.rep", width=8), Col("rep_name", "col.rep_name", w
                Col("change_label", "col.changes", width=20), Col("deal", "col.deal", width=14, total="count"))
 OPP_COLS = (Col("deal", "col.deal", width=14, total="count"), Col("rep", "col.rep", width=8),
             Col("rep_name", "col.rep_name", width=10), Col("team", "col.team", width=10),
-            Col("region", "col.region", width=8), Col("customer", "col.customer", width=28),
+            Col("region", "col.region", width=8), Col("customer", "col.customer", width=40),
             Col("category", "col.category", width=14), Col("model", "col.model", width=10),
             Col("stage_order", "col.stage_order", "int", 6), Col("stage", "col.stage", width=12),
             Col("claimed_stage", "col.claimed_stage", width=12), Col("claim_above", "col.claim_above", "int", 8),
@@ -420,7 +420,7 @@ ISSUE_COLS = (Col("rep", "col.rep", width=8, total="count"), Col("rep_name", "co
 # Severity first, a readable name; the stable code in its own column for filtering.
 ALERT_COLS = (Col("severity_label", "col.severity", width=8, total="count"),
               Col("alert_name", "col.alert_name", width=16), Col("person", "col.person", width=8),
-              Col("person_name", "col.rep_name", width=10), Col("customer", "col.customer", width=28),
+              Col("person_name", "col.rep_name", width=10), Col("customer", "col.customer", width=40),
               Col("message", "col.message", "wrap", 70), Col("deal", "col.deal", width=14),
               Col("code", "col.code", width=24))
 

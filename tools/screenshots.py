@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         sheet, c1, r1, c2, r2 = table_ref(summary, "Opportunities")
         last = min(r2, r1 + 15)
         render(summary, out / f"summary-opportunities{suffix}.png", sheet, f"A1:{_col_letters(c2)}{last}",
-               dpi=args.dpi, paint=True)
+               dpi=args.dpi * 2, paint=True)  # a wide sheet on one page: drawn finer to stay readable
 
         # A rep whose list has a row kept out: their feedback's first sheet.
         feedback = summary.parent / "feedback" / f"{args.feedback_rep}.xlsx"
