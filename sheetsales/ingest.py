@@ -104,6 +104,7 @@ class Parsed:
     tables: dict[str, list[Record]] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)  # table key -> sheet name
+    activity_names: dict[str, str] = field(default_factory=dict)  # weekly: activity type code -> its name
 
     @property
     def errors(self) -> list[Issue]:
@@ -237,6 +238,7 @@ def _read_weekly(raw: RawWorkbook, playbook: Playbook, lang: str, parsed: Parsed
         return
     # Version 1 (before the deal pick, the activity ticks and the plan) is read as it was handed out.
     v1 = read_meta(raw).get("version") == "1"
+    parsed.activity_names = {a.code: a.name(lang) for a in playbook.activity_types}
     for table in ((LOG_TABLE_V1, CONTRACTS_TABLE, EXPENSES_TABLE) if v1 else
                   (logchain.playbook_log_table(playbook), CONTRACTS_TABLE, EXPENSES_TABLE, PLAN_TABLE)):
         rt, found = read_table(raw, table)
@@ -795,7 +797,7 @@ def _store_weekly(conn: Any, store: Store, fv_id: int, as_of: dt.date, parsed: P
         for lr in log_rows])
     parsed.issues += logchain.accept(store, conn, fv_id=fv_id, as_of=as_of, rep=parsed.rep, week=parsed.week,
                                      rows=log_rows, label=parsed.label,
-                                     sheet=parsed.sheets.get("log", LOG_TABLE_V1.zh))
+                                     sheet=parsed.sheets.get("log", LOG_TABLE_V1.zh), names=parsed.activity_names)
     store.add_rows(conn, plans, [{**base, "row": r.row, **{c.key: r.values[c.key] for c in PLAN_TABLE.columns}}
                                  for r in parsed.tables.get("plan", [])])
     store.add_rows(conn, contracts, [

@@ -134,10 +134,11 @@ def rewritten_json(row: LogRow) -> str:
 
 
 def accept(store: Store, conn: Any, *, fv_id: int, as_of: dt.date, rep: str, week: str, rows: Sequence[LogRow],
-           label: str, sheet: str) -> list[Issue]:
+           label: str, sheet: str, names: Mapping[str, str] | None = None) -> list[Issue]:
     """Record one save's log: new rows appended to ``rep``'s chain, rewrites kept as evidence.
 
-    Returns the ``log-rewritten`` issues of this save (one per accepted row it alters or drops).
+    Returns the ``log-rewritten`` issues of this save (one per accepted row it alters or drops; the
+    activity types ticked shown by their ``names``).
     """
     accepted = store.log_entries_of(conn, rep, week, as_of)
     plan = settle(accepted, rows)
@@ -162,14 +163,15 @@ def accept(store: Store, conn: Any, *, fv_id: int, as_of: dt.date, rep: str, wee
                              "kind": "altered", "row": r.row, "fingerprint": r.fingerprint,
                              "rewritten": rewritten_json(r)})
         issues.append(Issue("log-rewritten", label, sheet, r.cell or f"A{r.row}", rep=rep, params={
-            "row": entry["row"], "date": entry["date"], "original": summary_text(entry),
-            "rewritten": summary_text(r.values)}))
+            "row": entry["row"], "date": entry["date"], "original": summary_text(entry, names=names),
+            "rewritten": summary_text(r.values, names=names)}))
     for entry in plan.dropped:
         if (entry["id"], "") not in known:
             rewrites.append({"file_version_id": fv_id, "observed_on": as_of, "rep": rep, "entry_id": entry["id"],
                              "kind": "dropped", "row": None, "fingerprint": "", "rewritten": None})
         issues.append(Issue("log-rewritten", label, sheet, f"A{entry['row']}", rep=rep, params={
-            "row": entry["row"], "date": entry["date"], "original": summary_text(entry), "rewritten": DROPPED}))
+            "row": entry["row"], "date": entry["date"], "original": summary_text(entry, names=names),
+            "rewritten": DROPPED}))
     store.add_log_rewrites(conn, rewrites)
     return issues
 

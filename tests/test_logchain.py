@@ -76,7 +76,7 @@ def test_an_altered_row_keeps_the_original_in_force(workspace: Workspace) -> Non
     inflated = [dict(ROWS[0], hours=8), ROWS[1], ROWS[2]]  # the rep inflates an entry already recorded
     issues = save_log(workspace, inflated, WED)
     assert flat(issues) == [("A4", "log-rewritten")]
-    assert "2 h" in issues[0].message() and "8 h" in issues[0].message()
+    assert "2 h" in issues[0].message() and "8 h" in issues[0].message() and "上门拜访" in issues[0].message()
     assert [e["hours"] for e in accepted(workspace)] == [2.0, 3.0, 1.0]  # the original stays in force
     rewrites = workspace.store().rows(log_rewrites, WED)
     assert [(r["kind"], r["row"], json.loads(r["rewritten"])["hours"]) for r in rewrites] == [("altered", 4, "8")]
