@@ -1183,14 +1183,16 @@ def unchanged_stats(store: Store, as_of: dt.date) -> dict[str, tuple[int, int, i
         .where(fv.c.observed_on <= as_of).subquery()
     )
     last_stat = select(fs.c.path, func.max(fs.c.id).label("id")).group_by(fs.c.path).subquery()
+    # Two queries joined here by path: joined in SQL on the path of the ranked subquery, SQLite
+    # compared every stat with every version (4,100 files: 5 s, most of an unchanged re-ingest).
     with store.engine.connect() as conn:
+        latest = {r[0]: r[1] for r in conn.execute(select(ranked.c.path, ranked.c.sha256).where(ranked.c.rn == 1))}
         rows = conn.execute(
-            select(fs.c.path, fs.c.size, fs.c.mtime_ns, fs.c.recorded_ns)
+            select(fs.c.path, fs.c.size, fs.c.mtime_ns, fs.c.recorded_ns, fs.c.sha256)
             .join(last_stat, last_stat.c.id == fs.c.id)
-            .join(ranked, and_(ranked.c.path == fs.c.path, ranked.c.rn == 1, ranked.c.sha256 == fs.c.sha256))
             .where(fs.c.sha256 != REMOVED)
         )
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+        return {r[0]: (r[1], r[2], r[3]) for r in rows if latest.get(r[0]) == r[4]}
 
 
 def last_stages(conn: Connection, opp_keys: Iterable[str], as_of: dt.date) -> dict[str, int]:
