@@ -358,16 +358,35 @@ def inbox_files(ws: Workspace) -> list[tuple[Path, str, str]]:
     A name that is not valid UTF-8 (possible on Linux shares) gets a label with U+FFFD in its
     place, so that it can be recorded and reported like any other.
     """
-    out = []
+    out: list[tuple[Path, str, str]] = []
     if not ws.inbox.is_dir():
         return out
-    for path in sorted(ws.inbox.rglob("*")):
-        if not path.is_file() or ignored_name(path.name):
+    found: list[tuple[str, ...]] = []
+    _list_files(str(ws.inbox), (), found)
+    for parts in sorted(found):  # the order of sorted(inbox.rglob("*")): paths compare part by part
+        if ignored_name(parts[-1]):
             continue
-        label = path.relative_to(ws.inbox).as_posix()
-        label = label.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        out.append((path, label, folder_of(label)))
+        label = "/".join(parts).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        out.append((ws.inbox.joinpath(*parts), label, folder_of(label)))
     return out
+
+
+def _list_files(folder: str, parts: tuple[str, ...], found: list[tuple[str, ...]]) -> None:
+    """The files under ``folder`` as parts relative to the inbox, as ``Path.rglob`` and ``is_file``
+    would find them (a folder that may not be listed is skipped, a link to a folder is not entered,
+    a link to a file counts), with the entries' cached types instead of a stat per file."""
+    try:
+        entries = list(os.scandir(folder))
+    except PermissionError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                _list_files(entry.path, (*parts, entry.name), found)
+            elif entry.is_file():
+                found.append((*parts, entry.name))
+        except OSError:  # vanished meanwhile, or a link that cannot be followed: not a file
+            continue
 
 
 def file_sha256(path: Path) -> str:
