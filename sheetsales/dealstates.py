@@ -127,58 +127,58 @@ def group_states(keys: list[str], facts: Facts) -> GroupStates:
     rep's list holds it; with none, the customer is free and the next claim takes it. A claim by
     the rep a holder's deal was reassigned to is that deal's.
     """
+    if len(keys) == 1:  # the only claim holds the lock (most groups)
+        return GroupStates([_state(keys[0], keys, facts, None)], [])
     by_key, transfers_of = facts.by_key, facts.transfers_of
     canonical: dict[str, str] = {}  # rep key -> deal id
     waiting_dups: list[tuple[str, str]] = []
     passed: dict[str, tuple[dt.date, str]] = {}  # deal -> (day, previous holder's deal)
-    if len(keys) == 1:
-        canonical[keys[0]] = keys[0]
-    else:
-        def latest_version(rep: str, day: dt.date) -> int | None:
-            found = [v for d, v in facts.versions.get(rep, ()) if d <= day]
-            return found[-1] if found else None
 
-        def remaining(k: str, day: dt.date) -> bool:
-            rows = [r for r in by_key[k] if r["observed_on"] <= day]
-            return bool(rows) and rows[-1]["status"] == "open" and \
-                rows[-1]["file_version_id"] == latest_version(rows[-1]["rep"], day)
+    def latest_version(rep: str, day: dt.date) -> int | None:
+        found = [v for d, v in facts.versions.get(rep, ()) if d <= day]
+        return found[-1] if found else None
 
-        members: dict[str, list[str]] = {}
+    def remaining(k: str, day: dt.date) -> bool:
+        rows = [r for r in by_key[k] if r["observed_on"] <= day]
+        return bool(rows) and rows[-1]["status"] == "open" and \
+            rows[-1]["file_version_id"] == latest_version(rows[-1]["rep"], day)
 
-        def ended_on(deal: str) -> dt.date | None:
-            ends = [next((r["observed_on"] for r in by_key[m] if r["status"] in ("won", "lost")), None)
-                    for m in members[deal]]
-            ends += [t["observed_on"] for t in transfers_of.get(deal, []) if t["reason"] == "closed"]
-            return min((e for e in ends if e is not None), default=None)
+    members: dict[str, list[str]] = {}
 
-        holder: str | None = None
-        previous: str | None = None
-        waiting: list[str] = []
-        days = sorted({r["observed_on"] for k in keys for r in by_key[k]}
-                      | {t["observed_on"] for k in keys for t in transfers_of.get(k, [])})
-        arrivals: dict[dt.date, list[str]] = defaultdict(list)
-        for k in keys:
-            arrivals[by_key[k][0]["observed_on"]].append(k)
-        for day in days:
-            if holder is not None and (end := ended_on(holder)) is not None and end <= day:
-                holder, previous = None, holder
-            for k in arrivals.get(day, []):
-                if holder is not None:
-                    owner, _ = owner_at(transfers_of.get(holder, []), by_key[holder][0]["rep"], facts.as_of)
-                    if owner == by_key[k][0]["rep"]:  # the deal was reassigned to this rep: their row is the deal's
-                        canonical[k] = holder
-                        members[holder].append(k)
-                        continue
-                waiting.append(k)
-            if holder is None:
-                heir = next((k for k in waiting if remaining(k, day)), None)
-                if heir is not None:
-                    waiting.remove(heir)
-                    holder, members[heir] = heir, [heir]
-                    canonical[heir] = heir
-                    if previous is not None and by_key[heir][0]["observed_on"] < day:
-                        passed[heir] = (day, previous)
-        waiting_dups = [(k, holder) for k in waiting] if holder is not None else []
+    def ended_on(deal: str) -> dt.date | None:
+        ends = [next((r["observed_on"] for r in by_key[m] if r["status"] in ("won", "lost")), None)
+                for m in members[deal]]
+        ends += [t["observed_on"] for t in transfers_of.get(deal, []) if t["reason"] == "closed"]
+        return min((e for e in ends if e is not None), default=None)
+
+    holder: str | None = None
+    previous: str | None = None
+    waiting: list[str] = []
+    days = sorted({r["observed_on"] for k in keys for r in by_key[k]}
+                  | {t["observed_on"] for k in keys for t in transfers_of.get(k, [])})
+    arrivals: dict[dt.date, list[str]] = defaultdict(list)
+    for k in keys:
+        arrivals[by_key[k][0]["observed_on"]].append(k)
+    for day in days:
+        if holder is not None and (end := ended_on(holder)) is not None and end <= day:
+            holder, previous = None, holder
+        for k in arrivals.get(day, []):
+            if holder is not None:
+                owner, _ = owner_at(transfers_of.get(holder, []), by_key[holder][0]["rep"], facts.as_of)
+                if owner == by_key[k][0]["rep"]:  # the deal was reassigned to this rep: their row is the deal's
+                    canonical[k] = holder
+                    members[holder].append(k)
+                    continue
+            waiting.append(k)
+        if holder is None:
+            heir = next((k for k in waiting if remaining(k, day)), None)
+            if heir is not None:
+                waiting.remove(heir)
+                holder, members[heir] = heir, [heir]
+                canonical[heir] = heir
+                if previous is not None and by_key[heir][0]["observed_on"] < day:
+                    passed[heir] = (day, previous)
+    waiting_dups = [(k, holder) for k in waiting] if holder is not None else []
 
     deal_keys: dict[str, list[str]] = defaultdict(list)
     for k, deal in canonical.items():
@@ -191,7 +191,8 @@ def group_states(keys: list[str], facts: Facts) -> GroupStates:
 
 def _state(deal: str, keys: list[str], facts: Facts, passed: tuple[dt.date, str] | None) -> DealState:
     by_key, listed_keys = facts.by_key, facts.listed
-    history = sorted((r for k in keys for r in by_key[k]), key=lambda r: (r["observed_on"], r["id"]))
+    history = list(by_key[keys[0]]) if len(keys) == 1 else \
+        sorted((r for k in keys for r in by_key[k]), key=lambda r: (r["observed_on"], r["id"]))  # oldest first
     rep = by_key[deal][0]["rep"]
     owner, last_transfer = owner_at(facts.transfers_of.get(deal, []), rep, facts.as_of)
     listed_rows = [r for r in history if r["opp_key"] in listed_keys]
