@@ -1111,15 +1111,17 @@ class Store:
         fv = file_versions
         ids = (select(fv.c.path, func.max(fv.c.id).label("id"), func.min(fv.c.id).label("first_id"))
                .where(fv.c.observed_on <= as_of).group_by(fv.c.path).subquery())
-        copy = (select(issues_t.c.id).where(issues_t.c.file_version_id == fv.c.id,
-                                            issues_t.c.code == "duplicate-workbook").exists())
+        # The versions recorded as copies in one query: a subquery per path scanned every issue
+        # for every path (the issues table has no index on the version).
+        copies = (select(issues_t.c.file_version_id).distinct()
+                  .where(issues_t.c.code == "duplicate-workbook", issues_t.c.file_version_id.is_not(None)))
         with self.engine.connect() as conn:
+            copied = {r[0] for r in conn.execute(copies)}
             rows = conn.execute(
-                select(fv.c.path, fv.c.id, fv.c.sha256, fv.c.kind, fv.c.rep, fv.c.week, fv.c.readable,
-                       ids.c.first_id, copy.label("duplicate"))
+                select(fv.c.path, fv.c.id, fv.c.sha256, fv.c.kind, fv.c.rep, fv.c.week, fv.c.readable, ids.c.first_id)
                 .join(ids, ids.c.id == fv.c.id).where(fv.c.sha256 != REMOVED)
             ).mappings()
-            return {r["path"]: {**r, "duplicate": bool(r["duplicate"])} for r in rows}
+            return {r["path"]: {**r, "duplicate": r["id"] in copied} for r in rows}
 
 
 # A read of one file's content: started (committed before the reader runs) and, in ``read_ends``,
