@@ -111,10 +111,12 @@ def write_region_summaries(ws: Workspace, summary: Summary, problems: list[Outpu
     """``reports/regions/<region>.xlsx``: the summary as each region's people may see it (nine levels:
     summary.xlsx itself is for the levels that see the company)."""
     written = []
+    mentions = None
     for region in scopes.summary_regions(summary):
+        mentions = scopes.Mentions(summary) if mentions is None else mentions
         target = ws.reports / "regions" / (UNSAFE_NAME.sub("_", region) + ".xlsx")
         target.parent.mkdir(parents=True, exist_ok=True)
-        part = scopes.region_summary(summary, region)
+        part = scopes.region_summary(summary, region, mentions)
         path = _output(target, problems, lambda part=part, target=target: write_summary(part, target, problems))
         if path is not None:
             written.append(path)

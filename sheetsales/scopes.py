@@ -121,15 +121,55 @@ def summary_regions(summary: Any) -> list[str]:
     return regions if len(regions) > 1 else []
 
 
-def region_summary(summary: Any, region: str) -> Any:
+class Mentions:
+    """Which regions' customers and people each record's text names, found once for all regions.
+
+    A record that names no person is kept in a region's summary only when every customer and person
+    its text mentions belongs to that region alone. The names (thousands of customers) are found in
+    one pass over each text with an Aho-Corasick automaton (pyahocorasick), instead of testing every
+    name against every record once per region.
+    """
+
+    def __init__(self, summary: Any) -> None:
+        owners: dict[str, set[str]] = {}
+        region_of = {p["rep"]: p["region"] for p in summary.people}
+        for d in (*summary.opportunities, *summary.small_deals):
+            if d.get("customer"):
+                owners.setdefault(d["customer"], set()).add(region_of.get(d.get("rep"), "\x00"))
+        for p in summary.people:
+            if p.get("rep_name"):
+                owners.setdefault(p["rep_name"], set()).add(p["region"])
+        self.owners = {name: frozenset(regions) for name, regions in owners.items()}
+        self.automaton: Any = None
+        if self.owners:
+            import ahocorasick
+
+            self.automaton = ahocorasick.Automaton()
+            for name in self.owners:
+                self.automaton.add_word(name, name)
+            self.automaton.make_automaton()
+        self.found: dict[int, frozenset[str]] = {}
+
+    def regions(self, record: dict) -> frozenset[str]:
+        """Every region owning a name the record's text mentions (cached by record)."""
+        key = id(record)
+        if key not in self.found:
+            text = "\x1f".join(str(v) for v in record.values() if isinstance(v, str))
+            regions: set[str] = set()
+            if self.automaton is not None and text:
+                for _, name in self.automaton.iter(text):
+                    regions |= self.owners[name]
+            self.found[key] = frozenset(regions)
+        return self.found[key]
+
+
+def region_summary(summary: Any, region: str, mentions: Mentions | None = None) -> Any:
     """``summary`` cut to ``region``: its people's records, its own funnel and forecast rows as the top
     level (labelled with the region's name), and any other record only when it names no customer or
-    person outside the region."""
+    person outside the region. ``mentions`` (built once for all regions) finds the names in texts."""
+    mentions = Mentions(summary) if mentions is None else mentions
     who = {p["rep"] for p in summary.people if p["region"] == region}
     teams = {p["team"] for p in summary.people if p["rep"] in who}
-    deals = [*summary.opportunities, *summary.small_deals]
-    forbidden = sorted({d["customer"] for d in deals if d.get("rep") not in who and d.get("customer")} | {
-        p["rep_name"] for p in summary.people if p["rep"] not in who and p.get("rep_name")}, key=len, reverse=True)
 
     def keep(record: dict) -> dict | None:
         level = record.get("level")
@@ -145,8 +185,7 @@ def region_summary(summary: Any, region: str) -> Any:
         named = [record[f] for f in PERSON_FIELDS if record.get(f)]
         if named:
             return record if named[0] in who else None
-        text = " ".join(str(v) for v in record.values() if isinstance(v, str))
-        return None if any(f in text for f in forbidden) else record
+        return record if mentions.regions(record) <= {region} else None
 
     def cut(records: list[dict]) -> list[dict]:
         out = [kept for r in records if (kept := keep(r)) is not None]
