@@ -15,7 +15,10 @@ capability modules in use (``sections.MODULES``).
 Anything else — a missing, damaged or foreign file — means the figures are computed.
 
 The file is kept in the workspace folder (``.sheetsales-figures.pickle``, beside the database,
-never in the shared ``reports/`` folder: only the process that writes the store writes it).
+never in the shared ``reports/`` folder: only the process that writes the store writes it). It is
+signed with a key of the user running sheetsales (kept in their state folder, readable by them
+only) and unpickled only when the signature holds: a pickle is code, and a file planted in a folder
+others can write must never run.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import json
 import logging
 import os
 import pickle
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,14 +76,51 @@ def figures_key(ws: Workspace, store: Store, as_of: dt.date) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
-def load(ws: Workspace, key: str) -> Summary | None:
-    """The kept figures when they were computed from ``key``; None otherwise."""
+MAGIC = b"sheetsales-figures-1\n"
+
+
+def _secret() -> bytes:
+    """This user's key for signing the kept figures: created on first use, readable by this user only
+    (beside the list of workspaces, in the user's state folder, never in a shared folder)."""
+    from .workspace import registry_path
+
+    path = registry_path().parent / "figures.key"
     try:
-        with open(ws.root / FIGURES, "rb") as f:
-            kept_key, summary = pickle.load(f)
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    tmp = path.with_name(f"figures.key.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    os.replace(tmp, path)
+    return key
+
+
+def load(ws: Workspace, key: str) -> Summary | None:
+    """The kept figures when they were computed from ``key``; None otherwise.
+
+    The file is unpickled only when its signature (HMAC-SHA256 with this user's key) is right: a file
+    put there by anyone else, or damaged, is never unpickled and the figures are computed."""
+    try:
+        data = (ws.root / FIGURES).read_bytes()
     except FileNotFoundError:
         return None
-    except Exception as exc:  # damaged, or written by another release: computed again
+    except OSError as exc:
+        log.info("the kept figures cannot be read: %s", exc)
+        return None
+    try:
+        signature, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
+        if not data.startswith(MAGIC) or not hmac.compare_digest(
+                signature, hmac.new(_secret(), payload, hashlib.sha256).digest()):
+            log.info("the kept figures are not signed by this user: computed again")
+            return None
+        kept_key, summary = pickle.loads(payload)
+    except Exception as exc:  # written by another release: computed again
         log.info("the kept figures cannot be used: %s", exc)
         return None
     return summary if kept_key == key else None
@@ -89,8 +131,9 @@ def keep(ws: Workspace, key: str, summary: Summary) -> None:
     path = ws.root / FIGURES
     tmp = path.with_name(f"{FIGURES}.{os.getpid()}.tmp")
     try:
+        payload = pickle.dumps((key, summary), protocol=pickle.HIGHEST_PROTOCOL)
         with open(tmp, "wb") as f:
-            pickle.dump((key, summary), f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(MAGIC + hmac.new(_secret(), payload, hashlib.sha256).digest() + payload)
         os.replace(tmp, path)
     except Exception as exc:
         log.warning("cannot keep the figures in %s: %s", path, exc)

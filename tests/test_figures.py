@@ -81,3 +81,30 @@ def test_the_playbook_file_settings_or_a_damaged_file_compute_the_figures(worksp
     assert analyses == [WEEK1, WEEK1, WEEK1]
     build_summary(workspace, WEEK1)
     assert analyses == [WEEK1, WEEK1, WEEK1]  # kept again after the damaged file was replaced
+
+
+class _Planted:
+    """Unpickling this would run code: it must never be unpickled."""
+
+    def __reduce__(self):  # noqa: ANN204
+        return (os.system, ("touch planted-ran",))
+
+
+def test_a_pickle_planted_in_the_workspace_is_never_unpickled(workspace: Workspace, analyses: list[dt.date],
+                                                             tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import pickle
+
+    save_mpc(workspace, "R01", [deal("甲公司", "方案设计")])
+    ingest(workspace, WEEK1)
+    build_summary(workspace, WEEK1)
+    kept = (workspace.root / figures.FIGURES).read_bytes()
+    assert kept.startswith(figures.MAGIC)
+    monkeypatch.chdir(tmp_path)
+    # Unsigned, and signed with another key: both refused, the figures computed.
+    payload = pickle.dumps(_Planted())
+    for forged in (payload, figures.MAGIC + b"\0" * 32 + payload, kept[:-1] + bytes([kept[-1] ^ 1])):
+        (workspace.root / figures.FIGURES).write_bytes(forged)
+        analyses.clear()
+        assert build_summary(workspace, WEEK1).to_json() == fresh(workspace, WEEK1)
+        assert analyses == [WEEK1]
+        assert not (tmp_path / "planted-ran").exists()
