@@ -171,7 +171,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store = ws.store()
     try:
         playbook, _ = load_playbook(ws, store, args.as_of)
-        still_open = Counter(str(i["severity"]) for i in store.current_issues(args.as_of))
+        still_open = Counter(store.current_issue_counts(args.as_of))
     finally:
         store.close()
     for folder, files in departed_folders(ws, playbook):

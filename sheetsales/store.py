@@ -935,14 +935,13 @@ class Store:
     def current_issues(self, as_of: dt.date) -> list[dict]:
         """Issues of the latest version of every file (and of the latest playbook), by ``as_of``."""
         fv = file_versions
-        latest = (
-            select(fv.c.path, func.max(fv.c.id).label("id"))
-            .where(fv.c.observed_on <= as_of).group_by(fv.c.path).subquery()
-        )
+        # The latest versions as an IN (subquery): SQLite builds its index once. Joined as a derived
+        # table, it scanned all of them for every issue (100,000 issues at 500 reps: 30 s).
+        latest = select(func.max(fv.c.id)).where(fv.c.observed_on <= as_of).group_by(fv.c.path)
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(
                 select(issues_t, fv.c.path).join(fv, fv.c.id == issues_t.c.file_version_id)
-                .join(latest, latest.c.id == fv.c.id)
+                .where(fv.c.id.in_(latest))
                 .order_by(issues_t.c.rep, issues_t.c.file, issues_t.c.id)
             ).mappings()]
             last_pb = conn.execute(
@@ -956,6 +955,29 @@ class Store:
         for r in rows:
             r["params"] = json.loads(r["params"] or "{}")
         return rows
+
+    def current_issue_counts(self, as_of: dt.date) -> dict[str, int]:
+        """Severity -> how many of :meth:`current_issues` have it, counted by the database."""
+        fv = file_versions
+        latest = select(func.max(fv.c.id)).where(fv.c.observed_on <= as_of).group_by(fv.c.path)
+        counts: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for severity, n in conn.execute(
+                select(issues_t.c.severity, func.count()).where(issues_t.c.file_version_id.in_(latest))
+                .group_by(issues_t.c.severity)
+            ):
+                counts[str(severity)] = counts.get(str(severity), 0) + n
+            last_pb = conn.execute(
+                select(playbooks.c.id).where(playbooks.c.observed_on <= as_of)
+                .order_by(playbooks.c.observed_on.desc(), playbooks.c.id.desc()).limit(1)
+            ).first()
+            if last_pb:
+                for severity, n in conn.execute(
+                    select(issues_t.c.severity, func.count()).where(issues_t.c.playbook_id == last_pb[0])
+                    .group_by(issues_t.c.severity)
+                ):
+                    counts[str(severity)] = counts.get(str(severity), 0) + n
+        return counts
 
     def weekly_rows(self, table: Table, as_of: dt.date) -> list[dict]:
         """Rows of the latest readable version of every weekly report observed by ``as_of``."""
