@@ -196,23 +196,26 @@ def _find_workspace(path: Path) -> Workspace | None:
 
 def _hidden_sheets(path: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
     """What a workbook's hidden sheets record: ``_sheetsales`` (kind, lang, workspace, rep…) and the
-    drop-down lists of ``_lists`` (its playbook's categories…); empty when it has none."""
-    from python_calamine import CalamineWorkbook
+    drop-down lists of ``_lists`` (its playbook's categories…); empty when it has none.
 
+    Read through the guarded reader (sniffing, archive and extent checks before calamine sees the
+    file): a damaged or hostile file gives nothing here and ``check`` then says what is wrong."""
+    from .read import open_workbook, read_meta
     from .specs import LISTS_SHEET, META_SHEET
 
     meta: dict[str, str] = {}
     lists: dict[str, list[str]] = {}
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        names = set(wb.sheet_names)
-        if META_SHEET in names:
-            rows = wb.get_sheet_by_name(META_SHEET).to_python()
-            meta = {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in (None, "")}
-        if LISTS_SHEET in names:
-            rows = wb.get_sheet_by_name(LISTS_SHEET).to_python()
+        raw, _ = open_workbook(path, path.name, only=(META_SHEET, LISTS_SHEET))
+        if raw is None:
+            return meta, lists
+        meta = read_meta(raw)
+        found = raw.sheet(LISTS_SHEET)
+        if found is not None:
+            rows = found[1]
             for c, key in enumerate(rows[0] if rows else []):
-                lists[str(key)] = [str(r[c]).strip() for r in rows[1:] if c < len(r) and str(r[c]).strip()]
+                lists[str(key)] = [str(r[c]).strip() for r in rows[1:]
+                                   if c < len(r) and r[c] is not None and str(r[c]).strip()]
     except Exception:  # not a workbook, a damaged one: check itself says what is wrong
         pass
     return meta, lists

@@ -19,6 +19,7 @@ import math
 import posixpath
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -533,10 +534,12 @@ def formula_cells(path: Path, sheet_names: list[str]) -> dict[str, set[tuple[int
 
 
 def measure(path: Path, label: str, max_rows: int = DEFAULT_MAX_ROWS,
-            max_cells: int = DEFAULT_MAX_CELLS) -> tuple[dict[str, SheetScan], list[Issue]]:
-    """Every sheet measured (see :func:`scan_sheet`), and the issues of a workbook past the limits:
-    ``too-many-rows`` (rows holding values), ``sheet-too-large`` (a cell far out: the sheet would
-    cost more than the limits to read) and ``too-many-cells`` (all sheets together)."""
+            max_cells: int = DEFAULT_MAX_CELLS, only: Collection[str] | None = None,
+            ) -> tuple[dict[str, SheetScan], list[Issue]]:
+    """Every sheet (or the sheets named in ``only``) measured (see :func:`scan_sheet`), and the issues
+    of a workbook past the limits: ``too-many-rows`` (rows holding values), ``sheet-too-large`` (a
+    cell far out: the sheet would cost more than the limits to read) and ``too-many-cells`` (all
+    sheets together)."""
     scans: dict[str, SheetScan] = {}
     try:
         with zipfile.ZipFile(path) as zf:
@@ -546,7 +549,7 @@ def measure(path: Path, label: str, max_rows: int = DEFAULT_MAX_ROWS,
                 return {}, [Issue("corrupt-workbook", label, params={"detail": f"workbook.xml: {type(exc).__name__}"})]
             names = set(zf.namelist())
             for name, part in parts.items():
-                if part in names:
+                if part in names and (only is None or name in only):
                     scans[name] = scan_sheet(zf, part, max_formulas=max_cells)
     except expat.ExpatError as exc:
         return {}, [Issue("corrupt-workbook", label, params={"detail": f"XML: {exc}"[:120]})]
@@ -581,8 +584,10 @@ def _too_large(label: str, sheet: str, ref: str, limit: str) -> Issue:
 
 
 def open_workbook(path: Path, label: str | None = None, *, max_rows: int = DEFAULT_MAX_ROWS,
-                  max_cells: int = DEFAULT_MAX_CELLS) -> tuple[RawWorkbook | None, list[Issue]]:
-    """Read every sheet's values; ``None`` with issues when the file is not a usable workbook.
+                  max_cells: int = DEFAULT_MAX_CELLS, only: Collection[str] | None = None,
+                  ) -> tuple[RawWorkbook | None, list[Issue]]:
+    """Read every sheet's values (or only the sheets named in ``only``, each measured first like every
+    sheet); ``None`` with issues when the file is not a usable workbook.
 
     ``max_rows`` (rows holding values, per sheet) and ``max_cells`` (cells a reader materialises,
     per workbook) are the playbook's settings of the same names; callers that know the playbook
@@ -595,7 +600,7 @@ def open_workbook(path: Path, label: str | None = None, *, max_rows: int = DEFAU
     issues = check_archive(path, label)
     if issues:
         return None, issues
-    scans, issues = measure(path, label, max_rows, max_cells)
+    scans, issues = measure(path, label, max_rows, max_cells, only)
     if issues:
         return None, issues
     try:
@@ -603,7 +608,7 @@ def open_workbook(path: Path, label: str | None = None, *, max_rows: int = DEFAU
         sheets: dict[str, list[list[Cell]]] = {}
         visible: dict[str, bool] = {}
         for meta in wb.sheets_metadata:
-            if str(meta.typ) != "SheetTypeEnum.WorkSheet":
+            if str(meta.typ) != "SheetTypeEnum.WorkSheet" or (only is not None and meta.name not in only):
                 continue
             scan = scans.get(meta.name)
             if scan is None:  # a sheet the measure could not find: never read what was not measured

@@ -13,7 +13,7 @@ import xlsxwriter
 
 from sheetsales import read
 from sheetsales.issues import flat
-from sheetsales.read import ignored_name, open_workbook, parse_ref
+from sheetsales.read import ignored_name, measure, open_workbook, parse_ref
 
 
 def _xlsx(path: Path) -> Path:
@@ -240,8 +240,12 @@ def test_cells_beyond_the_limit(tmp_path: Path) -> None:
     wide = badfiles.with_cells(src, tmp_path / "wide.xlsx", "MPC一览表", {"XFD5": badfiles.number_cell("XFD5", "1")})
     raw, issues = open_workbook(wide, max_cells=50_000)
     assert raw is None and [(i.code, i.cell) for i in issues] == [("sheet-too-large", "XFD5")]
+    scans, _ = measure(src, "mpc.xlsx")
+    total = sum(s.area for s in scans.values())  # every sheet's area: the template's size
+    assert total > 200
     raw, issues = open_workbook(src, max_cells=200)
-    assert raw is None and [i.code for i in issues] == ["too-many-cells"] and "235" in issues[0].message("zh-CN")
+    assert raw is None and [i.code for i in issues] == ["too-many-cells"]
+    assert issues[0].params["cells"] == total and str(total) in issues[0].message("zh-CN")
 
 
 def test_a_malformed_cell_reference_or_xml_is_a_damaged_file(tmp_path: Path) -> None:
