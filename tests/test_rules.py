@@ -337,8 +337,10 @@ def test_alerts_reach_each_persons_feedback_and_the_json(workspace: Workspace, c
     result = run_report(workspace, day(0))
     import openpyxl
 
-    rows = {ws.title: [c.value for c in ws["A"]] for ws in openpyxl.load_workbook(result.summary_path).worksheets}
-    assert "R01" in rows["预警"] and "S01" in rows["预警"]  # one row per person told
+    alerts = openpyxl.load_workbook(result.summary_path)["预警"]
+    header = next(r for r in alerts.iter_rows(values_only=True) if "人员" in r)
+    told = [r[header.index("人员")] for r in alerts.iter_rows(values_only=True)]
+    assert "R01" in told and "S01" in told  # one row per person told
     boss = openpyxl.load_workbook(workspace.reports / "feedback" / "S01.xlsx")
     assert "MyAlerts" in boss["预警"].tables
     assert main(["report", str(workspace.root), "--as-of", day(0).isoformat(), "--json", "--no-write"]) == 0
