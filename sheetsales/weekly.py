@@ -184,6 +184,31 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w.finish()
 
 
+def latest_notes(summary: Summary) -> list[dict]:
+    """Each rep's key events and market news from their latest weekly report with any (the weekly MPC
+    review shows them under the deals' changes), in the order of the reps' ids."""
+    seen: set[str] = set()
+    latest = []
+    for note in summary.sections.get(KEY, {}).get("notes", []):  # newest week first
+        if note["rep"] not in seen:
+            seen.add(note["rep"])
+            latest.append(note)
+    return sorted(latest, key=lambda n: n["rep"])
+
+
+def draw_review_notes(w: Any, notes: list[dict]) -> None:
+    """The MPC review's second table: each rep's latest key events and market news."""
+    w.heading(t("weekly.title.review_notes", w.lang))
+    cols = _cols()["notes"]
+    first, _ = w.table("MPCReviewNotes", cols, notes)
+    fmt = w.wb.add_format({"font_name": "Microsoft YaHei", "font_size": 10, "text_wrap": True, "valign": "top"})
+    for i, c in enumerate(cols):
+        if c.kind == "wrap":
+            for r, record in enumerate(notes):
+                if record.get(c.key):
+                    w.ws.write_string(first + r, i, str(record[c.key]), fmt)
+
+
 def wrap_columns(book: Book, w: Any, cols: tuple, first: int, records: list[dict]) -> None:
     """Long text (columns of kind ``wrap``) written again, wrapping in its cell and top-aligned: the
     row grows instead of the text running over the next columns. Reps' text stays text."""

@@ -35,7 +35,7 @@ import python_calamine
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from . import __version__, overview, review, sections
+from . import __version__, overview, review, sections, weekly
 from .analyse import Summary
 from .drawing import NUM_FORMATS
 from .i18n import SEVERITY_RANK, alert_name, t
@@ -467,7 +467,7 @@ def summary_sheet_names(lang: str) -> list[str]:
                                   "sheet.opportunities", "sheet.small_deals", "sheet.alerts", "sheet.issues")]
 
 
-LAYOUT = "3"  # changes whenever the writer draws the same figures differently: every output is rebuilt once
+LAYOUT = "4"  # changes whenever the writer draws the same figures differently: every output is rebuilt once
 
 
 def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | None = None) -> Path:
@@ -557,7 +557,9 @@ def _build_summary(summary: Summary, path: Path, names: list[str] | None = None)
     # --- MPC review -------------------------------------------------------------------------
     w = SheetWriter(wb, ws_r, lang, f)
     w.title(t("title.mpc_review", lang), sub)
+    w.heading(t("title.mpc_review_deals", lang))
     w.table("MPCReview", REVIEW_COLS, review.by_deal(summary.mpc_review, lang))
+    weekly.draw_review_notes(w, weekly.latest_notes(summary))  # what each rep's weekly report says
     w.finish()
 
     # --- Opportunities ------------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_alerts_most_severe_first_with_a_readable_name_and_the_code(workspace_en
 def test_mpc_review_is_one_row_per_deal_with_what_changed_as_columns(week2: Workspace) -> None:
     path = run_report(week2, WEEK1 + dt.timedelta(days=7)).summary_path
     sheet = load(path)["MPC周评"]
-    [table] = sheet.tables.values()
+    table = sheet.tables["MPCReview"]
     rows = [[c.value for c in row] for row in sheet[table.ref]]
     headers = rows[0]
     records = [dict(zip(headers, r, strict=True)) for r in rows[1:-1]]

@@ -126,3 +126,19 @@ def test_the_digest_carries_each_reps_latest_notes(spent: Workspace) -> None:
     html = render_digest(build_summary(spent, AS_OF))
     assert "本周大事与市场动态" in html
     assert "签下恒远精密合同" in html and "钢材价格上涨 5%" in html and "拜访无锡重工" in html
+
+
+
+def test_the_mpc_review_shows_each_reps_latest_key_events_and_market_news(spent: Workspace) -> None:
+    # R01 writes again the week after: the review shows R01's newer report and R02's only one.
+    weekly(spent, "R01", "2026-W47", {"key_events": "恒远精密首付款到账", "market_news": ""}, [])
+    day = AS_OF + dt.timedelta(days=6)
+    ingest(spent, day)
+    run_report(spent, day)
+    ws = openpyxl.load_workbook(spent.reports / "summary.xlsx")["MPC周评"]
+    assert {"MPCReview", "MPCReviewNotes"} <= set(ws.tables)
+    cells = list(ws[ws.tables["MPCReviewNotes"].ref])
+    header = [c.value for c in cells[0]]
+    rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in cells[1:]]
+    assert [(r["周次"], r["销售"], r["本周大事"], r["本周市场动态"]) for r in rows] == [
+        ("2026-W47", "R01", "恒远精密首付款到账", None), ("2026-W46", "R02", "拜访无锡重工", None)]
