@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 KEY = "activity"
 FEEDBACK = (PersonTable("daily", "rep"), PersonTable("monthly", "rep"), PersonTable("ranking", "rep", scope=True),
+            PersonTable("team_ranking", "reader"),
             PersonTable("deals", "rep"))
 DEFAULT_WINDOW_DAYS = 28
 CHARTS_ACROSS, CHART_ROWS, CHART_WIDTH = 3, 12, 400  # the summary's small multiples: one chart per rep
@@ -213,8 +214,30 @@ def analyse(inputs: Inputs) -> dict[str, list[dict]]:
         stage_totals.append({"stage_order": stage.order, "stage": stage.name(inputs.lang), "deals": deals_n,
                              **{k: tot[k] for k in ("entries", "hours", "cost", "score")},
                              "hours_per_deal": round(tot["hours"] / deals_n, 2) if deals_n else None})
-    return {"daily": daily, "monthly": monthly, "ranking": ranking, "deals": deals, "stages": stages,
-            "stage_totals": stage_totals}
+    return {"daily": daily, "monthly": monthly, "ranking": ranking, "team_ranking": _team_ranking(inputs, ranking),
+            "deals": deals, "stages": stages, "stage_totals": stage_totals}
+
+
+def _team_ranking(inputs: Inputs, ranking: list[dict]) -> list[dict]:
+    """Each reader's view of their own team's ranking beyond their scope (their scope's rows are in
+    ``ranking``): named when the reader's level has named rankings, anonymised otherwise (nine levels:
+    a rep sees where they stand in the team, not whose figures the other places are)."""
+    from . import scopes
+
+    every = scopes.all_scopes(inputs.people)
+    by_team: dict[str, list[dict]] = defaultdict(list)
+    for r in ranking:
+        by_team[r["team"]].append(r)
+    out = []
+    for reader, person in inputs.people.items():
+        seen = every.get(reader, {reader})
+        for r in by_team.get(person.get("team", ""), []):
+            if r["rep"] in seen:
+                continue
+            named = bool(person.get("named", False))
+            out.append({**r, "reader": reader, "rep": r["rep"] if named else "",
+                        "rep_name": r["rep_name"] if named else t("activity.anonymous", inputs.lang)})
+    return out
 
 
 def _flag_busy(ranking: list[dict]) -> None:
@@ -407,9 +430,11 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
         w.ws.insert_chart(anchor, len(cols["daily"]) + 1, chart)
     w.heading(t("title.activity_monthly", lang))
     w.table("MyMonthly", cols["monthly"], [r for r in tables.get("monthly", []) if r["rep"] == person["rep"]])
+    ranking = ranking + tables.get("team_ranking", [])  # the team's places beyond the reader's scope
     if ranking:
         w.heading(t("title.activity_ranking", lang, days=ranking[0]["window_days"]))
-        w.table("MyRanking", cols["ranking"], _ranking_rows(sorted(ranking, key=lambda r: (-r["score"], r["rep"])), lang))
+        w.table("MyRanking", cols["ranking"],
+                _ranking_rows(sorted(ranking, key=lambda r: (r["team"], r["rank"], r["rep"])), lang))
     deals = [r for r in tables.get("deals", []) if r["rep"] == person["rep"]]
     if deals:
         w.heading(t("title.activity_per_deal", lang))

@@ -584,6 +584,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "title.weekly": ("周报内容:本周大事、市场动态与费用", "What the weekly reports say: key events, market news, expenses"),
     "weekly.title.review_notes": ("各人最近一期周报的本周大事与本周市场动态",
                                   "Key events and market news from each rep's latest weekly report"),
+    "activity.anonymous": ("(同组同事)", "(a colleague)"),
     "title.mpc_review_deals": ("每个商机的变化", "What changed, deal by deal"),
     "weekly.title.notes": ("本周大事与本周市场动态(最近四周)", "Key events and market news (the last four weeks)"),
     "weekly.title.expenses_team": ("费用对比预算 · 团队(每月合计)", "Expenses against budget · team (monthly totals)"),

@@ -182,3 +182,28 @@ def test_activity_by_stage_totals(team: Workspace) -> None:
     assert (totals[2]["deals"], totals[2]["hours"], totals[2]["hours_per_deal"]) == (1, 3.0, 3.0)
     assert (totals[3]["deals"], totals[3]["hours"], totals[3]["score"]) == (1, 2.0, 3.0)
     assert (totals[5]["deals"], totals[5]["hours_per_deal"]) == (0, None)
+
+
+def test_a_rep_sees_the_teams_ranking_anonymised_and_a_supervisor_sees_it_named(team: Workspace) -> None:
+    tables = build_summary(team, D[4]).sections["activity"]
+    team_of = {r["rep"]: r["team"] for r in tables["ranking"]}
+    mates = sorted(r for r in team_of if r != "R01" and team_of[r] == team_of["R01"])
+    assert mates  # the default team: R01's colleagues
+    for_r01 = [r for r in tables["team_ranking"] if r["reader"] == "R01"]
+    assert sorted(r["rank"] for r in for_r01) == sorted(r["rank"] for r in tables["ranking"] if r["rep"] in mates)
+    assert {(r["rep"], r["rep_name"]) for r in for_r01} == {("", t("activity.anonymous", team.lang))}
+    assert not [r for r in tables["team_ranking"] if r["reader"] == "S01"]  # all in S01's scope: named there
+
+    run_report(team, D[4])
+    import openpyxl
+
+    names = {p: n for p, n in ((r["rep"], r["rep_name"]) for r in tables["ranking"])}
+    sheet = openpyxl.load_workbook(team.reports / "feedback" / "R01.xlsx")[t("sheet.my_activity", team.lang)]
+    cells = list(sheet[sheet.tables["MyRanking"].ref])
+    rows = [[c.value for c in r] for r in cells[1:]]
+    assert len([r for r in rows if r[0] is not None]) >= len(mates) + 1  # every place of the team
+    text = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert names["R01"] in text and not {names[m] for m in mates} & text  # no colleague's name
+    boss = openpyxl.load_workbook(team.reports / "feedback" / "S01.xlsx")[t("sheet.my_activity", team.lang)]
+    boss_text = {str(c.value) for row in boss.iter_rows() for c in row if c.value is not None}
+    assert {names[m] for m in mates} <= boss_text
