@@ -329,7 +329,10 @@ def _pivot(book: Book, w: Any, name: str, days: list[dt.date], people: list[dict
         ws.write_datetime(first + i, 0, dt.datetime.combine(day, dt.time()), f["date"])
         for c, p in enumerate(people, 1):
             ws.write_number(first + i, c, values.get((p["rep"], day), 0), f["number"])
-    w.widths[0] = max(w.widths.get(0, 0), 11)
+    from .widths import display_width
+
+    for c, h in enumerate(header):  # every person's name whole on one line, beside the filter button
+        w.widths[c] = max(w.widths.get(c, 0), 11 if c == 0 else 8, display_width(h) + 2)
     w.row = last + 2
     return first, last
 
