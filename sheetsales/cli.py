@@ -67,7 +67,7 @@ def _week(text: str) -> str:
     raise argparse.ArgumentTypeError(f"not an ISO week (yyyy-Www, e.g. 2026-W48): {text!r}")
 
 
-def _progress() -> Callable[[int, int, str], None]:
+def _progress(unit: str = "file") -> Callable[[int, int, str], None]:
     """Progress of a long run: a bar (tqdm) on a terminal, shown once the run takes PROGRESS_DELAY;
     plain lines, one every 50 files and the last, when stderr is a pipe or a log file."""
     if not sys.stderr.isatty():
@@ -82,7 +82,7 @@ def _progress() -> Callable[[int, int, str], None]:
 
     def bar(n: int, total: int, label: str) -> None:
         if "bar" not in state:
-            state["bar"] = tqdm(total=total, unit="file", delay=PROGRESS_DELAY, leave=False, file=sys.stderr,
+            state["bar"] = tqdm(total=total, unit=unit, delay=PROGRESS_DELAY, leave=False, file=sys.stderr,
                                 dynamic_ncols=True)
         state["bar"].set_postfix_str(label[-40:], refresh=False)
         state["bar"].update(n - state["bar"].n)
@@ -279,7 +279,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             summary = build_summary(ws, args.as_of)
             failed = False
         else:
-            result = run_report(ws, args.as_of)
+            result = run_report(ws, args.as_of, progress=None if args.quiet else _progress("output"))
             summary = result.summary
             if not args.json:
                 if result.summary_path is not None:
@@ -460,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("dir", help="the workspace folder")
     sp.add_argument("--json", action="store_true", help="also print the figures as JSON")
     sp.add_argument("--no-write", action="store_true", help="with --json: print only, write no workbook")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar or progress lines")
 
     sp = cmd("verify", cmd_verify, "prove the daily logs unchanged: walk every person's hash chain of accepted log "
              "rows (exit 1 and the first broken link when a row was altered or deleted)")

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,8 +71,12 @@ def build_summary(ws: Workspace, as_of: dt.date) -> Summary:
         store.close()
 
 
-def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportResult:
-    """Write the summary and every feedback workbook (and, with ``digest``, the week's digest)."""
+def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
+               progress: Callable[[int, int, str], None] | None = None) -> ReportResult:
+    """Write the summary and every feedback workbook (and, with ``digest``, the week's digest).
+
+    ``progress(done, total, label)`` is told of each output ready: the summary, each region's, each
+    person's feedback."""
     with ws.lock(on_wait=log.warning, command="sheetsales report"):
         debris = clear_debris(ws.reports, ws.reports / "feedback")
         store = ws.store()
@@ -85,11 +90,20 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
         # The feedback workbooks are started first: when there are many, a process pool builds them
         # while this process builds the summary.
         feedback_run = FeedbackRun(summary, ws.reports / "feedback")
+        done = [0]
+        total = 1 + len(scopes.summary_regions(summary)) + len(summary.people)
+
+        def tick(label: str) -> None:
+            done[0] += 1
+            if progress is not None:
+                progress(min(done[0], total), total, label)
+
         try:
             summary_path = _output(target, problems, lambda: write_summary(summary, target, problems))
-            write_region_summaries(ws, summary, problems)
+            tick(target.name)
+            write_region_summaries(ws, summary, problems, tick)
         finally:
-            feedback = feedback_run.finish(problems)
+            feedback = feedback_run.finish(problems, lambda who: tick(f"feedback/{who}.xlsx"))
         try:  # decisions workbooks nobody saved yet offer the deals waiting now (waiting.py)
             waiting.refresh_all(ws, summary)
         except Exception as exc:  # never fails the report: the feedback lists them anyway
@@ -107,7 +121,8 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False) -> ReportRes
 UNSAFE_NAME = re.compile(r'[\\/:*?"<>|]')  # characters a file name cannot hold
 
 
-def write_region_summaries(ws: Workspace, summary: Summary, problems: list[OutputProblem]) -> list[Path]:
+def write_region_summaries(ws: Workspace, summary: Summary, problems: list[OutputProblem],
+                           tick: Callable[[str], None] | None = None) -> list[Path]:
     """``reports/regions/<region>.xlsx``: the summary as each region's people may see it (nine levels:
     summary.xlsx itself is for the levels that see the company)."""
     written = []
@@ -118,6 +133,8 @@ def write_region_summaries(ws: Workspace, summary: Summary, problems: list[Outpu
         target.parent.mkdir(parents=True, exist_ok=True)
         part = scopes.region_summary(summary, region, mentions)
         path = _output(target, problems, lambda part=part, target=target: write_summary(part, target, problems))
+        if tick is not None:
+            tick(f"regions/{target.name}")
         if path is not None:
             written.append(path)
     return written

@@ -842,9 +842,15 @@ class FeedbackRun:
                     self.pool.shutdown(cancel_futures=True)
                 self.pool, self.futures = None, []
 
-    def finish(self, problems: list[OutputProblem] | None = None) -> list[Path]:
-        """Wait for the workbooks, move each into place; returns where each went, in the team's order."""
+    def finish(self, problems: list[OutputProblem] | None = None,
+               progress: Callable[[str], None] | None = None) -> list[Path]:
+        """Wait for the workbooks, move each into place; returns where each went, in the team's order.
+        ``progress`` is told the person of each workbook as it is ready (built, or unchanged)."""
         problems = [] if problems is None else problems
+        self.progress = progress or (lambda _who: None)
+        for slot, person in zip(self.slots, self.summary.people, strict=False):
+            if not isinstance(slot, _Job):
+                self.progress(person["rep"])
         for failure in self.failures:
             _failed(*failure, problems)
         if not hasattr(self, "jobs"):
@@ -884,6 +890,7 @@ class FeedbackRun:
         if not self.futures:
             for job in self.jobs:
                 job.error = _build_checked(self.head, job.person, job.records, job.tmp)
+                self.progress(job.person["rep"])
             return
         from concurrent.futures.process import BrokenProcessPool
 
@@ -896,6 +903,7 @@ class FeedbackRun:
                 job.error = _build_checked(self.head, job.person, job.records, job.tmp)
             except Exception as exc:  # a record that could not be sent to a worker
                 job.error = (describe(exc), traceback.format_exc())
+            self.progress(job.person["rep"])
 
 
 def _failed(path: Path, person: dict, error: str, trace: str, problems: list[OutputProblem]) -> None:

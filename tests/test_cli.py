@@ -318,6 +318,24 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(monkeypatch, 
     assert "\r" in err and "/120 [" in err and "file/s" in err  # tqdm's bar, redrawn in place
 
 
+def test_report_tells_its_progress_output_by_output(workspace: Workspace, monkeypatch, capsys) -> None:
+    from sheetsales import cli
+    from sheetsales.report import run_report
+
+    seen: list[tuple[int, int, str]] = []
+    run_report(workspace, WEEK1, progress=lambda n, total, label: seen.append((n, total, label)))
+    people = len(cli.read_playbook(workspace.playbook_path, workspace.lang)[0].team)
+    assert [n for n, _, _ in seen] == list(range(1, people + 2))  # the summary, then each person's feedback
+    assert {total for _, total, _ in seen} == {people + 1}
+    assert seen[0][2] == "summary.xlsx" and all(label.startswith("feedback/") for _, _, label in seen[1:])
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)  # piped: the last line says it is done
+    assert main(["report", str(workspace.root), "--as-of", WEEK1.isoformat()]) == 0
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"[{people + 1}/{people + 1}] feedback/")
+    assert main(["report", str(workspace.root), "--as-of", WEEK1.isoformat(), "-q"]) == 0
+    assert "[" not in capsys.readouterr().err
+
+
 # --- check outside a workspace ----------------------------------------------------------------------
 def _english_copy(ws: Workspace, dest: Path, **values: object) -> Path:
     import datetime as dt
