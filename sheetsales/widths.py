@@ -9,6 +9,7 @@ and an English one is not drawn in the Chinese widths.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -19,10 +20,15 @@ PADDING = 1.5
 SAMPLE = 2000  # values looked at per column: enough to be representative, bounded for large tables
 
 
+@functools.lru_cache(maxsize=65536)
 def display_width(text: str) -> int:
-    """Width of ``text`` in digit widths: wide and full-width characters count 2 (the longest line)."""
+    """Width of ``text`` in digit widths: wide and full-width characters count 2 (the longest line).
+    Cached: a column's values repeat (names, stages, categories) and every table is measured."""
+    text = str(text)
+    if text.isascii():  # numbers, dates, codes, English: one digit width per character
+        return max(len(line) for line in text.split("\n"))
     best = 0
-    for line in str(text).split("\n"):
+    for line in text.split("\n"):
         best = max(best, sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line))
     return best
 
