@@ -446,7 +446,5 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
 
 
 def _printable(w: Any) -> None:
-    """Finish a sheet: widths, frozen title, printed landscape one page wide."""
+    """Finish a sheet: widths, frozen title, printed landscape one page wide (all SheetWriter.finish)."""
     w.finish()
-    w.ws.set_landscape()
-    w.ws.fit_to_pages(1, 0)

@@ -163,9 +163,7 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     w.table("FalseByPerson", cols["by_person"], tables.get("by_person", []))
     w.heading(t("title.false_findings", lang))
     w.table("FalseFindings", cols["findings"], tables.get("findings", []))
-    w.finish()
-    w.ws.set_landscape()
-    w.ws.fit_to_pages(1, 0)
+    w.finish()  # widths, frozen header, landscape one page wide
 
 
 def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> None:
@@ -178,6 +176,4 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w.table("MyFalseByPerson", cols["by_person"], tables.get("by_person", []))
     w.heading(t("title.false_findings", lang))
     w.table("MyFalseFindings", cols["findings"], tables.get("findings", []))
-    w.finish()
-    w.ws.set_landscape()
-    w.ws.fit_to_pages(1, 0)
+    w.finish()  # widths, frozen header, landscape one page wide

@@ -135,9 +135,7 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     w.table("PlanWeeks", cols["weeks"], tables.get("weeks", []))
     w.heading(t("title.plan_tasks", lang))
     w.table("PlanTasks", cols["tasks"], tables.get("tasks", []))
-    w.finish()
-    w.ws.set_landscape()
-    w.ws.fit_to_pages(1, 0)
+    w.finish()  # widths, frozen header, landscape one page wide
 
 
 def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> None:
@@ -150,7 +148,5 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w.table("MyPlanWeeks", cols["weeks"], tables.get("weeks", []))
     w.heading(t("title.plan_tasks", lang))
     w.table("MyPlanTasks", cols["tasks"], tables.get("tasks", []))
-    w.finish()
-    w.ws.set_landscape()
-    w.ws.fit_to_pages(1, 0)
+    w.finish()  # widths, frozen header, landscape one page wide
 

@@ -97,7 +97,7 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     w.table("QualificationQuestions", cols["questions"], tables.get("questions", []))
     w.heading(t("qualification.title.deals", lang))
     first, _ = w.table("Qualification", cols["deals"], tables.get("qualification", []))
-    wrap_columns(book, w, cols["deals"], first, tables.get("qualification", []))
+    wrap_columns(w, cols["deals"], first, tables.get("qualification", []))
     w.finish()
 
 
@@ -108,5 +108,5 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w = book.sheet(t("sheet.qualification", book.lang))
     w.title(t("title.qualification", book.lang), book.subtitle)
     first, _ = w.table("MyQualification", _cols()["deals"], rows)
-    wrap_columns(book, w, _cols()["deals"], first, rows)
+    wrap_columns(w, _cols()["deals"], first, rows)
     w.finish()

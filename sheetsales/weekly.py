@@ -155,7 +155,7 @@ def summary_sheets(book: Book, tables: dict[str, list[dict]], summary: Summary) 
     w.title(t("title.weekly", lang), book.subtitle)
     w.heading(t("weekly.title.notes", lang))
     first, _ = w.table("WeeklyNotes", cols["notes"], tables.get("notes", []))
-    wrap_columns(book, w, cols["notes"], first, tables.get("notes", []))
+    wrap_columns(w, cols["notes"], first, tables.get("notes", []))
     rows = tables.get("expenses", [])
     # The totals of a table add its rows: one table per level and type, so no row is counted twice.
     w.heading(t("weekly.title.expenses_team", lang))
@@ -178,7 +178,7 @@ def feedback_sheets(book: Book, tables: dict[str, list[dict]], person: dict) -> 
     w = book.sheet(t("sheet.weekly", book.lang))
     w.title(t("title.weekly", book.lang), book.subtitle)
     first, _ = w.table("MyWeeklyNotes", cols["notes"], notes)
-    wrap_columns(book, w, cols["notes"], first, notes)
+    wrap_columns(w, cols["notes"], first, notes)
     w.heading(t("weekly.title.expenses_rep", book.lang))
     w.table("MyExpenses", cols["spend"], _labelled(rows, book.lang), total=False)
     w.finish()
@@ -201,18 +201,13 @@ def draw_review_notes(w: Any, notes: list[dict]) -> None:
     w.heading(t("weekly.title.review_notes", w.lang))
     cols = _cols()["notes"]
     first, _ = w.table("MPCReviewNotes", cols, notes)
-    fmt = w.wb.add_format({"font_name": "Microsoft YaHei", "font_size": 10, "text_wrap": True, "valign": "top"})
-    for i, c in enumerate(cols):
-        if c.kind == "wrap":
-            for r, record in enumerate(notes):
-                if record.get(c.key):
-                    w.ws.write_string(first + r, i, str(record[c.key]), fmt)
+    wrap_columns(w, cols, first, notes)
 
 
-def wrap_columns(book: Book, w: Any, cols: tuple, first: int, records: list[dict]) -> None:
+def wrap_columns(w: Any, cols: tuple, first: int, records: list[dict]) -> None:
     """Long text (columns of kind ``wrap``) written again, wrapping in its cell and top-aligned: the
     row grows instead of the text running over the next columns. Reps' text stays text."""
-    fmt = book.wb.add_format({"font_name": "Microsoft YaHei", "font_size": 10, "text_wrap": True, "valign": "top"})
+    fmt = w.wb.add_format({"font_name": "Microsoft YaHei", "font_size": 10, "text_wrap": True, "valign": "top"})
     for i, c in enumerate(cols):
         if c.kind != "wrap":
             continue
