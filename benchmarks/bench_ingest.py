@@ -20,13 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
-from sheetsales.playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Person, Playbook
-from sheetsales.report import run_report
-from sheetsales.specs import LOG_TABLE, MPC_TABLE, QUALIFICATION_TABLE
-from sheetsales.templates import iso_week, template_filename
-from sheetsales.workspace import init_workspace
+from sheetsales.method.playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Person, Playbook
+from sheetsales.outputs.report import run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import LOG_TABLE, MPC_TABLE, QUALIFICATION_TABLE
+from sheetsales.reading.templates import iso_week, template_filename
+from sheetsales.service.workspace import init_workspace
+from sheetsales.storage.ingest import ingest
 
 AS_OF = dt.date(2026, 11, 20)
 # Targets for the default size (100 reps × 120 deals + 30 log rows) on the reference machine

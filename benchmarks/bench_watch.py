@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import deals, qualification  # noqa: E402
 
-from sheetsales.fill import fill_table  # noqa: E402
-from sheetsales.settings import load_settings  # noqa: E402
-from sheetsales.specs import MPC_TABLE, QUALIFICATION_TABLE  # noqa: E402
-from sheetsales.templates import template_filename  # noqa: E402
-from sheetsales.watch import Watcher  # noqa: E402
-from sheetsales.workspace import Workspace  # noqa: E402
+from sheetsales.reading.fill import fill_table  # noqa: E402
+from sheetsales.reading.specs import MPC_TABLE, QUALIFICATION_TABLE  # noqa: E402
+from sheetsales.reading.templates import template_filename  # noqa: E402
+from sheetsales.service.settings import load_settings  # noqa: E402
+from sheetsales.service.watch import Watcher  # noqa: E402
+from sheetsales.service.workspace import Workspace  # noqa: E402
 
 
 def _idle(w: Watcher, seconds: float, timeout: float = 600) -> None:

@@ -40,11 +40,11 @@ from pathlib import Path
 
 import workspace_gen as gen
 
-from sheetsales.demo import fill_workbook
-from sheetsales.specs import mpc_table
+from sheetsales.reading.specs import mpc_table
+from sheetsales.service.demo import fill_workbook
 
 HERE = Path(__file__).resolve().parent
-SHEETSALES = "import sys; from sheetsales.cli import main; sys.exit(main())"
+SHEETSALES = "import sys; from sheetsales.service.cli import main; sys.exit(main())"
 
 
 @dataclass

@@ -13,7 +13,7 @@ a regional manager per region, one director), each with:
 
 The workspace is generated once per size and cached under ``reports/bench/<size>/``; it is generated
 again when this module (or the size or parameters) changes: ``ensure_workspace``. Templates come from
-``Workspace.write_template`` / ``handout`` and every workbook is typed with ``sheetsales.demo.fill_workbook``
+``Workspace.write_template`` / ``handout`` and every workbook is typed with ``sheetsales.service.demo.fill_workbook``
 (the path a person's Excel save takes in the demo and the tests).
 
     python benchmarks/workspace_gen.py REPS [--root reports/bench] [--jobs 2]
@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import sheetsales
-from sheetsales.demo import fill_workbook
-from sheetsales.names import opportunity_key
-from sheetsales.playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Person, Playbook, Target
-from sheetsales.specs import (
+from sheetsales.method.playbook import DEFAULT_PRODUCTS, DEFAULT_STAGES, Person, Playbook, Target
+from sheetsales.reading.names import opportunity_key
+from sheetsales.reading.specs import (
     C931_TABLE,
     CONTRACTS_TABLE,
     DECISIONS_TABLE,
@@ -50,8 +49,9 @@ from sheetsales.specs import (
     WEEKLY_FORM,
     mpc_table,
 )
-from sheetsales.templates import iso_week, template_filename
-from sheetsales.workspace import Workspace, init_workspace
+from sheetsales.reading.templates import iso_week, template_filename
+from sheetsales.service.demo import fill_workbook
+from sheetsales.service.workspace import Workspace, init_workspace
 
 AS_OF = dt.date(2026, 11, 20)  # a Friday: the week's reports are in
 LANG = "zh-CN"

@@ -1,7 +1,7 @@
 """Genuine filled workbooks, and the ways files go wrong.
 
 The corpus (``tests/test_corpus.py``) and the fuzz test (``tests/test_fuzz.py``) start from
-workbooks made from the project's own templates and filled as a rep would (:mod:`sheetsales.fill`),
+workbooks made from the project's own templates and filled as a rep would (:mod:`sheetsales.reading.fill`),
 then damage them at the byte, zip, XML or cell level. Everything is generated at test time except
 two files only another program can make (``tests/corpus/``: a password-protected copy and a
 legacy ``.xls``; ``python -m tests.badfiles`` says how they were made).
@@ -15,10 +15,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from sheetsales.fill import fill_form, fill_table
-from sheetsales.playbook import Playbook
-from sheetsales.specs import CONTRACTS_TABLE, DECISIONS_TABLE, LOG_TABLE, MPC_TABLE, WEEKLY_FORM
-from sheetsales.templates import build_template
+from sheetsales.method.playbook import Playbook
+from sheetsales.reading.fill import fill_form, fill_table
+from sheetsales.reading.specs import CONTRACTS_TABLE, DECISIONS_TABLE, LOG_TABLE, MPC_TABLE, WEEKLY_FORM
+from sheetsales.reading.templates import build_template
 
 CORPUS = Path(__file__).parent / "corpus"
 PB = Playbook()
@@ -66,7 +66,7 @@ def write_parts(path: Path, parts: list[tuple[str, bytes]]) -> Path:
 
 def sheet_part(path: Path, sheet: str) -> str:
     """The zip part of the sheet named ``sheet``."""
-    from sheetsales.read import _sheet_paths
+    from sheetsales.reading.read import _sheet_paths
 
     with zipfile.ZipFile(path) as zf:
         return _sheet_paths(zf)[sheet]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sheetsales.playbook import Playbook
-from sheetsales.workspace import Workspace, init_workspace
+from sheetsales.method.playbook import Playbook
+from sheetsales.service.workspace import Workspace, init_workspace
 
 # A Monday; the tests' first week.
 WEEK1 = dt.date(2026, 11, 2)
@@ -56,15 +56,15 @@ def soffice() -> str:
 
 # --- helpers: what a rep does --------------------------------------------------------------
 def mpc_path(ws: Workspace, rep: str) -> Path:
-    from sheetsales.templates import template_filename
+    from sheetsales.reading.templates import template_filename
 
     return ws.inbox / rep / template_filename("mpc", ws.lang, rep)
 
 
 def save_mpc(ws: Workspace, rep: str, rows: list[dict]) -> Path:
     """The rep retypes their MPC list and saves it."""
-    from sheetsales.fill import fill_table
-    from sheetsales.specs import MPC_TABLE
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import MPC_TABLE
 
     return fill_table(mpc_path(ws, rep), MPC_TABLE, rows)
 

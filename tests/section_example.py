@@ -1,10 +1,10 @@
-"""A capability module as ``sheetsales.sections`` expects one (used by tests/test_sections.py)."""
+"""A capability module as ``sheetsales.analyses.sections`` expects one (used by tests/test_sections.py)."""
 
 from __future__ import annotations
 
-from sheetsales import rules
-from sheetsales.sections import Book, Inputs, PersonTable
-from sheetsales.write import Col
+from sheetsales.analyses.sections import Book, Inputs, PersonTable
+from sheetsales.method import rules
+from sheetsales.outputs.write import Col
 
 KEY = "example"
 FEEDBACK = (PersonTable("per_rep", "rep"), PersonTable("per_rep_team", "rep", scope=True))

@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import activity
-from sheetsales import soffice as lo
-from sheetsales.cli import main
-from sheetsales.fill import fill_table
+from sheetsales.analyses import activity
 from sheetsales.i18n import t
-from sheetsales.ingest import ingest
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import LOG_TABLE, PLAN_TABLE
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.outputs import soffice as lo
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import LOG_TABLE, PLAN_TABLE
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 D = {n: WEEK1 + dt.timedelta(days=n) for n in range(14)}  # D[0] Monday 2026-11-02 … D[13] Sunday 11-15
 

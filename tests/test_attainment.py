@@ -12,14 +12,14 @@ import openpyxl
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import attainment
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
-from sheetsales.playbook import DEFAULT_TEAM, Playbook, Target, read_playbook, write_playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import CONTRACTS_TABLE
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.analyses import attainment
+from sheetsales.method.playbook import DEFAULT_TEAM, Playbook, Target, read_playbook, write_playbook
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import CONTRACTS_TABLE
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)  # 2026-11-09, ISO week 46
 AS_OF = dt.date(2026, 11, 18)  # a Wednesday of ISO week 47 (16-22 November)
@@ -150,8 +150,8 @@ def test_breakdown_and_sheet(sold: Workspace) -> None:
 
 def test_the_attainment_sheet_recalculated_by_libreoffice(soffice: str, sold: Workspace, tmp_path: Path) -> None:
     """The totals of the Attainment sheet and of the Forecast's new Won column, recalculated by LibreOffice."""
-    from sheetsales import soffice as lo
     from sheetsales.i18n import t
+    from sheetsales.outputs import soffice as lo
 
     result = run_report(sold, AS_OF)
     tables = result.summary.sections["attainment"]
@@ -161,7 +161,7 @@ def test_the_attainment_sheet_recalculated_by_libreoffice(soffice: str, sold: Wo
     cols = attainment._cols()
     checks = {("目标达成", "TargetBreakdown"): (cols["breakdown"], tables["breakdown"]),
               ("目标达成", "Reconciliation"): (cols["recon"], tables["reconciliation"])}
-    from sheetsales.write import FORECAST_COLS
+    from sheetsales.outputs.write import FORECAST_COLS
     checks[("预测", "Forecast")] = (FORECAST_COLS, [r for r in result.summary.forecast if r["level"] == "company"])
     checked = 0
     for (sheet, name), (columns, rows) in checks.items():

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sheetsales.ingest import ingest
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from conftest import WEEK1, deal, mpc_path, save_mpc
 
-from sheetsales.cli import main
-from sheetsales.workspace import Workspace
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace
 
 
 def test_init_creates_the_workspace(tmp_path: Path, capsys) -> None:
@@ -104,15 +104,15 @@ def _check_json(path: Path, *extra: str) -> tuple[int, dict]:
 
 
 def _recorded(ws: Workspace, label: str) -> list[tuple[str, str]]:
-    from sheetsales.ingest import ingest
+    from sheetsales.storage.ingest import ingest
 
     result = ingest(ws, WEEK1)
     return [(i.cell, i.code) for p in result.files if p.label == label for i in p.issues]
 
 
 def test_check_reports_what_ingest_records_for_a_workbook_naming_someone_else(workspace: Workspace) -> None:
-    from sheetsales.fill import fill_table
-    from sheetsales.specs import MPC_TABLE
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import MPC_TABLE
 
     forged = workspace.inbox / "R01" / "李娜的表.xlsx"
     fill_table(mpc_path(workspace, "R02"), MPC_TABLE, [deal("乙公司", amount=-1)], out=forged)
@@ -133,7 +133,7 @@ def test_check_reports_a_save_as_copy_as_ingest_does(workspace: Workspace) -> No
         "系统只采用“MPC一览表_R03.xlsx”;“MPC一览表_R03 - 副本.xlsx”(例如“另存为”的副本)在删除之前被忽略。请删除多余的那一份。")]
     code, canonical = _check_json(real)
     assert code == 1 and [(i["cell"], i["code"]) for i in canonical["issues"]] == [("E4", "negative-amount")]
-    from sheetsales.ingest import ingest
+    from sheetsales.storage.ingest import ingest
 
     recorded = {p.label: [(i.cell, i.code) for i in p.issues] for p in ingest(workspace, WEEK1).files}
     assert recorded["R03/MPC一览表_R03 - 副本.xlsx"] == [(i["cell"], i["code"]) for i in report["issues"]]
@@ -141,7 +141,7 @@ def test_check_reports_a_save_as_copy_as_ingest_does(workspace: Workspace) -> No
 
 
 def test_check_turns_an_internal_failure_into_file_failed(workspace: Workspace, monkeypatch, capsys) -> None:
-    from sheetsales import ingest as ingest_module
+    from sheetsales.storage import ingest as ingest_module
 
     def broken(*args, **kwargs):  # noqa: ANN002, ANN003 - a seam for an internal error
         raise ZeroDivisionError("division by zero")
@@ -162,7 +162,7 @@ def test_check_turns_an_internal_failure_into_file_failed(workspace: Workspace, 
 def test_check_and_ingest_apply_the_playbooks_limits(workspace: Workspace) -> None:
     import openpyxl
 
-    from sheetsales.ingest import ingest
+    from sheetsales.storage.ingest import ingest
 
     wb = openpyxl.load_workbook(workspace.playbook_path)
     for row in wb["设置"].iter_rows():
@@ -199,7 +199,7 @@ def test_ingest_exits_1_on_errors_and_its_last_line_counts_what_is_still_open(wo
 def test_every_argument_has_help_text() -> None:
     import argparse
 
-    from sheetsales.cli import build_parser
+    from sheetsales.service.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -210,7 +210,7 @@ def test_every_argument_has_help_text() -> None:
 
 
 def test_a_plain_init_has_no_sample_team_and_says_what_to_do_next(tmp_path: Path, capsys) -> None:
-    from sheetsales.playbook import read_playbook
+    from sheetsales.method.playbook import read_playbook
 
     root = tmp_path / "sales"
     assert main(["init", str(root), "--lang", "en", "--as-of", "2026-11-23"]) == 0
@@ -245,7 +245,7 @@ def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, capsys) -> None
     assert "no such file" in capsys.readouterr().err
     assert main(["check", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path} is a folder; give a workbook (.xlsx)\n"
-    from sheetsales.workspace import init_workspace
+    from sheetsales.service.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "ws", as_of=WEEK1, sample=True)
     assert main(["template", "mpc", "--rep", "R01", "-o", str(tmp_path / "nowhere" / "x.xlsx"), "-w", str(ws.root)]) == 2
@@ -262,7 +262,7 @@ def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, capsys) -> None
 
 
 def test_not_a_workspace_never_invites_init_at_a_mistyped_path(tmp_path: Path, capsys, monkeypatch) -> None:
-    from sheetsales.workspace import init_workspace
+    from sheetsales.service.workspace import init_workspace
 
     init_workspace(tmp_path / "sales-east", as_of=WEEK1)
     monkeypatch.chdir(tmp_path)
@@ -284,7 +284,7 @@ def test_not_a_workspace_never_invites_init_at_a_mistyped_path(tmp_path: Path, c
 
 
 def test_a_closed_pipe_ends_the_command_quietly(workspace: Workspace) -> None:
-    from sheetsales.ingest import ingest
+    from sheetsales.storage.ingest import ingest
 
     save_mpc(workspace, "R01", [deal(f"客户{n:03d}", amount=100_000 + n) for n in range(300)])
     ingest(workspace, WEEK1)  # JSON of some 300 KB: far more than a pipe holds, so the writer meets the closed end
@@ -301,7 +301,7 @@ def test_a_closed_pipe_ends_the_command_quietly(workspace: Workspace) -> None:
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(monkeypatch, capsys) -> None:
-    from sheetsales import cli
+    from sheetsales.service import cli
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     show = cli._progress()
@@ -319,8 +319,8 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(monkeypatch, 
 
 
 def test_report_tells_its_progress_output_by_output(workspace: Workspace, monkeypatch, capsys) -> None:
-    from sheetsales import cli
-    from sheetsales.report import run_report
+    from sheetsales.outputs.report import run_report
+    from sheetsales.service import cli
 
     seen: list[tuple[int, int, str]] = []
     run_report(workspace, WEEK1, progress=lambda n, total, label: seen.append((n, total, label)))
@@ -340,8 +340,8 @@ def test_report_tells_its_progress_output_by_output(workspace: Workspace, monkey
 def _english_copy(ws: Workspace, dest: Path, **values: object) -> Path:
     import datetime as dt
 
-    from sheetsales.fill import fill_table
-    from sheetsales.specs import MPC_TABLE
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import MPC_TABLE
 
     row = {"customer": "Acme", "stage": "Solution design", "amount": 100_000, "sign_date": dt.date(2026, 12, 15),
            "category": "CNC machine", **values}
@@ -378,13 +378,13 @@ def test_check_finds_the_workspace_a_copy_comes_from(workspace_en: Workspace, tm
     assert "no such folder" in capsys.readouterr().err
     # Where no workspace is known, a template handed out after Robot cell was added still offers it
     # in its drop-down (its hidden list sheet): that category counts; the older copy's does not.
-    from sheetsales.workspace import REGISTRY_ENV
+    from sheetsales.service.workspace import REGISTRY_ENV
 
     monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / "nobody-knows.json"))
     fresh = elsewhere / "fresh.xlsx"
     assert main(["template", "mpc", "--rep", "R02", "-o", str(fresh), "-w", str(workspace_en.root)]) == 0
-    from sheetsales.fill import fill_table
-    from sheetsales.specs import MPC_TABLE
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import MPC_TABLE
 
     row = {"customer": "Acme", "stage": "Solution design", "amount": 5, "category": "Robot cell", "sign_date": WEEK1}
     fill_table(fresh, MPC_TABLE, [row])
@@ -396,9 +396,9 @@ def test_check_finds_the_workspace_a_copy_comes_from(workspace_en: Workspace, tm
 
 def test_check_without_a_workspace_knows_the_sample_products_of_both_languages(
         workspace: Workspace, workspace_en: Workspace, tmp_path: Path, monkeypatch, capsys) -> None:
-    from sheetsales.fill import fill_table
-    from sheetsales.specs import MPC_TABLE
-    from sheetsales.workspace import REGISTRY_ENV
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import MPC_TABLE
+    from sheetsales.service.workspace import REGISTRY_ENV
 
     monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / "nobody-knows.json"))  # a machine that never saw them
     monkeypatch.chdir(tmp_path)
@@ -420,7 +420,7 @@ def test_check_without_a_workspace_knows_the_sample_products_of_both_languages(
     wb = openpyxl.load_workbook(workspace_en.playbook_path)
     wb["Team"].append(["E042", "Wendy Wu", "East", "East team", "S01", 2])
     wb.save(workspace_en.playbook_path)
-    from sheetsales.ingest import ingest
+    from sheetsales.storage.ingest import ingest
 
     ingest(workspace_en, WEEK1)  # hands out E042's templates
     theirs = tmp_path / "e042.xlsx"

@@ -17,11 +17,11 @@ import openpyxl
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import conversion
-from sheetsales.ingest import ingest
-from sheetsales.playbook import DEFAULT_TEAM, SETTING_DEFAULTS, Playbook, write_playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.workspace import Workspace
+from sheetsales.analyses import conversion
+from sheetsales.method.playbook import DEFAULT_TEAM, SETTING_DEFAULTS, Playbook, write_playbook
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 DAYS = [WEEK1 + dt.timedelta(days=7 * i) for i in range(4)]
 AS_OF = DAYS[-1]
@@ -115,7 +115,7 @@ def test_the_conversion_sheet(moved: Workspace, tmp_path: Path) -> None:
 
 def test_the_conversion_sheet_recalculated_by_libreoffice(soffice: str, moved: Workspace, tmp_path: Path) -> None:
     """The totals of the Conversion sheet, recalculated by LibreOffice, equal the records (and the cached values)."""
-    from sheetsales import soffice as lo
+    from sheetsales.outputs import soffice as lo
 
     result = run_report(moved, AS_OF)
     tables = result.summary.sections["conversion"]

@@ -14,8 +14,8 @@ from pathlib import Path
 import badfiles
 import pytest
 
-from sheetsales.ingest import parse_input
-from sheetsales.playbook import Playbook
+from sheetsales.method.playbook import Playbook
+from sheetsales.storage.ingest import parse_input
 
 ENC = "EncryptedPackage".encode("utf-16-le")
 
@@ -142,8 +142,8 @@ def test_the_committed_files_are_what_they_claim() -> None:
 
 def test_a_strict_file_has_its_formulas_found(tmp_path: Path) -> None:
     """The previous reader found no sheet of a Strict file, so a formula there passed as a value."""
-    from sheetsales.fill import fill_table
-    from sheetsales.specs import MPC_TABLE
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import MPC_TABLE
 
     src = badfiles.genuine(tmp_path / "src", "mpc")
     fill_table(src, MPC_TABLE, [{**badfiles.DEALS[0], "amount": "=1000*2"}])

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from conftest import WEEK1
 
-from sheetsales import dealstates, rules
-from sheetsales.names import normalise_customer, opportunity_key
-from sheetsales.playbook import Playbook
-from sheetsales.store import AlreadyRecorded, Store, held_rows, opportunities, sqlite_url
+from sheetsales.method import dealstates, rules
+from sheetsales.method.playbook import Playbook
+from sheetsales.reading.names import normalise_customer, opportunity_key
+from sheetsales.storage.store import AlreadyRecorded, Store, held_rows, opportunities, sqlite_url
 
 CUSTOMERS = ["甲公司", "乙机械有限公司", "丙精工", "丁重工", "戊科技"]
 CATEGORIES = ["数控机床", "激光切割"]

@@ -15,14 +15,24 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsales.cli import main
-from sheetsales.demo import DEMO_MARKER, LOCK_PASSED, NEAR_NAMES, WORKED_CASE, DemoError, DemoResult, run_demo
-from sheetsales.demo_log import LOG_REWRITES
 from sheetsales.i18n import t
-from sheetsales.playbook import read_playbook
-from sheetsales.report import build_summary
-from sheetsales.rules import ALERTS
-from sheetsales.store import (
+from sheetsales.method.playbook import read_playbook
+from sheetsales.method.rules import ALERTS
+from sheetsales.outputs.report import build_summary
+from sheetsales.outputs.write import summary_sheet_names
+from sheetsales.service.cli import main
+from sheetsales.service.demo import (
+    DEMO_MARKER,
+    LOCK_PASSED,
+    NEAR_NAMES,
+    WORKED_CASE,
+    DemoError,
+    DemoResult,
+    run_demo,
+)
+from sheetsales.service.demo_log import LOG_REWRITES
+from sheetsales.service.workspace import Workspace, init_workspace
+from sheetsales.storage.store import (
     activities,
     contracts,
     decision_results,
@@ -31,8 +41,6 @@ from sheetsales.store import (
     file_versions,
     transfers,
 )
-from sheetsales.workspace import Workspace, init_workspace
-from sheetsales.write import summary_sheet_names
 
 AS_OF = dt.date(2026, 11, 20)  # a Friday, ISO week 2026-W47
 WEEKS = 8
@@ -336,7 +344,7 @@ def test_rebuild_in_english_is_identical(tmp_path: Path) -> None:
     assert any(o["category"] == "CNC machine tools" for o in first.opportunities)
     junk = ws.inbox / "R01" / "leftover.xlsx"
     junk.write_bytes(b"not a workbook")
-    done = subprocess.run([sys.executable, "-m", "sheetsales.cli", "demo", str(root), "--as-of", AS_OF.isoformat(),
+    done = subprocess.run([sys.executable, "-m", "sheetsales.service.cli", "demo", str(root), "--as-of", AS_OF.isoformat(),
                            "--weeks", "2", "--lang", "en"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "week 2/2 2026-W47" in done.stdout

@@ -11,12 +11,12 @@ import openpyxl
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales.analyse import Summary
-from sheetsales.digest import digest_path, render_digest, write_digest
-from sheetsales.ingest import ingest
-from sheetsales.report import build_summary
-from sheetsales.specs import TARGETS_TABLE
-from sheetsales.workspace import Workspace
+from sheetsales.analyses.analyse import Summary
+from sheetsales.outputs.digest import digest_path, render_digest, write_digest
+from sheetsales.outputs.report import build_summary
+from sheetsales.reading.specs import TARGETS_TABLE
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 THURSDAY = WEEK1 + dt.timedelta(days=3)
 
@@ -251,7 +251,7 @@ def test_libreoffice_prints_the_digest_within_the_page(summary: Summary, soffice
     import shutil
     import subprocess
 
-    from sheetsales import soffice as lo
+    from sheetsales.outputs import soffice as lo
 
     src = tmp_path / "digest.html"
     html = render_digest(_at_risk_summary(summary))

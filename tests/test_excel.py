@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from conftest import WEEK1, deal, mpc_path, save_mpc
 
-from sheetsales import excel
-from sheetsales.cli import main
-from sheetsales.excel import FILLS, MARK, check_book, plan_marks, refresh_book
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
 from sheetsales.issues import Issue
-from sheetsales.specs import MPC_TABLE
-from sheetsales.workspace import Workspace
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import MPC_TABLE
+from sheetsales.service import excel
+from sheetsales.service.cli import main
+from sheetsales.service.excel import FILLS, MARK, check_book, plan_marks, refresh_book
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 
 class FakeBook:
@@ -127,7 +127,7 @@ def test_several_issues_in_one_cell_are_one_mark_red_if_any_is_an_error() -> Non
 def test_refresh_from_the_open_summary_closes_it_for_the_rewrite(workspace: Workspace) -> None:
     save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
     ingest(workspace, WEEK1)
-    from sheetsales.report import run_report
+    from sheetsales.outputs.report import run_report
 
     summary = run_report(workspace, WEEK1).summary_path
     book = FakeBook(summary)
@@ -166,7 +166,7 @@ def test_an_internal_error_while_checking_the_open_workbook_is_an_issue_not_a_cr
     def broken(*_args: object, **_kwargs: object) -> None:  # the seam: an internal error in the reader
         raise RuntimeError("reader bug")
 
-    monkeypatch.setattr("sheetsales.ingest.parse_input", broken)
+    monkeypatch.setattr("sheetsales.storage.ingest.parse_input", broken)
     result = check_book(FakeBook(saved))
     assert [i.code for i in result.issues] == ["file-failed"]
     assert [i.code for i in result.file_issues] == ["file-failed"]

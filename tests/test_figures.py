@@ -8,12 +8,12 @@ import os
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import analyse as analyse_mod
-from sheetsales import figures
-from sheetsales.analyse import analyse
-from sheetsales.ingest import ingest, load_playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.workspace import Workspace
+from sheetsales.analyses import analyse as analyse_mod
+from sheetsales.analyses import figures
+from sheetsales.analyses.analyse import analyse
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest, load_playbook
 
 
 @pytest.fixture

@@ -34,10 +34,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetsales.cli import main
-from sheetsales.ingest import check_file, ingest
-from sheetsales.read import col_letter
-from sheetsales.workspace import Workspace, init_workspace
+from sheetsales.reading.read import col_letter
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace, init_workspace
+from sheetsales.storage.ingest import check_file, ingest
 
 REGRESSIONS = Path(__file__).parent / "fuzz_regressions"
 pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name")  # the duplicated-part damage
@@ -306,7 +306,7 @@ def test_check_says_what_ingest_does_and_good_files_are_recorded(
 # --- pathological cases, measured in a real process ----------------------------------------
 _MEASURED = """
 import json, resource, sys, time
-from sheetsales.cli import main
+from sheetsales.service.cli import main
 start = time.monotonic()
 rc = main(sys.argv[1:])
 print(json.dumps({"rc": rc, "seconds": time.monotonic() - start,

@@ -10,21 +10,21 @@ import openpyxl
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import care, help
-from sheetsales import soffice as lo
-from sheetsales.analyse import Summary
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import (
+from sheetsales.analyses import care, help
+from sheetsales.analyses.analyse import Summary
+from sheetsales.outputs import soffice as lo
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import (
     CARD_APPOINTMENTS_TABLE,
     CARD_CUSTOMERS_TABLE,
     CARD_PEOPLE_TABLE,
     HELP_ANSWERS_TABLE,
     HELP_REQUESTS_TABLE,
 )
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 DAY = dt.timedelta(days=1)
 

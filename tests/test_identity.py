@@ -8,14 +8,14 @@ import shutil
 
 from conftest import WEEK1, deal, mpc_path, save_mpc
 
-from sheetsales.fill import fill_table
-from sheetsales.identity import Member, attribute, duplicates
-from sheetsales.ingest import ingest
-from sheetsales.playbook import Person, Playbook
-from sheetsales.report import build_summary
-from sheetsales.specs import DECISIONS_TABLE, LOG_TABLE, MPC_TABLE
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.method.playbook import Person, Playbook
+from sheetsales.outputs.report import build_summary
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.identity import Member, attribute, duplicates
+from sheetsales.reading.specs import DECISIONS_TABLE, LOG_TABLE, MPC_TABLE
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)
 WEEK3 = WEEK2 + dt.timedelta(days=7)

@@ -10,15 +10,22 @@ import openpyxl
 from conftest import WEEK1, deal, mpc_path, save_mpc
 from sqlalchemy import event
 
-from sheetsales.fill import fill_form, fill_table
-from sheetsales.ingest import ingest, load_playbook
 from sheetsales.issues import flat
-from sheetsales.names import opportunity_key
-from sheetsales.report import build_summary
-from sheetsales.specs import DECISIONS_TABLE, HEADER_ROW, LOG_TABLE, META_SHEET, TEAM_TABLE, WEEKLY_FORM
-from sheetsales.store import transfers
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.outputs.report import build_summary
+from sheetsales.reading.fill import fill_form, fill_table
+from sheetsales.reading.names import opportunity_key
+from sheetsales.reading.specs import (
+    DECISIONS_TABLE,
+    HEADER_ROW,
+    LOG_TABLE,
+    META_SHEET,
+    TEAM_TABLE,
+    WEEKLY_FORM,
+)
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest, load_playbook
+from sheetsales.storage.store import transfers
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)
 WEEK3 = WEEK1 + dt.timedelta(days=14)
@@ -284,7 +291,7 @@ def _reingest_handout(ws: Workspace) -> list[Path]:
 
 
 def test_a_template_from_another_workspace(workspace: Workspace, tmp_path: Path) -> None:
-    from sheetsales.workspace import init_workspace
+    from sheetsales.service.workspace import init_workspace
 
     other = init_workspace(tmp_path / "other", as_of=WEEK1, sample=True)
     src = save_mpc(other, "R01", [deal("甲公司")])
@@ -307,8 +314,8 @@ def test_an_unrelated_workbook(workspace: Workspace) -> None:
 
 
 def test_a_blank_weekly_template_needs_its_week(workspace: Workspace) -> None:
-    from sheetsales.playbook import Playbook
-    from sheetsales.templates import build_template
+    from sheetsales.method.playbook import Playbook
+    from sheetsales.reading.templates import build_template
 
     path = build_template(workspace.inbox / "R02" / "weekly.xlsx", "weekly", Playbook(), "zh-CN")
     fill_table(path, LOG_TABLE, [{"date": WEEK1 - dt.timedelta(days=7), "content": "拜访", "hours": 2}])
@@ -373,7 +380,7 @@ def _age(ws: Workspace, seconds: float = 60) -> None:
 
 
 def _count_hashes(monkeypatch) -> list[str]:
-    import sheetsales.ingest as ingest_module
+    import sheetsales.storage.ingest as ingest_module
 
     hashed: list[str] = []
     real = ingest_module.file_sha256
@@ -483,7 +490,7 @@ def test_templates_handed_out_by_a_run_limited_to_some_paths_are_recorded_by_it(
 
 
 def _count_deal_states(monkeypatch) -> list[dt.date]:
-    import sheetsales.rules as rules_module
+    import sheetsales.method.rules as rules_module
 
     calls: list[dt.date] = []
     real = rules_module.deal_states

@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 from conftest import WEEK1, deal, mpc_path, save_mpc
 
-from sheetsales import ingest as ingest_module
-from sheetsales.cli import main
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
-from sheetsales.report import build_summary
-from sheetsales.specs import CONTRACTS_TABLE
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.outputs.report import build_summary
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import CONTRACTS_TABLE
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage import ingest as ingest_module
+from sheetsales.storage.ingest import ingest
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)
 WEEK3 = WEEK2 + dt.timedelta(days=7)

@@ -14,10 +14,10 @@ from conftest import WEEK1, deal, save_mpc
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 from sheetsales.i18n import alert_name, t
-from sheetsales.ingest import ingest
-from sheetsales.report import run_report
-from sheetsales.widths import display_width
-from sheetsales.workspace import Workspace
+from sheetsales.outputs.report import run_report
+from sheetsales.outputs.widths import display_width
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 DASHBOARDS = {"总览", "本周概况", "Overview", "Your week", "My week"}  # fit one screen: nothing to freeze
 
@@ -211,10 +211,10 @@ def test_a_supervisor_gets_counts_per_person_not_every_alert_of_the_team(week2: 
 
 # --- the supervisor's decisions: picked from the deals waiting, no ids typed ------------------------
 def test_decisions_workbook_offers_the_deals_waiting_and_a_picked_one_is_applied(workspace: Workspace) -> None:
-    from sheetsales.fill import fill_table
-    from sheetsales.specs import DECISIONS_TABLE, FIRST_DATA_ROW
-    from sheetsales.templates import template_filename
-    from sheetsales.waiting import untouched
+    from sheetsales.outputs.waiting import untouched
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import DECISIONS_TABLE, FIRST_DATA_ROW
+    from sheetsales.reading.templates import template_filename
 
     save_mpc(workspace, "R01", [deal("甲机械厂", "方案设计", 1_000_000)])
     ingest(workspace, WEEK1)

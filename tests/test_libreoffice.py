@@ -21,18 +21,18 @@ import pytest
 import xlsxwriter
 from conftest import WEEK1
 
-from sheetsales import overview
-from sheetsales import soffice as lo
-from sheetsales.analyse import Summary
-from sheetsales.fill import fill_table
+from sheetsales.analyses import overview
+from sheetsales.analyses.analyse import Summary
 from sheetsales.i18n import TEXT, t
-from sheetsales.ingest import ingest, parse_input
 from sheetsales.issues import ERROR
-from sheetsales.playbook import Playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import FIRST_DATA_ROW, MPC_TABLE
-from sheetsales.templates import build_committed_templates, template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.method.playbook import Playbook
+from sheetsales.outputs import soffice as lo
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import FIRST_DATA_ROW, MPC_TABLE
+from sheetsales.reading.templates import build_committed_templates, template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest, parse_input
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)
 FORMULA_TEXT = '=HYPERLINK("http://x","y")'  # a customer name a rep typed as text, never a formula

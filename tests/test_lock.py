@@ -19,22 +19,29 @@ from conftest import WEEK1, deal, save_mpc
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from sheetsales.cli import EXIT_BUSY, main
-from sheetsales.ingest import ingest, load_playbook
-from sheetsales.names import opportunity_key
-from sheetsales.playbook import Playbook
-from sheetsales.rules import settle
-from sheetsales.specs import DECISIONS_TABLE
-from sheetsales.store import AlreadyRecorded, Store, decision_results, extensions, file_versions, transfers
-from sheetsales.templates import template_filename
-from sheetsales.watch import InboxTracker
-from sheetsales.workspace import LOCK_FILE, LOCK_INFO, Workspace, WorkspaceBusy, lock_holder
+from sheetsales.method.playbook import Playbook
+from sheetsales.method.rules import settle
+from sheetsales.reading.names import opportunity_key
+from sheetsales.reading.specs import DECISIONS_TABLE
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.cli import EXIT_BUSY, main
+from sheetsales.service.watch import InboxTracker
+from sheetsales.service.workspace import LOCK_FILE, LOCK_INFO, Workspace, WorkspaceBusy, lock_holder
+from sheetsales.storage.ingest import ingest, load_playbook
+from sheetsales.storage.store import (
+    AlreadyRecorded,
+    Store,
+    decision_results,
+    extensions,
+    file_versions,
+    transfers,
+)
 
-CLI = [sys.executable, "-m", "sheetsales.cli"]
+CLI = [sys.executable, "-m", "sheetsales.service.cli"]
 
 
 def decide(ws: Workspace, boss: str, rows: list[dict]) -> Path:
-    from sheetsales.fill import fill_table
+    from sheetsales.reading.fill import fill_table
 
     path = ws.inbox / boss / template_filename("decisions", ws.lang, boss)
     if not path.exists():
@@ -64,7 +71,7 @@ def holder(ws: Workspace, seconds: float | None) -> subprocess.Popen:
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from sheetsales.workspace import Workspace
+        from sheetsales.service.workspace import Workspace
         ws = Workspace.open(Path({str(ws.root)!r}))
         with ws.lock(command="sheetsales ingest"):
             print("held", flush=True)
@@ -336,7 +343,7 @@ def test_a_database_from_an_earlier_sheetsales_is_refused_with_a_clear_message(
                      "observed_on DATE NOT NULL, path VARCHAR(500) NOT NULL, sha256 VARCHAR(64) NOT NULL, "
                      "size INTEGER NOT NULL, archive VARCHAR(500) NOT NULL, kind VARCHAR(20), rep VARCHAR(40), "
                      "week VARCHAR(10), readable BOOLEAN NOT NULL)")
-    from sheetsales.store import OutdatedStore
+    from sheetsales.storage.store import OutdatedStore
 
     with pytest.raises(OutdatedStore, match="file_versions.parent_id"):
         workspace.store()

@@ -14,15 +14,15 @@ from pathlib import Path
 import openpyxl
 from conftest import WEEK1
 
-from sheetsales import logchain
-from sheetsales.cli import main
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
 from sheetsales.issues import flat
-from sheetsales.specs import LOG_TABLE, LOG_TABLE_V1, META_SHEET
-from sheetsales.store import log_entries, log_rewrites
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.method import logchain
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import LOG_TABLE, LOG_TABLE_V1, META_SHEET
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
+from sheetsales.storage.store import log_entries, log_rewrites
 
 WEEK = "2026-W45"
 TUE, WED = WEEK1 + dt.timedelta(days=1), WEEK1 + dt.timedelta(days=2)
@@ -169,8 +169,8 @@ def test_a_version_1_weekly_report_is_still_read(workspace: Workspace) -> None:
 def test_upgrading_a_store_chains_the_logs_it_already_holds(workspace: Workspace) -> None:
     from sqlalchemy import create_engine
 
-    from sheetsales import migrations
-    from sheetsales.store import sqlite_url
+    from sheetsales.storage import migrations
+    from sheetsales.storage.store import sqlite_url
 
     save_log(workspace, ROWS, TUE)
     save_log(workspace, [dict(ROWS[0], hours=8), ROWS[2]], WED)  # one row altered, one deleted
@@ -205,7 +205,7 @@ def test_upgrading_a_store_chains_the_logs_it_already_holds(workspace: Workspace
 def test_a_chain_cannot_fork(workspace: Workspace) -> None:
     import pytest
 
-    from sheetsales.store import AlreadyRecorded
+    from sheetsales.storage.store import AlreadyRecorded
 
     save_log(workspace, ROWS[:1], TUE)
     store = workspace.store()

@@ -12,14 +12,14 @@ import openpyxl
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest, parse_input
 from sheetsales.issues import flat
-from sheetsales.playbook import Playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import LOST_TABLE
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.method.playbook import Playbook
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import LOST_TABLE
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest, parse_input
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)
 LATER = WEEK2 + dt.timedelta(days=8)  # the week-2 losses are 8 days old: past the default 7 days
@@ -168,9 +168,9 @@ def test_the_lost_deals_sheet_and_feedback(lost_ws: Workspace) -> None:
 
 def test_the_lost_deals_sheet_recalculated_by_libreoffice(soffice: str, lost_ws: Workspace, tmp_path: Path) -> None:
     """Every total of the Lost deals sheet, recalculated by LibreOffice, is the sum of its records."""
-    from sheetsales import lost
-    from sheetsales import soffice as lo
+    from sheetsales.analyses import lost
     from sheetsales.i18n import t
+    from sheetsales.outputs import soffice as lo
 
     report_and_summary(lost_ws)
     result = run_report(lost_ws, LATER)
@@ -209,7 +209,7 @@ def test_the_lost_deals_sheet_recalculated_by_libreoffice(soffice: str, lost_ws:
 
 
 def test_the_template_command_lists_the_reps_lost_customers(lost_ws: Workspace, tmp_path: Path) -> None:
-    from sheetsales.cli import main
+    from sheetsales.service.cli import main
 
     out = tmp_path / "lost.xlsx"
     assert main(["template", "lost", "-w", str(lost_ws.root), "--rep", "R01", "--output", str(out),

@@ -22,11 +22,11 @@ from alembic.script import ScriptDirectory
 from conftest import WEEK1, deal, save_mpc
 from sqlalchemy import create_engine, inspect, select
 
-from sheetsales import migrations
-from sheetsales.cli import main
-from sheetsales.ingest import ingest
-from sheetsales.store import NewerStore, Store, file_versions, metadata, sqlite_url
-from sheetsales.workspace import Workspace
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage import migrations
+from sheetsales.storage.ingest import ingest
+from sheetsales.storage.store import NewerStore, Store, file_versions, metadata, sqlite_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UNVERSIONED = FIXTURES / "unversioned-workspace"
@@ -118,7 +118,7 @@ def test_a_workspace_of_the_release_before_versioning_opens_with_the_same_figure
 
 
 def ws_playbook(ws: Workspace):
-    from sheetsales.playbook import read_playbook
+    from sheetsales.method.playbook import read_playbook
 
     playbook, _ = read_playbook(ws.playbook_path, ws.lang)
     return playbook

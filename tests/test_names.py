@@ -8,7 +8,7 @@ import time
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from sheetsales.names import allowed_distance, normalise_customer, opportunity_key, similar_names
+from sheetsales.reading.names import allowed_distance, normalise_customer, opportunity_key, similar_names
 
 # Pairs that are one customer: equal after normalisation.
 SAME = [
@@ -117,7 +117,7 @@ def test_near_names_are_pairs() -> None:
 
 
 def brute_force(norms: list[str], blocks: list[str]) -> set[tuple[int, int]]:
-    from sheetsales.names import _numbers
+    from sheetsales.reading.names import _numbers
 
     out = set()
     for i in range(len(norms)):

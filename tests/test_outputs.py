@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import outputs
-from sheetsales.cli import main
-from sheetsales.ingest import ingest
-from sheetsales.outputs import ReplacePolicy, copies_of, move_into_place, target_of
-from sheetsales.report import run_report
-from sheetsales.workspace import Workspace
-from sheetsales.write import atomic_write
+from sheetsales.outputs import outputs
+from sheetsales.outputs.outputs import ReplacePolicy, copies_of, move_into_place, target_of
+from sheetsales.outputs.report import run_report
+from sheetsales.outputs.write import atomic_write
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 
 class Locked:
@@ -234,7 +234,7 @@ def test_a_killed_writer_leaves_the_previous_summary_byte_identical_and_its_debr
         script = textwrap.dedent(f"""
             import os, signal
             from pathlib import Path
-            from sheetsales.write import atomic_write
+            from sheetsales.outputs.write import atomic_write
             def build(tmp):
                 with open(tmp, "wb") as fh:
                     fh.write(Path({str(target)!r}).read_bytes()[:3000])

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from sheetsales.issues import flat
-from sheetsales.playbook import DEFAULT_STAGES, Playbook, period_months, read_playbook, write_playbook
+from sheetsales.method.playbook import DEFAULT_STAGES, Playbook, period_months, read_playbook, write_playbook
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -103,9 +103,9 @@ def test_a_cycle_keeps_the_last_good_playbook_in_force(workspace) -> None:
     """Through a real ingest: the rep in the cycle gets no decisions workbook; the old team stays."""
     from conftest import WEEK1
 
-    from sheetsales.ingest import ingest
-    from sheetsales.report import build_summary
-    from sheetsales.templates import template_filename
+    from sheetsales.outputs.report import build_summary
+    from sheetsales.reading.templates import template_filename
+    from sheetsales.storage.ingest import ingest
 
     ingest(workspace, WEEK1)
     wb = openpyxl.load_workbook(workspace.playbook_path)

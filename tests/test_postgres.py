@@ -28,9 +28,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from sheetsales import migrations
-from sheetsales.playbook import Playbook
-from sheetsales.store import (
+from sheetsales.method.playbook import Playbook
+from sheetsales.service.workspace import Workspace, WorkspaceBusy, init_workspace
+from sheetsales.storage import migrations
+from sheetsales.storage.store import (
     AlreadyRecorded,
     Store,
     _insert_once,
@@ -39,9 +40,8 @@ from sheetsales.store import (
     metadata,
     transfers,
 )
-from sheetsales.workspace import Workspace, WorkspaceBusy, init_workspace
 
-CLI = [sys.executable, "-m", "sheetsales.cli"]
+CLI = [sys.executable, "-m", "sheetsales.service.cli"]
 DEMO_AS_OF = "2026-12-02"
 
 
@@ -283,7 +283,7 @@ def test_the_database_lock_makes_another_office_wait_and_says_who_holds_it(
 
 
 def test_the_office_setting_is_checked(tmp_path: Path) -> None:
-    from sheetsales.workspace import WorkspaceError
+    from sheetsales.service.workspace import WorkspaceError
 
     root = tmp_path / "ws"
     init_workspace(root, as_of=WEEK1, sample=True)
@@ -300,8 +300,8 @@ def test_a_database_that_cannot_be_reached_is_a_message(workspace: Workspace, tm
                                                          capsys: pytest.CaptureFixture,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """No server at the URL (nothing listens on this socket folder): exit 2, both languages, no traceback."""
-    from sheetsales.cli import main
-    from sheetsales.store import StoreUnreachable
+    from sheetsales.service.cli import main
+    from sheetsales.storage.store import StoreUnreachable
 
     url = f"postgresql+psycopg://sheetsales:secret@/sheetsales?host={tmp_path}&port=1"
     with pytest.raises(StoreUnreachable, match="Cannot connect"):

@@ -9,12 +9,18 @@ from dataclasses import replace
 import openpyxl
 from conftest import WEEK1, deal, mpc_path, save_mpc
 
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
-from sheetsales.playbook import DEFAULT_QUESTIONS, DEFAULT_TEAM, Playbook, read_playbook, write_playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import QUALIFICATION_TABLE
-from sheetsales.workspace import Workspace
+from sheetsales.method.playbook import (
+    DEFAULT_QUESTIONS,
+    DEFAULT_TEAM,
+    Playbook,
+    read_playbook,
+    write_playbook,
+)
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import QUALIFICATION_TABLE
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 A = "江苏恒远精密机械有限公司"  # in the funnel, all answered, no budget: disqualified
 B = "苏州瑞丰汽车零部件有限公司"  # in the funnel, seven answered: unqualified
@@ -88,7 +94,7 @@ def test_the_qualification_sheet_recalculated_by_libreoffice(soffice: str, works
                                                               tmp_path: object) -> None:
     from pathlib import Path
 
-    from sheetsales import soffice as lo
+    from sheetsales.outputs import soffice as lo
 
     setup(workspace)
     result = run_report(workspace, WEEK1 + dt.timedelta(days=1))
@@ -104,8 +110,8 @@ def test_the_qualification_sheet_recalculated_by_libreoffice(soffice: str, works
 
 
 def test_a_version_2_mpc_list_without_the_screening_columns_is_read_as_before(workspace: Workspace) -> None:
-    from sheetsales.ingest import parse_input
-    from sheetsales.specs import META_SHEET, QUALIFICATION_TABLE_V2
+    from sheetsales.reading.specs import META_SHEET, QUALIFICATION_TABLE_V2
+    from sheetsales.storage.ingest import parse_input
 
     ingest(workspace, WEEK1)
     path = save_mpc(workspace, "R01", [deal(A, "方案设计")])

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from sheetsales import read
 from sheetsales.issues import flat
-from sheetsales.read import ignored_name, measure, open_workbook, parse_ref
+from sheetsales.reading import read
+from sheetsales.reading.read import ignored_name, measure, open_workbook, parse_ref
 
 
 def _xlsx(path: Path) -> Path:
@@ -179,11 +179,11 @@ import sys  # noqa: E402
 
 import badfiles  # noqa: E402
 
-from sheetsales.specs import MPC_TABLE  # noqa: E402
+from sheetsales.reading.specs import MPC_TABLE  # noqa: E402
 
 _MEASURED = """
 import json, resource, sys, time
-from sheetsales.cli import main
+from sheetsales.service.cli import main
 start = time.monotonic()
 rc = main(sys.argv[1:])
 print(json.dumps({"rc": rc, "seconds": time.monotonic() - start,
@@ -282,7 +282,7 @@ def test_formulas_and_extent_are_found_in_xml_written_by_other_programs(tmp_path
 
 
 def fill_formula(src: Path, out: Path) -> Path:
-    from sheetsales.fill import fill_table
+    from sheetsales.reading.fill import fill_table
 
     return fill_table(src, MPC_TABLE, [{**badfiles.DEALS[0], "amount": "=1000*2"}], out=out)
 

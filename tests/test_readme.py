@@ -9,11 +9,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsales.analyse import Summary
-from sheetsales.cli import build_parser
+from sheetsales.analyses.analyse import Summary
 from sheetsales.issues import CATALOGUE
-from sheetsales.specs import PLAYBOOK_TABLES, TEMPLATE_SPECS, Form, Table
-from sheetsales.write import write_feedback, write_summary
+from sheetsales.outputs.write import write_feedback, write_summary
+from sheetsales.reading.specs import PLAYBOOK_TABLES, TEMPLATE_SPECS, Form, Table
+from sheetsales.service.cli import build_parser
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -43,7 +43,7 @@ def test_every_issue_code_is_documented() -> None:
 
 
 def test_every_alert_code_is_documented() -> None:
-    from sheetsales.rules import ALERTS
+    from sheetsales.method.rules import ALERTS
 
     for code in ALERTS:
         assert f"`{code}`" in README, code

@@ -11,12 +11,12 @@ import pytest
 from conftest import WEEK1, deal, save_mpc
 from openpyxl.cell.cell import TYPE_STRING
 
-from sheetsales import write as write_mod
-from sheetsales.cli import main
-from sheetsales.ingest import ingest
-from sheetsales.report import run_report
-from sheetsales.specs import TARGETS_TABLE
-from sheetsales.workspace import Workspace
+from sheetsales.outputs import write as write_mod
+from sheetsales.outputs.report import run_report
+from sheetsales.reading.specs import TARGETS_TABLE
+from sheetsales.service.cli import main
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)
 
@@ -189,7 +189,7 @@ def test_a_workbook_failing_its_check_is_not_moved_into_place(worked_example: Wo
 def record_amounts(ws: Workspace, rep: str, amounts: list[float]) -> None:
     """Record a version of ``rep``'s MPC list straight into the store, bypassing validation, whose deals
     carry ``amounts`` (what a reader that let such values through would have recorded)."""
-    from sheetsales.store import opportunities
+    from sheetsales.storage.store import opportunities
 
     store = ws.store()
     try:
@@ -229,7 +229,7 @@ def test_non_finite_and_huge_amounts_in_the_store_never_stop_the_report(worked_e
 
     data = json.loads(capsys.readouterr().out, parse_constant=refuse)
     assert {o["customer"]: o["amount"] for o in data["opportunities"]}["大庆石化机械厂"] == "inf"
-    from sheetsales.schedule import scheduled_run
+    from sheetsales.service.schedule import scheduled_run
 
     done = scheduled_run(worked_example, WEEK1)  # the digest too
     assert done.digest is not None and done.report.problems == []

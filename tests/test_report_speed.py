@@ -14,12 +14,12 @@ import pytest
 import python_calamine
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import write as write_mod
-from sheetsales.analyse import Summary
-from sheetsales.ingest import ingest
-from sheetsales.report import run_report
-from sheetsales.workspace import Workspace
-from sheetsales.write import OutputCheckError, check_package, write_feedback, write_summary
+from sheetsales.analyses.analyse import Summary
+from sheetsales.outputs import write as write_mod
+from sheetsales.outputs.report import run_report
+from sheetsales.outputs.write import OutputCheckError, check_package, write_feedback, write_summary
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 WEEK2 = WEEK1 + dt.timedelta(days=7)
 
@@ -184,8 +184,8 @@ def test_an_unchanged_summary_is_not_rewritten_a_new_day_or_a_change_or_damage_r
 
 def test_an_unchanged_summary_written_beside_a_locked_target_is_tried_again(tmp_path: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from sheetsales import outputs
-    from sheetsales.outputs import ReplacePolicy, target_of
+    from sheetsales.outputs import outputs
+    from sheetsales.outputs.outputs import ReplacePolicy, target_of
 
     summary = organisation(3)
     path = tmp_path / "summary.xlsx"

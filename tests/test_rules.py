@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
-from sheetsales.names import opportunity_key
-from sheetsales.report import build_summary
-from sheetsales.rules import ALERTS, evidenced_stage
-from sheetsales.specs import C931_TABLE, DECISIONS_TABLE, LOG_TABLE, QUALIFICATION_TABLE
-from sheetsales.store import transfers
-from sheetsales.templates import iso_week, template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.method.rules import ALERTS, evidenced_stage
+from sheetsales.outputs.report import build_summary
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.names import opportunity_key
+from sheetsales.reading.specs import C931_TABLE, DECISIONS_TABLE, LOG_TABLE, QUALIFICATION_TABLE
+from sheetsales.reading.templates import iso_week, template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
+from sheetsales.storage.store import transfers
 
 
 def day(n: int) -> dt.date:
@@ -38,7 +38,7 @@ def decide(ws: Workspace, boss: str, rows: list[dict]) -> Path:
     """The supervisor types decisions into their decisions workbook."""
     path = ws.inbox / boss / template_filename("decisions", ws.lang, boss)
     if not path.exists():
-        from sheetsales.playbook import Playbook
+        from sheetsales.method.playbook import Playbook
 
         ws.write_template(path, "decisions", Playbook(), boss)
     return fill_table(path, DECISIONS_TABLE, rows)
@@ -329,8 +329,8 @@ def test_a_passed_signing_date(workspace: Workspace) -> None:
 
 
 def test_alerts_reach_each_persons_feedback_and_the_json(workspace: Workspace, capsys) -> None:
-    from sheetsales.cli import main
-    from sheetsales.report import run_report
+    from sheetsales.outputs.report import run_report
+    from sheetsales.service.cli import main
 
     save_mpc(workspace, "R01", [deal("甲", "方案设计", milestones=0)])
     ingest(workspace, day(0))
@@ -497,8 +497,8 @@ def test_legal_form_variants_are_one_customer_and_near_names_are_flagged(workspa
     assert counted == sorted([("R01", "Acme Tooling Co., Ltd."), ("R01", "上海精工机械有限公司"), ("R01", "华为"),
                               ("R02", "华润"), ("R03", "Acme Toolng Company"), ("R03", "上海精功机械"),
                               ("R03", "上海精工机械")])
-    from sheetsales.playbook import Playbook
-    from sheetsales.rules import context, run_rules
+    from sheetsales.method.playbook import Playbook
+    from sheetsales.method.rules import context, run_rules
 
     store = workspace.store()
     try:

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales.cli import main
-from sheetsales.digest import write_digest
-from sheetsales.ingest import ingest
-from sheetsales.schedule import Schedule, Scheduler, run_schedule, scheduled_run
-from sheetsales.settings import ScheduleSettings, WatchSettings, load_settings
-from sheetsales.watch import Watcher
-from sheetsales.workspace import Workspace, WorkspaceError
+from sheetsales.outputs.digest import write_digest
+from sheetsales.service.cli import main
+from sheetsales.service.schedule import Schedule, Scheduler, run_schedule, scheduled_run
+from sheetsales.service.settings import ScheduleSettings, WatchSettings, load_settings
+from sheetsales.service.watch import Watcher
+from sheetsales.service.workspace import Workspace, WorkspaceError
+from sheetsales.storage.ingest import ingest
 
 MONDAY_0730 = "30 7 * * 1"
 
@@ -171,7 +171,7 @@ def test_cli_schedule_help_says_as_of_defaults_to_each_run(capsys: pytest.Captur
 
 def test_a_digest_that_fails_to_build_is_reported_and_the_workbooks_are_written(
         workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    import sheetsales.digest as digest_mod
+    import sheetsales.outputs.digest as digest_mod
 
     def broken(summary: object) -> str:
         raise KeyError("a label the template does not know")

@@ -16,15 +16,15 @@ import openpyxl
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import scopes
-from sheetsales.fill import fill_table
-from sheetsales.ingest import ingest
-from sheetsales.logchain import playbook_log_table
-from sheetsales.playbook import Person, Playbook, read_playbook, write_playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import CARD_CUSTOMERS_TABLE, CARD_PEOPLE_TABLE, HELP_REQUESTS_TABLE
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace, init_workspace
+from sheetsales.method import scopes
+from sheetsales.method.logchain import playbook_log_table
+from sheetsales.method.playbook import Person, Playbook, read_playbook, write_playbook
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import CARD_CUSTOMERS_TABLE, CARD_PEOPLE_TABLE, HELP_REQUESTS_TABLE
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace, init_workspace
+from sheetsales.storage.ingest import ingest
 
 TEAM = (
     Person("D01", "周总监", "全国", "销售部", "", 8),

@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 from conftest import WEEK1, deal, save_mpc
 
-from sheetsales import sections
-from sheetsales.analyse import Summary
-from sheetsales.ingest import ingest
-from sheetsales.report import build_summary, run_report
-from sheetsales.workspace import Workspace
-from sheetsales.write import summary_sheet_names
+from sheetsales.analyses import sections
+from sheetsales.analyses.analyse import Summary
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.outputs.write import summary_sheet_names
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 
 @pytest.fixture

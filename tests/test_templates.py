@@ -7,11 +7,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sheetsales.fill import fill_table
-from sheetsales.playbook import Playbook
-from sheetsales.read import open_workbook, read_meta, read_table
-from sheetsales.specs import FIRST_DATA_ROW, HEADER_ROW, LOG_TABLE, META_SHEET, MPC_TABLE, TEMPLATE_SPECS
-from sheetsales.templates import build_committed_templates, build_template
+from sheetsales.method.playbook import Playbook
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.read import open_workbook, read_meta, read_table
+from sheetsales.reading.specs import (
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    LOG_TABLE,
+    META_SHEET,
+    MPC_TABLE,
+    TEMPLATE_SPECS,
+)
+from sheetsales.reading.templates import build_committed_templates, build_template
 
 COMMITTED = Path(__file__).resolve().parent.parent / "workbook_templates"
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import badfiles
 
-from sheetsales.fill import fill_table
-from sheetsales.ingest import parse_input
 from sheetsales.issues import Issue, flat
-from sheetsales.playbook import Playbook
-from sheetsales.specs import MPC_TABLE
-from sheetsales.templates import build_template
+from sheetsales.method.playbook import Playbook
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import MPC_TABLE
+from sheetsales.reading.templates import build_template
+from sheetsales.storage.ingest import parse_input
 
 PB = Playbook()
 GOOD = {"category": "数控机床", "customer": "上海精工机械有限公司", "amount": 1_000_000,
@@ -146,7 +146,7 @@ def test_a_number_in_a_date_column_is_an_excel_serial_even_without_styles(tmp_pa
 
 
 def test_excel_serials_of_the_1900_date_system() -> None:
-    from sheetsales.validate import excel_serial_date
+    from sheetsales.reading.validate import excel_serial_date
 
     assert excel_serial_date(1) == dt.date(1900, 1, 1)
     assert excel_serial_date(59) == dt.date(1900, 2, 28)
@@ -184,7 +184,7 @@ def test_a_category_can_have_its_own_amount_limit(tmp_path: Path) -> None:
 
 
 def test_amount_limits_live_in_the_playbook_workbook(tmp_path: Path) -> None:
-    from sheetsales.playbook import read_playbook, write_playbook
+    from sheetsales.method.playbook import read_playbook, write_playbook
 
     for lang in ("zh-CN", "en"):
         pb = Playbook(amount_limits=((PB.categories[1], 5_000_000.0),))
@@ -198,8 +198,8 @@ def test_amount_limits_live_in_the_playbook_workbook(tmp_path: Path) -> None:
 
 
 def test_signing_dates_far_from_the_day_of_the_run_are_flagged_not_refused(tmp_path: Path) -> None:
-    from sheetsales.read import open_workbook, read_table
-    from sheetsales.validate import validate_table
+    from sheetsales.reading.read import open_workbook, read_table
+    from sheetsales.reading.validate import validate_table
 
     path = _mpc(tmp_path, [{**GOOD, "sign_date": dt.date(2031, 12, 1)}, {**GOOD, "customer": "B", "delivery_date":
                                                                          dt.date(2020, 1, 1)}])

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from conftest import WEEK1, deal, mpc_path, save_mpc
 
-from sheetsales.fill import fill_table
-from sheetsales.ingest import IngestResult, ingest
-from sheetsales.report import build_summary
-from sheetsales.settings import WatchSettings
-from sheetsales.specs import MPC_TABLE
-from sheetsales.watch import InboxTracker, SourceUnavailable, Watcher, opens_as_workbook
-from sheetsales.workspace import Workspace
+from sheetsales.outputs.report import build_summary
+from sheetsales.reading.fill import fill_table
+from sheetsales.reading.specs import MPC_TABLE
+from sheetsales.service.settings import WatchSettings
+from sheetsales.service.watch import InboxTracker, SourceUnavailable, Watcher, opens_as_workbook
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import IngestResult, ingest
 
 # --------------------------------------------------------------------------------------------
 # The tracker, driven by a clock of the test's own
@@ -400,7 +400,7 @@ def test_a_save_ingests_only_the_saved_file(workspace: Workspace, tmp_path: Path
 
 def test_a_file_a_run_could_not_read_is_looked_at_again_by_the_next(workspace: Workspace, tmp_path: Path,
                                                                      monkeypatch) -> None:
-    import sheetsales.ingest as ingest_module
+    import sheetsales.storage.ingest as ingest_module
 
     first = mpc_path(workspace, "R01")
     second = mpc_path(workspace, "R02")
@@ -492,7 +492,7 @@ def test_the_polling_observer_sees_a_change(workspace: Workspace, tmp_path: Path
 
 def test_the_periodic_scan_catches_what_no_event_reported(workspace: Workspace, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import sheetsales.watch as watch_mod
+    import sheetsales.service.watch as watch_mod
 
     # An observer that never reports anything (a share mounted over SMB).
     monkeypatch.setattr(watch_mod, "make_observer", lambda polling, interval: _Deaf())
@@ -572,7 +572,7 @@ def test_an_observer_that_dies_is_restarted(workspace: Workspace, tmp_path: Path
 def test_the_playbook_is_watched_too(workspace: Workspace) -> None:
     import openpyxl
 
-    from sheetsales.specs import TARGETS_TABLE
+    from sheetsales.reading.specs import TARGETS_TABLE
 
     with watching(workspace) as w:
         wb = openpyxl.load_workbook(workspace.playbook_path)
@@ -597,7 +597,7 @@ def test_sheetsales_watch_runs_as_a_service_and_stops_on_sigterm(workspace: Work
     data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
     summary = workspace.reports / "summary.xlsx"
     log = tmp_path / "watch.log"
-    proc = subprocess.Popen([sys.executable, "-m", "sheetsales.cli", "watch", str(workspace.root),
+    proc = subprocess.Popen([sys.executable, "-m", "sheetsales.service.cli", "watch", str(workspace.root),
                              "--as-of", WEEK1.isoformat(), "--log", str(log)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -631,7 +631,7 @@ def test_a_report_that_keeps_failing_does_not_keep_saves_out_of_the_store(worksp
 
 
 def test_a_save_during_a_regeneration_is_picked_up_after_it(workspace: Workspace, tmp_path: Path) -> None:
-    from sheetsales.report import run_report
+    from sheetsales.outputs.report import run_report
 
     first = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)
     second = workbook_bytes(workspace, "R02", [deal("天津港务集团")], tmp_path)
@@ -687,7 +687,7 @@ def summary_customers(ws: Workspace) -> set[str]:
 
 def test_a_manual_ingest_the_watcher_did_not_see_regenerates_the_reports(workspace: Workspace,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import sheetsales.watch as watch_mod
+    import sheetsales.service.watch as watch_mod
 
     monkeypatch.setattr(watch_mod, "make_observer", lambda polling, interval: _Deaf())
     with watching(workspace) as w:
@@ -749,7 +749,7 @@ def test_a_failing_report_never_delays_the_ingest_of_the_next_save(workspace: Wo
 
 
 def test_a_folder_at_the_summary_path_does_not_stop_the_watcher(workspace: Workspace, tmp_path: Path) -> None:
-    from sheetsales.outputs import copies_of
+    from sheetsales.outputs.outputs import copies_of
 
     (workspace.reports / "summary.xlsx").mkdir(parents=True)
     data = workbook_bytes(workspace, "R01", [deal("大庆石化机械厂")], tmp_path)

@@ -10,13 +10,13 @@ import openpyxl
 import pytest
 from conftest import WEEK1
 
-from sheetsales.fill import fill_form, fill_table
-from sheetsales.ingest import ingest
-from sheetsales.playbook import DEFAULT_TEAM, Budget, Playbook, read_playbook, write_playbook
-from sheetsales.report import build_summary, run_report
-from sheetsales.specs import EXPENSES_TABLE, WEEKLY_FORM
-from sheetsales.templates import template_filename
-from sheetsales.workspace import Workspace
+from sheetsales.method.playbook import DEFAULT_TEAM, Budget, Playbook, read_playbook, write_playbook
+from sheetsales.outputs.report import build_summary, run_report
+from sheetsales.reading.fill import fill_form, fill_table
+from sheetsales.reading.specs import EXPENSES_TABLE, WEEKLY_FORM
+from sheetsales.reading.templates import template_filename
+from sheetsales.service.workspace import Workspace
+from sheetsales.storage.ingest import ingest
 
 AS_OF = dt.date(2026, 11, 18)
 BUDGETS = (Budget("R01", "2026-11", travel=3_000, entertainment=1_000), Budget("R02", "2026", travel=24_000))
@@ -88,8 +88,8 @@ def test_the_weekly_content_sheet(spent: Workspace) -> None:
 
 
 def test_the_weekly_content_sheet_recalculated_by_libreoffice(soffice: str, spent: Workspace, tmp_path: Path) -> None:
-    from sheetsales import soffice as lo
-    from sheetsales import weekly
+    from sheetsales.analyses import weekly
+    from sheetsales.outputs import soffice as lo
 
     result = run_report(spent, AS_OF)
     rows = result.summary.sections["weekly"]["expenses"]
@@ -121,7 +121,7 @@ def test_the_weekly_content_sheet_recalculated_by_libreoffice(soffice: str, spen
 
 
 def test_the_digest_carries_each_reps_latest_notes(spent: Workspace) -> None:
-    from sheetsales.digest import render_digest
+    from sheetsales.outputs.digest import render_digest
 
     html = render_digest(build_summary(spent, AS_OF))
     assert "本周大事与市场动态" in html

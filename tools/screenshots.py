@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/screenshots.py [--out docs/images] [--as-of 2026-11-20] [--lang zh-CN]
 
-Builds the demo workspace (``sheetsales.demo.run_demo``) in a temporary folder and renders:
+Builds the demo workspace (``sheetsales.service.demo.run_demo``) in a temporary folder and renders:
 
 * ``summary-overview.png``      the summary's Overview sheet: headline, one row per person, deals at risk;
 * ``summary-funnel.png``        the summary's Funnel sheet: the funnel table and its chart;
@@ -37,12 +37,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sheetsales import soffice  # noqa: E402
-from sheetsales.fill import fill_table  # noqa: E402
 from sheetsales.i18n import t  # noqa: E402
-from sheetsales.playbook import Playbook  # noqa: E402
-from sheetsales.specs import FIRST_DATA_ROW, MPC_TABLE  # noqa: E402
-from sheetsales.templates import build_template, template_filename  # noqa: E402
+from sheetsales.method.playbook import Playbook  # noqa: E402
+from sheetsales.outputs import soffice  # noqa: E402
+from sheetsales.reading.fill import fill_table  # noqa: E402
+from sheetsales.reading.specs import FIRST_DATA_ROW, MPC_TABLE  # noqa: E402
+from sheetsales.reading.templates import build_template, template_filename  # noqa: E402
 
 DEFAULT_AS_OF = dt.date(2026, 12, 2)
 
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="build the demo here (and keep it) instead of a temporary folder")
     args = parser.parse_args(argv)
     check_tools()
-    from sheetsales.demo import run_demo
+    from sheetsales.service.demo import run_demo
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sheetsales-demo-") as tmp:

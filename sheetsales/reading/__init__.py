@@ -1,0 +1,2 @@
+"""Reading and templates: the column specifications, the rep-facing templates, and reading, validating
+and identifying the workbooks people save."""
