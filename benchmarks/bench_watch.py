@@ -6,6 +6,11 @@ temporary file renamed onto the name) SAVES times, each time a new list of ROWS 
 from the rename to the moment ``reports/summary.xlsx`` is replaced. Prints min, median and max.
 
     python benchmarks/bench_watch.py WORKSPACE [--rep R001] [--saves 5] [--rows 120] [--as-of 2026-11-20]
+                                     [--versions DIR] [--json]
+
+``--versions DIR`` saves the workbooks ``DIR/v0.xlsx``, ``v1.xlsx``, … in turn instead of generated
+lists (``make bench`` passes versions of the generated list with one amount changed); ``--json``
+prints one line ``{"latencies": [...], "peak_mb": ...}`` for ``benchmarks/run.py``.
 
 Build a workspace first: ``benchmarks/bench_ingest.py --dir reports/bench`` (100 reps), or
 ``sheetsales demo`` / ``sheetsales init`` for a small team.
@@ -63,6 +68,8 @@ def main() -> int:
     ap.add_argument("--saves", type=int, default=5)
     ap.add_argument("--rows", type=int, default=120)
     ap.add_argument("--as-of", default="2026-11-20")
+    ap.add_argument("--versions", default="", help="save DIR/v0.xlsx, v1.xlsx, ... in turn")
+    ap.add_argument("--json", action="store_true", help="print the latencies as one JSON line")
     args = ap.parse_args()
     ws = Workspace.open(Path(args.workspace))
     as_of = dt.date.fromisoformat(args.as_of)
@@ -71,8 +78,11 @@ def main() -> int:
     rep = args.rep or sorted(p.name for p in ws.inbox.iterdir() if p.is_dir() and p.name.startswith("R"))[0]
     target = ws.inbox / rep / template_filename("mpc", ws.lang, rep)
     versions = []
+    if args.versions:
+        versions = [p.read_bytes() for p in sorted(Path(args.versions).glob("v*.xlsx"),
+                                                   key=lambda p: int(p.stem[1:]))][:args.saves]
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.saves):
+        for i in range(0 if args.versions else args.saves):
             out = Path(tmp) / f"v{i}.xlsx"
             rows = deals(rng, args.rows)
             fill_table(target, MPC_TABLE, rows, out=out)
@@ -98,6 +108,14 @@ def main() -> int:
     finally:
         w.stop()
         thread.join(timeout=30)
+    if args.json:
+        import json
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"latencies": latencies, "peak_mb": peak, "debounce": settings.debounce,
+                          "settle": settings.settle}))
+        return 0
     print(f"debounce {settings.debounce} s, settle {settings.settle} s; {len(latencies)} saves of {rep}'s list "
           f"({args.rows} deals): save -> summary replaced, s: min {min(latencies):.2f}, "
           f"median {statistics.median(latencies):.2f}, max {max(latencies):.2f}")

@@ -9,6 +9,10 @@ each workload runs ``--runs`` times; every run starts from a fresh, untimed set-
 - ``unchanged``: ``sheetsales ingest`` again with nothing changed;
 - ``one save``: one rep saved their MPC list again (a changed amount) → ``ingest`` + ``report``;
 - ``10% save``: a tenth of the reps saved their MPC list → ``ingest`` + ``report``;
+- ``watch save``: ``benchmarks/bench_watch.py`` runs the watcher (its own process, the workspace's
+  settings) and one rep saves their MPC list the way Excel does (a temporary file renamed onto the
+  name), ``--runs`` times, each a changed amount: the time from the rename to the moment
+  ``reports/summary.xlsx`` is replaced (the watcher's own clock; peak RSS of that process);
 - ``check 20k``: ``sheetsales check`` of one MPC list of 20,000 rows (once, not per size).
 
 Each child's wall time comes from the clock around it and its peak memory from the operating
@@ -114,13 +118,34 @@ def resave(workspace: Path, p: gen.Params, rep_ids: list[str], variant: int) -> 
                              (gen.C931_TABLE, gen.c931_rows(deals))))
 
 
+def bench_watch(bench: Bench, ws: Path, p: gen.Params, rid: str, saves: int, folder: Path) -> list[Run]:
+    """The watcher's latency from one rep's save (Excel's rename) to the summary replaced, per save."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = ws / "inbox" / rid / gen.template_filename("mpc", gen.LANG, rid)
+    original = path.read_bytes()
+    for i in range(saves):  # versions of the list, each one amount changed (made untimed, put back after)
+        resave(ws, p, [rid], 200 + i)
+        (folder / f"v{i}.xlsx").write_bytes(path.read_bytes())
+    path.write_bytes(original)
+    out = folder / "watch.json"
+    bench.child([sys.executable, str(HERE / "bench_watch.py"), str(ws), "--rep", rid, "--saves", str(saves),
+                 "--versions", str(folder), "--json", "--as-of", gen.AS_OF.isoformat()], out)
+    try:
+        found = json.loads(out.read_text().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        bench.log("  watch save: the watcher benchmark did not finish")
+        return []
+    return [Run(x, found["peak_mb"], [0]) for x in found["latencies"]]
+
+
 def bench_size(bench: Bench, root: Path, p: gen.Params, runs: int) -> dict:
     reps = p.reps
     cache = gen.ensure_workspace(root, p, log=bench.log)
     info = json.loads((cache.parent / "generator.json").read_text())
     scratch = root / "scratch" / str(reps)
     as_of = ["--as-of", gen.AS_OF.isoformat()]
-    work = {name: Workload(name) for name in ("rebuild", "straightforward", "unchanged", "one save", "10% save")}
+    work = {name: Workload(name) for name in ("rebuild", "straightforward", "unchanged", "one save", "10% save",
+                                              "watch save")}
     ws = scratch / "workspace"
     baseline_out = scratch / "straightforward.json"
     for i in range(runs):
@@ -150,6 +175,7 @@ def bench_size(bench: Bench, root: Path, p: gen.Params, runs: int) -> dict:
         resave(ws, p, rep_ids[:tenth], 100 + i)
         work["10% save"].runs.append(bench.timed([bench.sheetsales("ingest", str(ws), "-q", *as_of),
                                                   bench.sheetsales("report", str(ws), *as_of)]))
+    work["watch save"].runs.extend(bench_watch(bench, ws, p, rep_ids[-1], runs, scratch / "versions"))
     bench.log(f"  {reps} reps: " + ", ".join(f"{w.name} " + "/".join(f"{x:.1f}" for x in w.seconds) + " s"
                                             for w in work.values() if w.name not in ("rebuild", "straightforward")))
     return {"reps": reps, "files": info["files"], "deals": info["deals"], "log_rows": info["log_rows"],
@@ -192,6 +218,9 @@ def render(sizes: list[dict], check: Workload | None, runs: int, label: str) -> 
         work = s["work"]
         base = work["straightforward"]
         for w in work.values():
+            if not w.runs:  # a workload that could not run (logged when it happened)
+                lines.append(f"| {s['reps']} | {w.name} | – | – | – | did not run |")
+                continue
             if w.name == "rebuild":
                 pairs = [a / b for a, b in zip(w.seconds, base.seconds, strict=True)]
                 ratio = statistics.median(pairs)
@@ -217,12 +246,14 @@ def render(sizes: list[dict], check: Workload | None, runs: int, label: str) -> 
                 f"(amount {100 * (b['amount'] / o['amount'] - 1):+.1f} %, weighted "
                 f"{100 * (b['weighted'] / o['weighted'] - 1):+.1f} %: no stage rules, duplicate claims or small-deal "
                 f"threshold in the straightforward script)" if o["amount"] and o["weighted"] else "  figures: n/a")
-        codes = {w.name: sorted({c for r in w.runs for c in r.codes}) for w in s["work"].values()}
+        codes = {w.name: sorted({c for r in w.runs for c in r.codes}) for w in s["work"].values()
+                 if w.name != "watch save"}
         lines.append(f"  exit statuses: {codes}")
     if len(sizes) > 1:
         lines += ["", "growth (median time ratio between consecutive sizes):"]
         for a, b in zip(sizes, sizes[1:], strict=False):
-            parts = [f"{name} {b['work'][name].median() / a['work'][name].median():.1f}×" for name in a["work"]]
+            parts = [f"{name} {b['work'][name].median() / a['work'][name].median():.1f}×" for name in a["work"]
+                     if a["work"][name].runs and b["work"][name].runs]
             lines.append(f"  {a['reps']} → {b['reps']} reps ({b['reps'] / a['reps']:.0f}× the reps): " + ", ".join(parts))
     return "\n".join(lines)
 
