@@ -32,6 +32,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "title.at_risk": ("风险最高的 {count} 个商机", "The {count} deals most at risk"),
     "title.my_week": ("本周概况", "Your week"),
     "title.todo": ("本周要做的事", "What to do this week"),
+    "title.waiting_in": ("等待你决定的商机:在决策表 {file} 中选择商机和决定",
+                         "Deals waiting for your decision: pick the deal and the decision in {file}"),
     "title.waiting": ("等待你决定的商机(在决策表中填写商机编号和决定)",
                       "Deals waiting for your decision (their ids go into your decisions workbook)"),
     "title.kept_out": ("未计入统计的行:修正后才计入", "Rows not counted until you fix them"),

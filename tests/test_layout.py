@@ -239,3 +239,85 @@ def test_decisions_workbook_offers_the_deals_waiting_and_a_picked_one_is_applied
     summary = run_report(workspace, WEEK1 + dt.timedelta(days=33)).summary
     opp = next(o for o in summary.opportunities if o["customer"] == "甲机械厂")
     assert opp["rep"] == "R01" and not [a for a in summary.alerts if a["code"] == "decision-invalid"]
+
+
+def _offered(path: Path) -> list[str]:
+    """The labels the Deal column's drop-down offers: its data validation's range on the hidden lists sheet."""
+    from sheetsales.reading.specs import DECISIONS_TABLE, FIRST_DATA_ROW
+
+    wb = load(path)
+    sheet = wb[DECISIONS_TABLE.zh]
+    [rule] = [dv for dv in sheet.data_validations.dataValidation if f"A{FIRST_DATA_ROW}" in str(dv.sqref)]
+    assert rule.type == "list"
+    sheet_name, ref = rule.formula1.lstrip("=").split("!")
+    return [c.value for row in wb[sheet_name.strip("'")][ref.replace("$", "")] for c in row]
+
+
+def test_a_saved_decisions_workbook_gets_a_new_dated_one_when_new_deals_wait(workspace: Workspace) -> None:
+    """S01 saves their decisions workbook; a deal confiscated later is offered by a new dated workbook
+    (the saved one is never written again and its decisions still count); of two decisions on one
+    deal the one applied last prevails: the newer workbook's in the same ingest, the later save after."""
+    import hashlib
+
+    from sheetsales.reading.fill import fill_table
+    from sheetsales.reading.specs import DECISIONS_TABLE
+    from sheetsales.reading.templates import template_filename
+    from sheetsales.storage.store import decision_results, decisions
+
+    def sha(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def owner(day: dt.date, customer: str) -> str:
+        return next(o["rep"] for o in run_report(workspace, day).summary.opportunities if o["customer"] == customer)
+
+    folder = workspace.inbox / "S01"
+    first = folder / template_filename("decisions", workspace.lang, "S01")
+    save_mpc(workspace, "R01", [deal("甲机械厂", "方案设计", 1_000_000),  # 30 days at the stage
+                                deal("乙重工", "方案确认", 3_000_000, milestones=4)])  # 45 days
+    ingest(workspace, WEEK1)
+    ingest(workspace, WEEK1 + dt.timedelta(days=31))  # 甲 confiscated to S01
+    run_report(workspace, WEEK1 + dt.timedelta(days=31))  # S01's untouched workbook now offers it
+    [jia] = _offered(first)
+    assert "甲机械厂" in jia
+    fill_table(first, DECISIONS_TABLE, [{"deal": jia, "decision": "退回", "reason": "继续跟进"}])  # S01 saves
+    ingest(workspace, WEEK1 + dt.timedelta(days=33))
+    assert owner(WEEK1 + dt.timedelta(days=33), "甲机械厂") == "R01"
+    assert [p.name for p in folder.glob("决策*")] == [first.name]  # nothing new waits: nothing new handed out
+    saved = sha(first)
+
+    day = WEEK1 + dt.timedelta(days=46)  # 乙 past its 45 days: confiscated to S01
+    ingest(workspace, day)
+    result = run_report(workspace, day)
+    newer = folder / template_filename("decisions", workspace.lang, "S01", day.isoformat())
+    assert newer.name == "决策_S01_2026-12-18.xlsx" and newer.is_file()
+    yi_id = next(o["deal"] for o in result.summary.opportunities if o["customer"] == "乙重工")
+    [yi] = _offered(newer)
+    assert yi.startswith("乙重工 · 3,000,000 · 方案确认 · ") and yi.endswith(yi_id)
+    assert sha(first) == saved  # S01's own workbook: untouched
+    boss = load(workspace.reports / "feedback" / "S01.xlsx")["本周概况"]
+    texts = {c.value for row in boss.iter_rows() for c in row if isinstance(c.value, str)}
+    assert t("title.waiting_in", "zh-CN", file=newer.name) in texts  # the feedback names the one to use
+    run_report(workspace, day)  # the same deals still wait: nothing more
+    assert sorted(p.name for p in folder.glob("决策*")) == [first.name, newer.name]
+
+    # In one ingest: S01 returns 乙 in the old workbook (typing its id) and reassigns it in the new one.
+    fill_table(first, DECISIONS_TABLE, [{"deal": jia, "decision": "退回", "reason": "继续跟进"},
+                                        {"deal": yi_id, "decision": "退回", "reason": "还给甲"}])
+    fill_table(newer, DECISIONS_TABLE, [{"deal": yi, "decision": "转派", "to": "R02", "reason": "R02 熟悉客户"}])
+    done = ingest(workspace, day + dt.timedelta(days=1))
+    assert [p.label for p in done.files if not p.readable] == []  # neither is taken for a copy
+    assert done.settled["applied"] == 2 and done.settled["invalid"] == 0
+    assert owner(day + dt.timedelta(days=1), "乙重工") == "R02"  # the newer workbook's, applied last
+    store = workspace.store()
+    try:
+        outcome = {r["decision_id"]: r["outcome"] for r in store.rows(decision_results, day + dt.timedelta(days=1))}
+        applied = [(d["file"], d["decision"]) for d in store.rows(decisions, day + dt.timedelta(days=1))
+                   if d["deal"] == yi_id and outcome.get(d["id"]) == "applied"]
+    finally:
+        store.close()
+    assert applied == [(f"S01/{first.name}", "return"), (f"S01/{newer.name}", "reassign")]
+    # A later save prevails, whichever workbook holds it: S01 gives 乙 back to R01 in the old one.
+    fill_table(first, DECISIONS_TABLE, [{"deal": yi_id, "decision": "退回", "reason": "R02 太忙"}])
+    ingest(workspace, day + dt.timedelta(days=2))
+    assert owner(day + dt.timedelta(days=2), "乙重工") == "R01"
+    assert sorted(p.name for p in folder.glob("决策*")) == [first.name, newer.name]  # nothing new waits

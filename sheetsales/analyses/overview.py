@@ -521,7 +521,8 @@ def draw_feedback(w: Any, summary: Summary, person: dict, records: dict[str, lis
         w.table("MyTeam", person_cols(bool(attainment(summary))), team)
     end, w.row = w.row, block_row
     if waiting:
-        w.heading(t("title.waiting", lang))
+        book = next(iter(records.get("decisions_book", [])), {}).get("file")  # the newest (waiting.py)
+        w.heading(t("title.waiting_in", lang, file=book) if book else t("title.waiting", lang))
         draw_block(w, (Col("deal", "col.deal", width=14), Col("customer", "col.customer", width=24),
                        Col("amount", "col.amount", "money", 11), Col("stage", "col.stage", width=8),
                        Col("days_in_stage", "col.days_in_stage", "int", 8), Col("status_label", "col.status", width=10),

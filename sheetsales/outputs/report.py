@@ -88,9 +88,15 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
             store.close()
         problems: list[OutputProblem] = []
         target = ws.reports / "summary.xlsx"
+        books: dict[str, str] = {}
+        try:  # the decisions drop-downs offer the deals waiting now (waiting.py): refreshed while nobody
+            waiting.refresh_all(ws, summary)  # saved them, or a new dated one; the feedback names the newest
+            books = waiting.to_use(ws, summary)
+        except Exception as exc:  # never fails the report: the feedback lists them anyway
+            log.warning("the decisions workbooks could not be refreshed: %s", exc)
         # The feedback workbooks are started first: when there are many, a process pool builds them
         # while this process builds the summary.
-        feedback_run = FeedbackRun(summary, ws.reports / "feedback")
+        feedback_run = FeedbackRun(summary, ws.reports / "feedback", books=books)
         done = [0]
         total = 1 + len(scopes.summary_regions(summary)) + len(summary.people)
 
@@ -105,10 +111,6 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
             write_region_summaries(ws, summary, problems, tick)
         finally:
             feedback = feedback_run.finish(problems, lambda who: tick(f"feedback/{who}.xlsx"))
-        try:  # decisions workbooks nobody saved yet offer the deals waiting now (waiting.py)
-            waiting.refresh_all(ws, summary)
-        except Exception as exc:  # never fails the report: the feedback lists them anyway
-            log.warning("the decisions workbooks could not be refreshed: %s", exc)
         result = ReportResult(summary, summary_path, feedback, problems, debris=debris, mark=mark)
         if digest:
             write_report_digest(ws, result)

@@ -10,8 +10,16 @@ sheetsales never writes into a workbook a person has saved. A decisions workbook
 nobody has saved since (its content is byte for byte what was written, recorded in
 ``.sheetsales-handouts.json`` beside the playbook) is still sheetsales' own: when the report finds
 that the deals waiting changed, it is written again with the new list (:func:`refresh_all`, from the
-summary's figures: no second pass over the history). Once the supervisor saves it, it is theirs; the
-deals waiting are then listed, always current, on the first sheet of their feedback workbook.
+summary's figures: no second pass over the history). Once the supervisor saves it, it is theirs and
+its drop-down stays as it was. So when deals wait that the newest one does not offer (compared by
+deal id: the days in a label change daily), the report hands out a new one beside it, named for the
+day (``决策_S01_2026-12-02.xlsx``, at most one a day), whose drop-down lists every deal waiting now.
+The earlier ones stay theirs and are still read: a decision typed in any of them counts
+(``identity.py`` does not take them for copies). Each distinct decision row is applied once, in the
+order the rows were recorded, so of two decisions on one deal the one saved later is applied last and
+prevails; saved before the same ingest, the older workbook's rows come first (the folder is read in
+name order, and the dated names sort by day after the first). The feedback's list of the deals
+waiting names the workbook to use, the newest (:func:`to_use`).
 """
 
 from __future__ import annotations
@@ -88,6 +96,28 @@ def refresh(root: Path, path: Path, listed: list[str], write: Callable[[Path], N
     return True
 
 
+def books(folder: Path, lang: str, pid: str) -> list[Path]:
+    """``pid``'s decisions workbooks at sheetsales' names in ``lang``, oldest first: the first one
+    (``决策_<id>.xlsx``), then the dated ones by day."""
+    from ..reading.identity import handout_day
+    from ..reading.templates import template_filename
+
+    first = folder / template_filename("decisions", lang, pid)
+    try:
+        dated = sorted((handout_day(p.name, pid, lang), p) for p in folder.iterdir()
+                       if handout_day(p.name, pid, lang) and p.is_file())
+    except OSError:  # no folder (yet): nothing handed out
+        dated = []
+    return ([first] if first.is_file() else []) + [p for _, p in dated]
+
+
+def offered(root: Path, path: Path) -> set[str]:
+    """The deal ids a decisions workbook's drop-down offered when sheetsales wrote it (saved since or not)."""
+    known = _state(root).get(path.relative_to(root).as_posix())
+    labels = known.get("labels") if isinstance(known, dict) else None
+    return {deal_id(str(label)) for label in labels} if isinstance(labels, list) else set()
+
+
 def labels_from(summary: Summary) -> dict[str, list[str]]:
     """supervisor id -> the labels of the deals waiting for them, from the summary's overview section."""
     lang = summary.lang
@@ -103,18 +133,29 @@ def labels_from(summary: Summary) -> dict[str, list[str]]:
 
 
 def refresh_all(ws: Workspace, summary: Summary) -> list[Path]:
-    """Write again every untouched decisions workbook whose deals waiting changed; returns those written."""
+    """Bring every supervisor's decisions drop-down up to date; returns the workbooks written.
+
+    The newest decisions workbook of each person is written again while nobody has saved it and the
+    deals waiting changed; once saved, a new dated one is handed out when deals wait that it does not
+    offer (never a second one the same day: the feedback lists them, and an id may be typed)."""
+    from ..reading.identity import handout_day
     from ..reading.templates import build_template, template_filename
 
     listed = labels_from(summary)
     playbook, written = None, []
     for person in summary.people:
         pid = person["rep"]
-        path = ws.inbox / pid / template_filename("decisions", ws.lang, pid)
-        want = listed.get(pid, [])
-        before = untouched(ws.root, path)
-        if before is None or before == want:
+        mine = books(ws.inbox / pid, ws.lang, pid)
+        if not mine:  # handed out at ingest, to supervisors only
             continue
+        path, want = mine[-1], listed.get(pid, [])
+        before = untouched(ws.root, path)
+        if before is not None and before == want:
+            continue
+        if before is None:  # theirs: a new one only for deals it does not offer
+            path = ws.inbox / pid / template_filename("decisions", ws.lang, pid, summary.as_of.isoformat())
+            if path.exists() or not {deal_id(label) for label in want} - offered(ws.root, mine[-1]):
+                continue
         if playbook is None:
             from ..storage.ingest import load_playbook
 
@@ -123,11 +164,29 @@ def refresh_all(ws: Workspace, summary: Summary) -> list[Path]:
                 playbook, _ = load_playbook(ws, store, summary.as_of)
             finally:
                 store.close()
+        day = handout_day(path.name, pid, ws.lang)  # a dated one records its day in its hidden sheet
+        if before is None:
+            try:
+                written.append(ws.write_template(path, "decisions", playbook, pid, day, lists={"waiting": want}))
+            except FileExistsError:  # made meanwhile: never replaced
+                continue
+            remember(ws.root, path, want)
+            continue
 
-        def write(tmp: Path, pid: str = pid, want: list[str] = want, book: Any = playbook) -> None:
+        def write(tmp: Path, pid: str = pid, want: list[str] = want, book: Any = playbook, day: str = day) -> None:
             build_template(tmp, "decisions", book, ws.lang, rep=book.person(pid), workspace=ws.workspace_id,
-                           lists={"waiting": want})
+                           week=day, lists={"waiting": want})
 
         if refresh(ws.root, path, want, write):
             written.append(path)
     return written
+
+
+def to_use(ws: Workspace, summary: Summary) -> dict[str, str]:
+    """supervisor id -> the name of the decisions workbook to pick their deals waiting in: the newest."""
+    out = {}
+    for pid in labels_from(summary):
+        mine = books(ws.inbox / pid, ws.lang, pid)
+        if mine:
+            out[pid] = mine[-1].name
+    return out

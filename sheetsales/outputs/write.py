@@ -793,7 +793,9 @@ class FeedbackRun:
     """The feedback workbooks of one report, started (handed to the pool when there are many) so the
     caller can build the summary meanwhile, then finished: moved into place in the team's order."""
 
-    def __init__(self, summary: Summary, folder: Path, workers: int | None = None) -> None:
+    def __init__(self, summary: Summary, folder: Path, workers: int | None = None,
+                 books: dict[str, str] | None = None) -> None:
+        """``books``: supervisor id -> the decisions workbook their feedback tells them to use (waiting.py)."""
         self.summary, self.folder = summary, folder
         self.workers = WORKERS if workers is None else workers
         self.state_path = folder / FEEDBACK_STATE
@@ -814,14 +816,16 @@ class FeedbackRun:
             path = folder / f"{person['rep']}.xlsx"
             try:
                 positions = index.positions(person["rep"])
-                digest = index.digest(person, positions)
+                book = (books or {}).get(person["rep"])
+                digest = index.digest({**person, "decisions_book": book} if book else person, positions)
                 known = self.state.get(person["rep"], {})
                 if (isinstance(known, dict) and known.get("content") == digest and path.is_file()
                         and _file_sha(path) == known.get("file")):
                     self.slots.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
                     continue
                 self.state.pop(person["rep"], None)
-                job = _Job(person, path, index.records(positions), digest)
+                job = _Job(person, path, index.records(positions) | ({"decisions_book": [{"file": book}]}
+                                                                     if book else {}), digest)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 remove_stale_temps(path)
                 job.tmp = temp_path(path)

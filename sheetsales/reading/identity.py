@@ -12,7 +12,10 @@ decide here:
   ``inbox/`` (outside every person's folder) belongs to nobody: it is ``outside-folder`` — archived,
   never applied, reported to the person its hidden sheet names, if any, and in the summary.
 - **One workbook per kind** (:func:`duplicates`). A person's folder holds one MPC list, one
-  decisions workbook and one weekly report per ISO week. When it holds more (a "Save As" copy
+  weekly report per ISO week and one decisions workbook per hand-out: the first at
+  ``决策_<id>.xlsx``, then one dated ``决策_<id>_<YYYY-MM-DD>.xlsx`` each time sheetsales hands out a
+  new one because deals wait that the saved one does not offer (:mod:`sheetsales.outputs.waiting`);
+  each is read, none is a copy of another. When it holds more (a "Save As" copy
   beside the list), the one at the canonical name (``templates.template_filename``; the workspace
   language's name first, then the other language's) counts; when none is at a canonical name, the
   one whose path was recorded first counts (never recorded: by path). Every other one is
@@ -25,6 +28,8 @@ decide here:
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,6 +39,7 @@ from .specs import TEMPLATE_SPECS
 from .templates import template_filename
 
 LANGS = ("zh-CN", "en")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class Member:
     label: str  # the path relative to the inbox, e.g. "R01/MPC一览表_R01.xlsx"
     kind: str = ""  # mpc | weekly | decisions; "" when unknown (unreadable, failed)
     rep: str = ""  # the person it is attributed to; "" when it is not (foreign, outside, unknown)
-    week: str = ""  # the ISO week of a weekly report
+    week: str = ""  # the ISO week of a weekly report; the hand-out day of a dated decisions workbook
     first_seen: int | None = None  # the id of the path's first recorded version; None: never recorded
     was_copy: bool = False  # its latest recorded version was a copy (duplicate-workbook)
     handed_out: bool = False  # a blank template handed out by this very run
@@ -101,6 +107,22 @@ def canonical_names(kind: str, folder_rep: str, week: str, lang: str) -> list[st
             for x in langs]
 
 
+def handout_day(name: str, rep: str, lang: str) -> str:
+    """The day (YYYY-MM-DD) in the name of ``rep``'s dated decisions workbook in ``lang``
+    (``决策_<rep>_<YYYY-MM-DD>.xlsx``); "" for any other name."""
+    prefix = template_filename("decisions", lang, rep)[:-len(".xlsx")] + "_"
+    if not (name.startswith(prefix) and name.endswith(".xlsx")):
+        return ""
+    day = name[len(prefix):-len(".xlsx")]
+    if not _DAY.fullmatch(day):
+        return ""
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        return ""
+    return day
+
+
 def canonical_identity(label: str, lang: str) -> tuple[str, str, int] | None:
     """(kind, week, rank) when ``label`` is at a canonical name of its folder's owner; rank 0 is the
     workspace language's name."""
@@ -120,6 +142,8 @@ def canonical_identity(label: str, lang: str) -> tuple[str, str, int] | None:
                         return kind, week.upper(), rank
             elif name == template_filename(kind, x, folder_rep):
                 return kind, "", rank
+            elif kind == "decisions" and handout_day(name, folder_rep, x):
+                return kind, handout_day(name, folder_rep, x), rank
     return None
 
 
@@ -136,6 +160,8 @@ def _group(member: Member, lang: str) -> tuple[tuple[str, str], int | None] | No
         if not member.week:
             return None
         return (member.kind, member.week.upper()), None
+    if member.kind == "decisions":  # a copy of a dated decisions workbook carries its day (hidden sheet)
+        return (member.kind, member.week), None
     return (member.kind, ""), None
 
 

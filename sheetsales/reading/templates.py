@@ -103,7 +103,8 @@ def build_template(
         **{k: v for k, v in (lists or {}).items() if v},
     }))
     sources["tick"] = [TICK]
-    date_range = week_bounds(week) if week else None
+    # ``week`` is a weekly report's ISO week; a dated decisions workbook records its hand-out day there.
+    date_range = week_bounds(week) if week and kind == "weekly" else None
     manager = playbook.person(rep.supervisor) if rep and rep.supervisor else None
     milestones = {f"m{s.order}": s.milestone_en if lang == "en" else s.milestone_zh for s in playbook.stages[:-1]}
     for sheet_spec, ws in sheets:

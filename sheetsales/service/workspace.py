@@ -45,7 +45,7 @@ from filelock import FileLock, Timeout
 
 from ..i18n import t
 from ..method.playbook import Person, Playbook, read_playbook, write_playbook
-from ..outputs.waiting import refresh, remember, untouched
+from ..outputs.waiting import books, refresh, remember, untouched
 from ..reading.templates import build_template, iso_week, template_filename
 from ..storage.store import Store, sqlite_url, unreachable_message
 
@@ -327,7 +327,9 @@ class Workspace:
         only when a weekly report is handed out) gives each rep's open deals: the drop-down of the
         daily log's and the plan's customer column. ``waiting_deals`` gives each supervisor the deals
         waiting for their decision: the drop-down of their decisions workbook, written again (with
-        ``refresh_waiting``, after a settlement) while nobody has saved it (see :mod:`sheetsales.outputs.waiting`)."""
+        ``refresh_waiting``, after a settlement) while nobody has saved it (see :mod:`sheetsales.outputs.waiting`).
+        A supervisor who has any decisions workbook (the first, or a dated one the report handed out
+        later) gets no new first one."""
         written = []
         week = iso_week(as_of)
         team = [p for p in playbook.team if self.serves(p)]
@@ -340,7 +342,7 @@ class Workspace:
             decisions = self.inbox / person.id / template_filename("decisions", self.lang, person.id)
             if person.id not in bosses:
                 continue
-            fresh = not decisions.exists()
+            fresh = not decisions.exists() and not books(decisions.parent, self.lang, person.id)  # dated ones too
             if not fresh and (not refresh_waiting or waiting_deals is None
                               or untouched(self.root, decisions) is None):
                 continue
