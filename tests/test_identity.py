@@ -184,6 +184,41 @@ def test_two_weekly_reports_of_one_week_and_two_decisions_workbooks(workspace: W
     assert workspace.store().counts()["activities"] == 1
 
 
+def test_several_decisions_workbooks_are_each_read_but_a_copy_of_one_is_a_copy(workspace: Workspace) -> None:
+    """The first decisions workbook and the dated ones handed out later (waiting.py) are each a
+    supervisor's own, all read; a "Save As" copy of a dated one is still a copy, of that one."""
+    from sheetsales.method.playbook import Playbook
+    from sheetsales.reading.identity import handout_day
+
+    first = workspace.inbox / "S01" / template_filename("decisions", workspace.lang, "S01")
+    dated = [first.with_name(template_filename("decisions", workspace.lang, "S01", day))
+             for day in ("2026-10-30", "2026-11-02")]
+    assert [handout_day(p.name, "S01", "zh-CN") for p in dated] == ["2026-10-30", "2026-11-02"]
+    assert handout_day("决策_S01_2026-13-01.xlsx", "S01", "zh-CN") == ""  # not a day
+    assert handout_day("决策_S01_2026-W45.xlsx", "S01", "zh-CN") == ""
+    assert handout_day("Decisions_S01_2026-11-02.xlsx", "S01", "en") == "2026-11-02"
+    for path in dated:
+        workspace.write_template(path, "decisions", Playbook(), "S01", handout_day(path.name, "S01", "zh-CN"))
+    fill_table(first, DECISIONS_TABLE, [{"deal": "R01-00000000", "decision": "保留"}])
+    fill_table(dated[0], DECISIONS_TABLE, [{"deal": "R01-11111111", "decision": "保留"}])
+    fill_table(dated[1], DECISIONS_TABLE, [{"deal": "R01-22222222", "decision": "关闭"}])
+    copy = shutil.copyfile(dated[1], dated[1].with_name("决策_S01_2026-11-02 - 副本.xlsx"))
+    result = ingest(workspace, WEEK1)
+    assert [(p.label, [i.code for i in p.issues]) for p in result.files if not p.readable] == [
+        ("S01/决策_S01_2026-11-02 - 副本.xlsx", ["duplicate-workbook"])]
+    assert [params["canonical"] for _, _, params in _issues(workspace, WEEK1, "duplicate-workbook")] == [
+        dated[1].name]  # the copy is named beside the workbook it copies, not the first one
+    store = workspace.store()
+    try:
+        assert sorted(r["deal"] for r in store.latest_decision_rows(WEEK1)) == [
+            "R01-00000000", "R01-11111111", "R01-22222222"]  # every workbook's decisions, none of the copy's
+    finally:
+        store.close()
+    copy.unlink()
+    first.unlink()  # the supervisor removes their first workbook: no fresh one while dated ones remain
+    assert first not in ingest(workspace, WEEK2).handed_out and not first.exists()
+
+
 def test_a_renamed_list_keeps_counting_over_the_blank_template_handed_out_again(workspace: Workspace) -> None:
     real = save_mpc(workspace, "R01", [deal("甲公司"), deal("乙公司")])
     ingest(workspace, WEEK1)
