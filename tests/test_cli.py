@@ -319,12 +319,12 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(monkeypatch, 
 
 
 def test_report_tells_its_progress_output_by_output(workspace: Workspace, monkeypatch, capsys) -> None:
+    from sheetsales.method.playbook import read_playbook
     from sheetsales.outputs.report import run_report
-    from sheetsales.service import cli
 
     seen: list[tuple[int, int, str]] = []
     run_report(workspace, WEEK1, progress=lambda n, total, label: seen.append((n, total, label)))
-    people = len(cli.read_playbook(workspace.playbook_path, workspace.lang)[0].team)
+    people = len(read_playbook(workspace.playbook_path, workspace.lang)[0].team)
     assert [n for n, _, _ in seen] == list(range(1, people + 2))  # the summary, then each person's feedback
     assert {total for _, total, _ in seen} == {people + 1}
     assert seen[0][2] == "summary.xlsx" and all(label.startswith("feedback/") for _, _, label in seen[1:])

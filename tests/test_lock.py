@@ -113,7 +113,10 @@ def test_two_concurrent_ingests_give_exactly_the_figures_of_one(workspace: Works
                   "issues"):
         assert mine[table] == theirs[table], table
     assert mine["extensions"] == 1  # the supervisor's extension, applied once
-    assert mine["ingests"] == 2  # both ran: the second one found everything recorded
+    # Both ran (their exit status above); the second found everything recorded: it recorded an empty
+    # ingest, or, when the first one's listing was trusted (every save older than 2 s), found the inbox
+    # as the first left it and recorded nothing (sheetsales.storage.quiet).
+    assert mine["ingests"] in (1, 2)
 
 
 def test_a_second_run_waits_saying_who_holds_the_workspace_then_goes_on(workspace: Workspace) -> None:

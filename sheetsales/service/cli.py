@@ -15,14 +15,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..i18n import t
-from ..method.playbook import DEFAULT_PRODUCTS, DEFAULT_PRODUCTS_EN, Person, Playbook, read_playbook
-from ..outputs.report import build_summary, output_messages, run_report
-from ..reading.templates import KINDS, build_committed_templates, iso_week, template_filename
-from ..storage.ingest import check_file, ingest, load_playbook
-from ..storage.store import StoreVersionError
+from ..reading.specs import TEMPLATE_SPECS
+from ..storage import quiet
 from .workspace import (
     LANGS,
     Workspace,
@@ -33,6 +31,11 @@ from .workspace import (
     remember_workspace,
     workspace_by_id,
 )
+
+# The pipeline (the store and SQLAlchemy, the readers, the analyses, the writers: about 0.4 s of
+# imports) is imported by the commands that use it: an ingest that finds nothing new needs none of it.
+if TYPE_CHECKING:
+    from ..method.playbook import Playbook
 
 EXIT_BUSY = 75  # another sheetsales run held the workspace past [lock] timeout (sysexits' EX_TEMPFAIL)
 PROGRESS_DELAY = 1.0  # seconds a run goes on before its progress bar appears: short runs show none
@@ -93,6 +96,8 @@ def _progress(unit: str = "file") -> Callable[[int, int, str], None]:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from ..method.playbook import Playbook, read_playbook
+
     ws = init_workspace(Path(args.dir), lang=args.lang, as_of=args.as_of, on_wait=_waiting, sample=args.sample)
     print(t("cli.init_done", ws.lang, path=ws.root.resolve()))
     for d in ("playbook.xlsx", "inbox", "reports", "archive"):
@@ -107,6 +112,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
+    from ..reading.templates import iso_week, template_filename
+    from ..storage.ingest import load_playbook
+
     ws = Workspace.open(Path(args.workspace))
     store = ws.store()
     try:
@@ -154,11 +162,36 @@ def _end_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
 
+def _quiet_ingest(ws: Workspace, args: argparse.Namespace, state: dict) -> int:
+    """What :func:`cmd_ingest` says when the inbox is as the last ingest left it (``state``, see
+    :mod:`sheetsales.storage.quiet`): the lines and exit status of a full run that finds nothing new."""
+    labels = state["labels"]
+    if not args.quiet:  # the same progress as a full run's, file by file
+        progress = _progress()
+        for n, label in enumerate(labels, 1):
+            progress(n, len(labels), label)
+    remember_workspace(ws)
+    for folder, files in state["departed"]:
+        print(t("cli.departed", ws.lang, folder=folder, files=files))
+    print(t("cli.ingest_done", ws.lang, new=0, unchanged=len(labels), rejected=0, errors=0, warnings=0))
+    print(t("cli.ingest_open", ws.lang, errors=state["open"].get("error", 0),
+            warnings=state["open"].get("warning", 0)))
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     ws = Workspace.open(Path(args.dir))
     _end_on_sigterm()
     with ws.lock(on_wait=_waiting, command="sheetsales ingest"):
-        result = ingest(ws, args.as_of, progress=None if args.quiet else _progress())
+        unchanged = quiet.unchanged(ws, args.as_of)
+        if unchanged is None:
+            from ..storage.ingest import ingest
+
+            result = ingest(ws, args.as_of, progress=None if args.quiet else _progress())
+    if unchanged is not None:
+        return _quiet_ingest(ws, args, unchanged)
+    from ..storage.ingest import load_playbook
+
     if result.unavailable:
         print(t("cli.inbox_unavailable", ws.lang, path=ws.inbox), file=sys.stderr)
         return 1
@@ -174,7 +207,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         still_open = Counter(store.current_issue_counts(args.as_of))
     finally:
         store.close()
-    for folder, files in departed_folders(ws, playbook):
+    departed = departed_folders(ws, playbook)
+    # The next run for this day: what this one leaves (the store is read above, after the state's mark
+    # was taken under the lock, so a state whose mark still holds saw these very counts).
+    quiet.remember(ws, result.quiet and {**result.quiet, "open": dict(still_open), "departed": departed})
+    for folder, files in departed:
         print(t("cli.departed", ws.lang, folder=folder, files=files))
     print(t("cli.ingest_done", ws.lang, new=result.new, unchanged=result.unchanged, rejected=result.rejected,
             errors=result.errors, warnings=result.warnings))
@@ -225,6 +262,8 @@ def _default_playbook(meta: dict[str, str], lists: dict[str, list[str]]) -> Play
     """Outside every workspace: the default method; its sample products in either language and the
     categories the workbook's own drop-down offers count, and the person its hidden sheet names is
     on the team (there is no Team sheet to look them up in)."""
+    from ..method.playbook import DEFAULT_PRODUCTS, DEFAULT_PRODUCTS_EN, Person, Playbook
+
     playbook = Playbook()
     team = playbook.team
     if meta.get("rep") and playbook.person(meta["rep"]) is None:
@@ -253,6 +292,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     lang = args.lang or (ws.lang if ws is not None else "") or (
         meta["lang"] if meta.get("lang") in LANGS else "zh-CN")
     # What ingest would record for this file: the same reading, identity and copy decisions.
+    from ..storage.ingest import check_file
+
     parsed = check_file(path, ws, args.as_of, lang, playbook=_default_playbook(meta, lists))
     note = (t("cli.check_against", lang, path=ws.root.resolve()) if found_by_id
             else t("cli.check_no_workspace", lang) if ws is None else "")
@@ -272,6 +313,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from ..outputs.report import build_summary, output_messages, run_report
+
     ws = Workspace.open(Path(args.dir))
     # Even --no-write holds the lock: the figures then come from a store no ingest is half-way through.
     with ws.lock(on_wait=_waiting, command="sheetsales report"):
@@ -331,6 +374,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_build_templates(args: argparse.Namespace) -> int:
+    from ..reading.templates import build_committed_templates
+
     for path in build_committed_templates(Path(args.dir)):
         print(path)
     return 0
@@ -387,6 +432,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     import threading
 
     from ..outputs import outputs
+    from ..outputs.report import output_messages
     from .schedule import Schedule, scheduled_run, serve_schedule
     from .settings import load_settings
 
@@ -437,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "playbook's Team sheet, to try sheetsales out; without it the Team sheet is left for you to fill")
 
     sp = cmd("template", cmd_template, "hand out one template again")
-    sp.add_argument("kind", choices=KINDS, help="which template")
+    sp.add_argument("kind", choices=tuple(TEMPLATE_SPECS), help="which template")
     sp.add_argument("--rep", default="", help="person id from the team sheet")
     sp.add_argument("--week", type=_week, default="", help="ISO week for a weekly report, e.g. 2026-W48")
     sp.add_argument("-o", "--output", default="", help="file to write (never overwritten)")
@@ -492,6 +538,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _refusals() -> tuple[type[Exception], ...]:
+    """WorkspaceError, and the store's StoreVersionError once the store was imported: only then can
+    it have been raised (importing it to name it would cost the no-op ingest SQLAlchemy's import)."""
+    store = sys.modules.get(f"{__package__.rpartition('.')[0]}.storage.store")
+    return (WorkspaceError,) if store is None else (WorkspaceError, store.StoreVersionError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -501,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     except WorkspaceBusy as exc:  # another run held the workspace too long: nothing was changed
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except (WorkspaceError, StoreVersionError) as exc:  # StoreVersionError: too old or too new a store
+    except _refusals() as exc:  # WorkspaceError; StoreVersionError: too old or too new a store
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (`sheetsales report --json | head -1`): not an error to tell

@@ -40,14 +40,20 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
 from ..i18n import t
-from ..method.playbook import Person, Playbook, read_playbook, write_playbook
 from ..outputs.waiting import books, refresh, remember, untouched
-from ..reading.templates import build_template, iso_week, template_filename
-from ..storage.store import Store, sqlite_url, unreachable_message
+from ..storage.quiet import sqlite_url
+
+# The playbook, the templates and the store (SQLAlchemy, openpyxl, xlsxwriter) are imported where
+# they are used: opening a workspace and holding its lock must stay cheap for the no-op ingest
+# (:mod:`sheetsales.storage.quiet`), which uses nothing else.
+if TYPE_CHECKING:
+    from ..method.playbook import Person, Playbook
+    from ..storage.store import Store
 
 LANGS = ("zh-CN", "en")
 CONFIG = "sheetsales.toml"
@@ -138,6 +144,8 @@ def _database_lock(url: str, lang: str, timeout: float, on_wait: Callable[[str],
     try:
         conn = engine.connect()
     except DBAPIError as exc:
+        from ..storage.store import unreachable_message
+
         engine.dispose()
         raise WorkspaceError(unreachable_message(url, exc.orig)) from None
     try:
@@ -283,6 +291,8 @@ class Workspace:
 
     def store(self) -> Store:
         """The workspace's store; a schema to create or upgrade is migrated under the workspace lock."""
+        from ..storage.store import Store
+
         return Store(self.database_url, upgrade_lock=self.lock)
 
     @classmethod
@@ -330,6 +340,8 @@ class Workspace:
         ``refresh_waiting``, after a settlement) while nobody has saved it (see :mod:`sheetsales.outputs.waiting`).
         A supervisor who has any decisions workbook (the first, or a dated one the report handed out
         later) gets no new first one."""
+        from ..reading.templates import build_template, iso_week, template_filename
+
         written = []
         week = iso_week(as_of)
         team = [p for p in playbook.team if self.serves(p)]
@@ -385,6 +397,8 @@ class Workspace:
     def write_template(self, path: Path, kind: str, playbook: Playbook, rep_id: str = "", week: str = "",
                        lists: dict[str, list[str]] | None = None) -> Path:
         """Write a template atomically (temporary file, then rename), never over an existing file."""
+        from ..reading.templates import build_template
+
         rep = playbook.person(rep_id) if rep_id else None
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         build_template(tmp, kind, playbook, self.lang, rep=rep, workspace=self.workspace_id, week=week, lists=lists)
@@ -461,11 +475,15 @@ def init_workspace(root: Path, lang: str = "zh-CN", playbook: Playbook | None = 
 
 def starting_playbook(lang: str, sample: bool = False) -> Playbook:
     """A new workspace's playbook: the default method in ``lang``; the sample team only with ``sample``."""
+    from ..method.playbook import Playbook
+
     playbook = Playbook.default(lang)
     return playbook if sample else replace(playbook, team=())
 
 
 def _init_files(ws: Workspace, playbook: Playbook | None, as_of: dt.date | None, sample: bool = False) -> None:
+    from ..method.playbook import read_playbook, write_playbook
+
     for d in (ws.inbox, ws.reports, ws.archive):
         d.mkdir(parents=True, exist_ok=True)
     if ws.playbook_path.exists():

@@ -63,6 +63,7 @@ from ..reading.specs import (
 from ..reading.templates import iso_week, week_bounds
 from ..reading.validate import Record, validate_table
 from ..service.workspace import Workspace
+from . import quiet
 from .store import (
     REMOVED,
     AlreadyRecorded,
@@ -323,6 +324,9 @@ class IngestResult:
     settled: dict[str, int] = field(default_factory=dict)  # decisions applied/invalid, deals confiscated
     failed: list[str] = field(default_factory=list)  # files that failed (file-failed, reader-crashed) this run
     settle_error: str = ""  # the settlement failed: "ErrorClass: one line" (the traceback is in the log)
+    # What the next run for the same day would find, for the no-op path (:mod:`sheetsales.storage.quiet`);
+    # None when this run cannot vouch for it.
+    quiet: dict[str, Any] | None = None
 
 
 def load_playbook(ws: Workspace, store: Store, as_of: dt.date, ingest_id: int | None = None,
@@ -509,6 +513,7 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
     "one workbook per kind" verdicts still consider the whole inbox.
     """
     result = IngestResult(as_of=as_of)
+    noted = quiet.begin(ws) if only is None else None  # before the playbook is read: a save after it shows
     store = ws.store()
     try:
         with store.transaction() as conn:
@@ -521,6 +526,11 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
         result.handed_out = ws.handout(playbook, as_of, lost_deals=lambda: store.lost_customers(as_of),
                                        own_deals=lambda: logchain.own_deals(store, as_of))
         handed_out = set(result.handed_out)
+        # The listing the no-op path compares with, taken before any file is read; its stats are the
+        # ones each file is judged by (one stat per file), so what the store remembers matches it.
+        seen = quiet.listing(ws.inbox) if noted is not None else None
+        order: list[str] = []
+        clean = seen is not None
         files = inbox_files(ws)
         states = store.path_states(as_of)
         known = unchanged_stats(store, as_of)
@@ -537,15 +547,19 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             for path, label in group:
                 n += 1
                 result.seen += 1
+                order.append(label)
                 if progress:
                     progress(n, len(files), label)
+                stat = seen.stats.get(label) if seen is not None else None
+                clean = clean and stat is not None
                 try:
                     if wanted is not None and os.path.abspath(path) not in wanted:
                         read = None
                     else:
                         read = _read_new(ws, store, ingest_id, as_of, playbook, path, label, folder_rep,
-                                         known.get(label))
+                                         known.get(label), stat)
                 except OSError as exc:  # the file vanished or is locked: report, go on
+                    clean = False
                     log.warning("cannot read %s: %s", label, exc)
                     parsed = Parsed(label=label, issues=[Issue("file-unreadable", label, rep=folder_rep,
                                                                params={"detail": exc.strerror or str(exc)})])
@@ -593,6 +607,10 @@ def ingest(ws: Workspace, as_of: dt.date, progress: Callable[[int, int, str], No
             log.error("the settlement (decisions, confiscations) failed: %s: %s", type(exc).__name__, _one_line(exc))
             log.info("the failure of the settlement", exc_info=exc)
             result.settle_error = f"{type(exc).__name__}: {_one_line(exc)}"
+        # Every file listed, judged by the listed stat and recorded (or unchanged), nothing failed:
+        # the next run for this day with the same listing, playbook and store would do nothing.
+        if clean and noted is not None and seen is not None and not result.failed and not result.settle_error:
+            result.quiet = quiet.finish(ws, as_of, noted, seen, order)
     finally:
         store.close()
     return result
@@ -699,13 +717,15 @@ def _record_removals(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date
 
 
 def _read_new(ws: Workspace, store: Store, ingest_id: int, as_of: dt.date, playbook: Playbook,
-              path: Path, label: str, folder_rep: str, known: tuple[int, int, int] | None = None) -> _Read | None:
+              path: Path, label: str, folder_rep: str, known: tuple[int, int, int] | None = None,
+              stat: tuple[int, int] | None = None) -> _Read | None:
     """Archive and read ``path`` unless its content is what the store holds for it (None).
 
     ``known``: the (size, mtime_ns, recorded_ns) remembered with the content the store holds for
-    the path; a file still showing that size and time is not even hashed.
+    the path; a file still showing that size and time is not even hashed. ``stat``: its (size,
+    mtime_ns) as the inbox listing saw it, taken before hashing like the file's own stat.
     """
-    stat = _stat(path)  # before hashing: a write after it changes the time seen next run
+    stat = stat or _stat(path)  # before hashing: a write after it changes the time seen next run
     if known is not None and stat == known[:2] and known[2] - stat[1] >= RACY_NS:
         return None
     # Cheap check next: the same bytes as the latest recorded version change nothing.
