@@ -194,6 +194,8 @@ TEXT: dict[str, tuple[str, str]] = {
                               "The inbox {path} cannot be reached (a share offline?). Nothing was read or changed."),
     "cli.report_done": ("汇总已写入 {path}", "Summary written to {path}"),
     "cli.feedback_done": ("个人反馈已写入 {path}({count} 人)", "Feedback written to {path} ({count} people)"),
+    "cli.outputs_done": ("本次写入 {written} 个工作簿,{unchanged} 个内容未变、未重写。",
+                         "{written} workbooks written, {unchanged} unchanged (not rewritten)."),
     "cli.init_done": ("工作区已创建:{path}", "Workspace created: {path}"),
     "cli.check_ok": ("{file}:没有发现错误。", "{file}: no errors found."),
     "cli.settle_failed": ("结算(决策、没收)失败({error}),已读取的文件都已记录;下次 ingest 会重新结算。详情见日志。",
@@ -269,6 +271,7 @@ TEXT: dict[str, tuple[str, str]] = {
                      "[lock] timeout in sheetsales.toml."),
     "lock.unknown": ("未知", "unknown"),
     # outputs that could not be written (reported, the others are still written)
+    "output.unchanged": ("未变", "unchanged"),
     "output.failed": ("{target} 未能写入({error});其他输出照常写入,原文件保持不变。",
                       "{target} could not be written ({error}); the other outputs were written and the previous "
                       "file is unchanged."),

@@ -133,7 +133,10 @@ class Mentions:
     def __init__(self, summary: Any) -> None:
         owners: dict[str, set[str]] = {}
         region_of = {p["rep"]: p["region"] for p in summary.people}
+        self.deals: dict[str, str] = {}  # deal id -> its rep's region
         for d in (*summary.opportunities, *summary.small_deals):
+            if d.get("deal"):
+                self.deals[d["deal"]] = region_of.get(d.get("rep"), "\x00")
             if d.get("customer"):
                 owners.setdefault(d["customer"], set()).add(region_of.get(d.get("rep"), "\x00"))
         for p in summary.people:
@@ -165,8 +168,10 @@ class Mentions:
 
 def region_summary(summary: Any, region: str, mentions: Mentions | None = None) -> Any:
     """``summary`` cut to ``region``: its people's records, its own funnel and forecast rows as the top
-    level (labelled with the region's name), and any other record only when it names no customer or
-    person outside the region. ``mentions`` (built once for all regions) finds the names in texts."""
+    level (labelled with the region's name), and any other record only when it names no customer,
+    person or deal outside the region (a deal's risk row goes with its deal: another region's save
+    leaves this region's content, and its file, as they were). ``mentions`` (built once for all
+    regions) finds the names in texts."""
     mentions = Mentions(summary) if mentions is None else mentions
     who = {p["rep"] for p in summary.people if p["region"] == region}
     teams = {p["team"] for p in summary.people if p["rep"] in who}
@@ -185,6 +190,8 @@ def region_summary(summary: Any, region: str, mentions: Mentions | None = None) 
         named = [record[f] for f in PERSON_FIELDS if record.get(f)]
         if named:
             return record if named[0] in who else None
+        if mentions.deals.get(record.get("deal"), region) != region:  # about another region's deal (its risk)
+            return None
         return record if mentions.regions(record) <= {region} else None
 
     def cut(records: list[dict]) -> list[dict]:

@@ -4,7 +4,11 @@ A report run holds the workspace lock (it is re-entrant: the watcher and the sch
 hold it around their ingest and report). It starts by clearing the debris of writers that were
 killed, then writes every output as its own unit: one that cannot be built, checked or put in
 place is recorded in :attr:`ReportResult.problems` (written beside its target as a timestamped
-copy when it could be built) and the others are still written. When the summary was written it
+copy when it could be built) and the others are still written. An output whose content did not
+change since it was written is not written again (``reports/.sheetsales-manifest.json``, see
+:mod:`sheetsales.outputs.manifest`): a save rewrites the summary, the saver's region summary and
+the feedback of the people whose records it changed. The region summaries and the feedback
+workbooks are built in a process pool while this process builds the summary. When the summary was written it
 records which state of the store the outputs show (``reports/.sheetsales-outputs.json``), so
 the watcher — or a watcher started later — knows when someone else's ingest made them stale.
 """
@@ -27,8 +31,9 @@ from ..i18n import t
 from ..method import scopes
 from ..service.workspace import Workspace
 from . import waiting
+from .manifest import Manifest
 from .outputs import OutputProblem, clear_debris, describe, temp_path
-from .write import FeedbackRun, write_summary
+from .write import FeedbackRun, Pool, SummaryJob, write_summary
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,8 @@ class ReportResult:
     digest: Path | None = None
     debris: list[Path] = field(default_factory=list)  # temporary files of killed writers, removed
     mark: str = ""  # the store's change mark the outputs were written from
+    written: list[Path] = field(default_factory=list)  # the workbooks this run wrote (or their copies)
+    unchanged: list[Path] = field(default_factory=list)  # the workbooks already current: not rewritten
 
     @property
     def failed(self) -> list[OutputProblem]:
@@ -79,7 +86,7 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
     ``progress(done, total, label)`` is told of each output ready: the summary, each region's, each
     person's feedback."""
     with ws.lock(on_wait=log.warning, command="sheetsales report"):
-        debris = clear_debris(ws.reports, ws.reports / "feedback")
+        debris = clear_debris(ws.reports, ws.reports / "feedback", ws.reports / "regions")
         store = ws.store()
         try:
             mark = store.change_mark()
@@ -94,24 +101,34 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
             books = waiting.to_use(ws, summary)
         except Exception as exc:  # never fails the report: the feedback lists them anyway
             log.warning("the decisions workbooks could not be refreshed: %s", exc)
-        # The feedback workbooks are started first: when there are many, a process pool builds them
-        # while this process builds the summary.
-        feedback_run = FeedbackRun(summary, ws.reports / "feedback", books=books)
+        manifest = Manifest.load(ws.reports)  # what each output was written from: unchanged ones are skipped
+        pool = Pool()
         done = [0]
         total = 1 + len(scopes.summary_regions(summary)) + len(summary.people)
 
-        def tick(label: str) -> None:
+        def tick(label: str, path: Path | None = None) -> None:
             done[0] += 1
             if progress is not None:
-                progress(min(done[0], total), total, label)
+                unchanged = path is not None and path in manifest.unchanged
+                progress(min(done[0], total), total,
+                         f"{label} ({t('output.unchanged', ws.lang)})" if unchanged else label)
 
+        feedback_run = None
         try:
-            summary_path = _output(target, problems, lambda: write_summary(summary, target, problems))
-            tick(target.name)
-            write_region_summaries(ws, summary, problems, tick)
+            # The region summaries (the heaviest) and then the feedback workbooks are handed to the pool
+            # first; this process builds the company's summary meanwhile.
+            regions = start_region_summaries(ws, summary, problems, manifest, pool)
+            feedback_run = FeedbackRun(summary, ws.reports / "feedback", books=books, manifest=manifest, pool=pool)
+            summary_path = _output(target, problems, lambda: write_summary(summary, target, problems, manifest))
+            tick(target.name, target)
+            finish_region_summaries(regions, problems, tick)
         finally:
-            feedback = feedback_run.finish(problems, lambda who: tick(f"feedback/{who}.xlsx"))
-        result = ReportResult(summary, summary_path, feedback, problems, debris=debris, mark=mark)
+            feedback = [] if feedback_run is None else feedback_run.finish(
+                problems, lambda who: tick(f"feedback/{who}.xlsx", ws.reports / "feedback" / f"{who}.xlsx"))
+            pool.shutdown()
+            manifest.save()
+        result = ReportResult(summary, summary_path, feedback, problems, debris=debris, mark=mark,
+                              written=list(manifest.written), unchanged=list(manifest.unchanged))
         if digest:
             write_report_digest(ws, result)
         if summary_path is not None:
@@ -125,19 +142,45 @@ UNSAFE_NAME = re.compile(r'[\\/:*?"<>|]')  # characters a file name cannot hold
 
 
 def write_region_summaries(ws: Workspace, summary: Summary, problems: list[OutputProblem],
-                           tick: Callable[[str], None] | None = None) -> list[Path]:
+                           tick: Callable[..., None] | None = None) -> list[Path]:
     """``reports/regions/<region>.xlsx``: the summary as each region's people may see it (nine levels:
-    summary.xlsx itself is for the levels that see the company)."""
-    written = []
+    summary.xlsx itself is for the levels that see the company). Those whose content is unchanged
+    since they were written are skipped; returns where each went."""
+    manifest, pool = Manifest.load(ws.reports), Pool()
+    try:
+        return finish_region_summaries(start_region_summaries(ws, summary, problems, manifest, pool), problems, tick)
+    finally:
+        pool.shutdown()
+        manifest.save()
+
+
+def start_region_summaries(ws: Workspace, summary: Summary, problems: list[OutputProblem], manifest: Manifest,
+                           pool: Pool | None = None) -> list[SummaryJob]:
+    """Each region's summary: found unchanged in ``manifest``, or handed to ``pool`` to be built."""
+    jobs = []
     mentions = None
     for region in scopes.summary_regions(summary):
-        mentions = scopes.Mentions(summary) if mentions is None else mentions
         target = ws.reports / "regions" / (UNSAFE_NAME.sub("_", region) + ".xlsx")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = scopes.region_summary(summary, region, mentions)
-        path = _output(target, problems, lambda part=part, target=target: write_summary(part, target, problems))
+        try:
+            mentions = scopes.Mentions(summary) if mentions is None else mentions
+            job = SummaryJob(scopes.region_summary(summary, region, mentions), target, manifest)
+        except Exception as exc:  # one output never keeps the others from being written
+            log.error("%s could not be written: %s", target, describe(exc), exc_info=True)
+            problems.append(OutputProblem(target, describe(exc)))
+            continue
+        job.start(pool)
+        jobs.append(job)
+    return jobs
+
+
+def finish_region_summaries(jobs: list[SummaryJob], problems: list[OutputProblem],
+                            tick: Callable[..., None] | None = None) -> list[Path]:
+    """Wait for each region's summary and move it into place; where each went (failures in ``problems``)."""
+    written = []
+    for job in jobs:
+        path = job.finish(problems)
         if tick is not None:
-            tick(f"regions/{target.name}")
+            tick(f"regions/{job.path.name}", job.path)
         if path is not None:
             written.append(path)
     return written

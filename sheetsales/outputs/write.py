@@ -10,19 +10,19 @@ which catches a broken file at a fraction of the cost. Rows sit in named Excel
 tables; totals are formulas with their values cached; text from reps is always
 written as text, never as a formula.
 
-An output whose content is unchanged since it was written (a content digest,
-recorded beside it with the hash of the file written) is not built again.
-Feedback workbooks are independent: many of them are built in a process pool.
+An output whose content is unchanged since it was written (its fingerprint,
+recorded in the reports' manifest with the file's size and modification time:
+see :mod:`sheetsales.outputs.manifest`) is not built again. Feedback workbooks
+and region summaries are independent: they are built in a process pool while
+this process builds the summary.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import math
-import os
 import traceback
 import zipfile
 from collections.abc import Callable, Sequence
@@ -38,10 +38,12 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..analyses import overview, review, sections, weekly
 from ..analyses.analyse import Summary
+from ..analyses.figures import code_signature
 from ..i18n import SEVERITY_RANK, alert_name, t
 from ..method.scopes import reach_all
 from ..reading.drawing import NUM_FORMATS
 from ..reading.specs import FUNNEL_STATES, choice_label
+from .manifest import Manifest, fingerprint, record_hash
 from .outputs import OutputProblem, ReplacePolicy, describe, move_into_place, remove_stale_temps, temp_path
 from .widths import column_width, display_width, header_width, wrapped_lines
 
@@ -471,48 +473,92 @@ def summary_sheet_names(lang: str) -> list[str]:
 LAYOUT = "4"  # changes whenever the writer draws the same figures differently: every output is rebuilt once
 
 
-def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | None = None) -> Path:
+def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | None = None,
+                  manifest: Manifest | None = None) -> Path:
     """Write ``summary.xlsx`` atomically, unless the file there already shows exactly this content.
 
-    The content digest covers every figure, the date shown in the titles (a new day rebuilds it),
-    the language and the writer's layout; the file's own hash, recorded when it was written, tells
-    that nobody replaced or damaged it since. A summary that went to a timestamped copy records
-    nothing, so the next run tries its target again.
+    The fingerprint covers every figure, the date shown in the titles (a new day rebuilds it), the
+    language and the writer's layout and code; the file's size and modification time, recorded in
+    ``manifest`` (default: the one of ``path``'s folder) when it was written, tell that nobody
+    replaced or damaged it since. A summary that went to a timestamped copy records nothing, so the
+    next run tries its target again.
     """
-    state_path = path.with_name(f".sheetsales-{path.stem}.json")
+    own = manifest is None
+    manifest = Manifest.load(path.parent) if manifest is None else manifest
     digest = summary_digest(summary)
-    known = _read_state(state_path)
-    if known.get("content") == digest and path.is_file() and _file_sha(path) == known.get("file"):
+    if manifest.current(path, digest):
         return path
     names = summary_sheet_names(summary.lang)  # the sections' sheets join them as they are added
     target = atomic_write(path, lambda tmp: _build_summary(summary, tmp, names),
                           lambda tmp: check_workbook(tmp, names), problems=problems)
-    _write_state(state_path, {"content": digest, "file": _file_sha(path)} if target == path else {})
+    manifest.record(path, digest, target)
+    if own:
+        manifest.save()
     return target
 
 
-def summary_digest(summary: Summary) -> str:
-    """A stable digest of everything the summary workbook shows."""
-    content = [LAYOUT, __version__, *(getattr(summary, f.name) for f in fields(summary))]
-    return hashlib.sha256(json.dumps(content, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+def summary_digest(summary: Summary) -> str | None:
+    """The fingerprint of everything the summary workbook shows (None: it cannot be taken, write it)."""
+    return fingerprint(LAYOUT, __version__, code_signature(), *(getattr(summary, f.name) for f in fields(summary)))
 
 
-def _read_state(path: Path) -> dict:
+class SummaryJob:
+    """A summary workbook (a region's) built and checked in the pool while this process builds another,
+    then moved into place here by :meth:`finish`; built here when no pool is to be had."""
+
+    def __init__(self, summary: Summary, path: Path, manifest: Manifest, pool: Pool | None = None) -> None:
+        self.summary, self.path, self.manifest = summary, path, manifest
+        self.digest = summary_digest(summary)
+        self.tmp: Path | None = None
+        self.future: Any = None
+        self.unchanged = manifest.current(path, self.digest)
+
+    def start(self, pool: Pool | None) -> None:
+        """Hand the build to ``pool`` (when there is one and it starts); otherwise :meth:`finish` builds it."""
+        if self.unchanged:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(self.path)
+        self.tmp = temp_path(self.path)
+        if pool is not None:
+            self.future = pool.submit(_build_summary_checked, self.summary, self.tmp)
+
+    def finish(self, problems: list[OutputProblem]) -> Path | None:
+        """Where the workbook went (its target, or a timestamped copy); None when it could not be written
+        (recorded in ``problems``, the previous file stays)."""
+        if self.unchanged:
+            return self.path
+        if self.tmp is None:
+            self.start(None)
+        assert self.tmp is not None
+        try:
+            error = _result(self.future, lambda: _build_summary_checked(self.summary, self.tmp), self.path.name)
+            if error is not None:
+                log.error("%s could not be written: %s\n%s", self.path, error[0], error[1].rstrip())
+                problems.append(OutputProblem(self.path, error[0]))
+                return None
+            try:
+                target = move_into_place(self.tmp, self.path, problems=problems)
+            except Exception as exc:
+                log.error("%s could not be written: %s", self.path, describe(exc), exc_info=True)
+                problems.append(OutputProblem(self.path, describe(exc)))
+                return None
+            self.manifest.record(self.path, self.digest, target)
+            return target
+        finally:
+            if self.tmp.exists():
+                self.tmp.unlink()
+
+
+def _build_summary_checked(summary: Summary, tmp: Path) -> tuple[str, str] | None:
+    """Build one summary workbook into ``tmp`` and check it in full; the error and its traceback, or None."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
-
-
-def _write_state(path: Path, state: dict) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_path(path)
-        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:  # only costs a rebuild of an unchanged output next time
-        log.warning("could not record what %s was written from: %s", path.parent, describe(exc))
+        names = summary_sheet_names(summary.lang)
+        _build_summary(summary, tmp, names)
+        check_workbook(tmp, names)
+    except Exception as exc:
+        return describe(exc), traceback.format_exc()
+    return None
 
 
 def _build_summary(summary: Summary, path: Path, names: list[str] | None = None) -> None:
@@ -679,7 +725,6 @@ def _forecast_chart(wb: xlsxwriter.Workbook, ws: Worksheet, records: list[dict],
 # --------------------------------------------------------------------------------------------
 # Per-person feedback
 # --------------------------------------------------------------------------------------------
-FEEDBACK_STATE = ".sheetsales-feedback.json"  # what each feedback workbook was last written from
 PARALLEL_MIN = 8  # feedback workbooks to build before a process pool pays for its start
 WORKERS = 2
 
@@ -732,7 +777,7 @@ class FeedbackIndex:
         for key, field_, _ in self.tables:
             for i, r in enumerate(self.rec[key]):
                 self.by_person[key].setdefault(r.get(field_), []).append(i)
-        self.hashes = {key: [_record_hash(r) for r in self.rec[key]] for key, _, _ in self.tables}
+        self.hashes = {key: [record_hash(r) for r in self.rec[key]] for key, _, _ in self.tables}
 
     def positions(self, person_id: str) -> dict[str, list[int]]:
         """Where ``person_id``'s records are in each table, in the tables' order."""
@@ -743,13 +788,21 @@ class FeedbackIndex:
     def records(self, positions: dict[str, list[int]]) -> dict[str, list[dict]]:
         return {key: [self.rec[key][i] for i in positions[key]] for key, _, _ in self.tables}
 
-    def digest(self, person: dict, positions: dict[str, list[int]]) -> str:
-        h = hashlib.sha256(json.dumps([LAYOUT, __version__, self.summary.as_of, self.summary.lang, person],
-                                      default=str, ensure_ascii=False, sort_keys=True).encode())
+    def digest(self, person: dict, positions: dict[str, list[int]]) -> str | None:
+        """The fingerprint of ``person``'s workbook: the writer, the head every workbook is built with
+        (date, language, currency, thresholds), the person and their records; None: write it."""
+        summary = self.summary
+        head = fingerprint(LAYOUT, __version__, code_signature(), summary.as_of, summary.lang, summary.currency,
+                           overview.thresholds(summary), person)
+        if head is None:
+            return None
+        h = hashlib.sha256(head.encode())
         for key, _, _ in self.tables:
-            hashes = self.hashes[key]
+            picked = [self.hashes[key][i] for i in positions[key]]
+            if None in picked:  # a record that cannot be spelled exactly
+                return None
             h.update(f"|{key}:{len(positions[key])}|".encode())
-            h.update(b"".join(hashes[i] for i in positions[key]))
+            h.update(b"".join(picked))  # type: ignore[arg-type]
         return h.hexdigest()
 
 
@@ -758,10 +811,6 @@ def _merged(index: dict[str, list[int]], who: set[str]) -> list[int]:
     if len(lists) == 1:
         return lists[0]
     return sorted(i for positions in lists for i in positions)
-
-
-def _record_hash(record: dict) -> bytes:
-    return hashlib.sha256(json.dumps(record, default=str, ensure_ascii=False, sort_keys=True).encode()).digest()
 
 
 @dataclass
@@ -794,15 +843,19 @@ class FeedbackRun:
     caller can build the summary meanwhile, then finished: moved into place in the team's order."""
 
     def __init__(self, summary: Summary, folder: Path, workers: int | None = None,
-                 books: dict[str, str] | None = None) -> None:
-        """``books``: supervisor id -> the decisions workbook their feedback tells them to use (waiting.py)."""
+                 books: dict[str, str] | None = None, manifest: Manifest | None = None,
+                 pool: Pool | None = None) -> None:
+        """``books``: supervisor id -> the decisions workbook their feedback tells them to use (waiting.py).
+        ``manifest``: what each output was written from (default: the folder's own, saved by :meth:`finish`);
+        ``pool``: a report's pool, shared with its other outputs (default: one of ``workers`` processes)."""
         self.summary, self.folder = summary, folder
         self.workers = WORKERS if workers is None else workers
-        self.state_path = folder / FEEDBACK_STATE
-        self.state = _read_state(self.state_path)
+        self.own_manifest = manifest is None
+        self.manifest = Manifest.load(folder) if manifest is None else manifest
         self.failures: list[tuple[Path, dict, str, str]] = []
         self.slots: list[Path | _Job | None] = []
-        self.pool: Any = None
+        self.own_pool = pool is None
+        self.pool = Pool(self.workers) if pool is None else pool
         self.futures: list[Any] = []
         try:
             index = FeedbackIndex(summary, _decorate(summary))
@@ -818,12 +871,9 @@ class FeedbackRun:
                 positions = index.positions(person["rep"])
                 book = (books or {}).get(person["rep"])
                 digest = index.digest({**person, "decisions_book": book} if book else person, positions)
-                known = self.state.get(person["rep"], {})
-                if (isinstance(known, dict) and known.get("content") == digest and path.is_file()
-                        and _file_sha(path) == known.get("file")):
+                if self.manifest.current(path, digest):
                     self.slots.append(path)  # unchanged since it was written: a save elsewhere costs nothing here
                     continue
-                self.state.pop(person["rep"], None)
                 job = _Job(person, path, index.records(positions) | ({"decisions_book": [{"file": book}]}
                                                                      if book else {}), digest)
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -836,16 +886,9 @@ class FeedbackRun:
         self.head = Summary(as_of=summary.as_of, lang=summary.lang, currency=summary.currency,  # all a workbook needs
                             sections={overview.KEY: {"thresholds": overview.thresholds(summary)}})
         self.jobs = [s for s in self.slots if isinstance(s, _Job)]
-        if self.workers > 1 and len(self.jobs) > PARALLEL_MIN:
-            try:
-                self.pool = _pool(min(self.workers, len(self.jobs)))
-                self.futures = [self.pool.submit(_build_checked, self.head, job.person, job.records, job.tmp)
-                                for job in self.jobs]
-            except Exception as exc:  # no processes to be had here: built one after the other
-                log.warning("building the feedback workbooks in one process: %s", describe(exc))
-                if self.pool is not None:
-                    self.pool.shutdown(cancel_futures=True)
-                self.pool, self.futures = None, []
+        if self.jobs and (self.pool.started or len(self.jobs) > PARALLEL_MIN):  # else: built here
+            self.futures = [self.pool.submit(_build_checked, self.head, job.person, job.records, job.tmp)
+                            for job in self.jobs]
 
     def finish(self, problems: list[OutputProblem] | None = None,
                progress: Callable[[str], None] | None = None) -> list[Path]:
@@ -863,7 +906,7 @@ class FeedbackRun:
         try:
             self._collect()
         finally:
-            if self.pool is not None:
+            if self.own_pool:
                 self.pool.shutdown()
         written = []
         for slot in self.slots:
@@ -882,38 +925,75 @@ class FeedbackRun:
                     _failed(job.path, job.person, describe(exc), traceback.format_exc(), problems)
                     continue
                 written.append(target)
-                if target == job.path:
-                    self.state[job.person["rep"]] = {"content": job.digest, "file": _file_sha(job.path)}
+                self.manifest.record(job.path, job.digest, target)
             finally:
                 if job.tmp is not None and job.tmp.exists():
                     job.tmp.unlink()
-        _write_state(self.state_path, self.state)
+        if self.own_manifest:
+            self.manifest.save()
         return written
 
     def _collect(self) -> None:
         """Each job's workbook built and checked into its temporary file; a failure kept in ``job.error``."""
-        if not self.futures:
-            for job in self.jobs:
-                job.error = _build_checked(self.head, job.person, job.records, job.tmp)
-                self.progress(job.person["rep"])
-            return
-        from concurrent.futures.process import BrokenProcessPool
-
-        for job, future in zip(self.jobs, self.futures, strict=True):
-            try:
-                job.error = future.result()
-            except BrokenProcessPool as exc:  # a worker died (killed, out of memory, a script without a
-                # ``__main__`` guard): what it left is built here
-                log.warning("feedback for %s is built in this process: %s", job.person.get("rep"), describe(exc))
-                job.error = _build_checked(self.head, job.person, job.records, job.tmp)
-            except Exception as exc:  # a record that could not be sent to a worker
-                job.error = (describe(exc), traceback.format_exc())
+        futures = self.futures or [None] * len(self.jobs)
+        for job, future in zip(self.jobs, futures, strict=True):
+            job.error = _result(future, lambda job=job: _build_checked(self.head, job.person, job.records, job.tmp),
+                                f"feedback for {job.person.get('rep')}")
             self.progress(job.person["rep"])
 
 
 def _failed(path: Path, person: dict, error: str, trace: str, problems: list[OutputProblem]) -> None:
     log.error("feedback for %s could not be written: %s\n%s", person.get("rep"), error, trace.rstrip())
     problems.append(OutputProblem(path, error))
+
+
+def _result(future: Any, build_here: Callable[[], tuple[str, str] | None], what: str) -> tuple[str, str] | None:
+    """The outcome of a build handed to the pool (``future``), or of ``build_here`` when it was not, or
+    when its worker died (killed, out of memory, a script without a ``__main__`` guard)."""
+    if future is None:
+        return build_here()
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        log.warning("%s is built in this process: %s", what, describe(exc))
+        return build_here()
+    except Exception as exc:  # a record that could not be sent to a worker
+        return describe(exc), traceback.format_exc()
+
+
+class Pool:
+    """The process pool of one report's outputs: started on the first build handed to it, shared by the
+    summaries and the feedback workbooks, shut down by its owner. With one worker, or when no process
+    can be started, :meth:`submit` returns None and the caller builds here."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = WORKERS if workers is None else workers
+        self.executor: Any = None
+        self.failed = False
+
+    @property
+    def started(self) -> bool:
+        return self.executor is not None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A future of ``fn(*args)`` in a worker, or None (build it here)."""
+        if self.workers <= 1 or self.failed:
+            return None
+        try:
+            if self.executor is None:
+                self.executor = _pool(self.workers)
+            return self.executor.submit(fn, *args)
+        except Exception as exc:  # no processes to be had here: built one after the other
+            log.warning("building the outputs in one process: %s", describe(exc))
+            self.failed = True
+            return None
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown()
+            self.executor = None
 
 
 def _pool(workers: int) -> Any:
@@ -941,10 +1021,6 @@ def _build_checked(summary: Summary, person: dict, records: dict[str, list[dict]
     except Exception as exc:
         return describe(exc), traceback.format_exc()
     return None
-
-
-def _file_sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _build_feedback(summary: Summary, person: dict, records: dict[str, list[dict]], path: Path) -> None:

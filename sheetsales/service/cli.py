@@ -329,6 +329,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                     print(t("cli.report_done", ws.lang, path=result.summary_path.resolve()))
                 print(t("cli.feedback_done", ws.lang, path=(ws.reports / "feedback").resolve(),
                         count=len(result.feedback)))
+                print(t("cli.outputs_done", ws.lang, written=len(result.written), unchanged=len(result.unchanged)))
             for line in output_messages(result, ws.lang):  # beside the target, or not written
                 print(line, file=sys.stderr if args.json else sys.stdout)
             failed = bool(result.failed)
