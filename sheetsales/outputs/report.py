@@ -102,7 +102,7 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
         except Exception as exc:  # never fails the report: the feedback lists them anyway
             log.warning("the decisions workbooks could not be refreshed: %s", exc)
         manifest = Manifest.load(ws.reports)  # what each output was written from: unchanged ones are skipped
-        pool = Pool()
+        pool = Pool(steal=True)  # one worker; this process builds the summary, then what it has not started
         done = [0]
         total = 1 + len(scopes.summary_regions(summary)) + len(summary.people)
 
@@ -146,7 +146,7 @@ def write_region_summaries(ws: Workspace, summary: Summary, problems: list[Outpu
     """``reports/regions/<region>.xlsx``: the summary as each region's people may see it (nine levels:
     summary.xlsx itself is for the levels that see the company). Those whose content is unchanged
     since they were written are skipped; returns where each went."""
-    manifest, pool = Manifest.load(ws.reports), Pool()
+    manifest, pool = Manifest.load(ws.reports), Pool(steal=True)
     try:
         return finish_region_summaries(start_region_summaries(ws, summary, problems, manifest, pool), problems, tick)
     finally:
