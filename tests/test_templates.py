@@ -140,3 +140,21 @@ def test_a_filled_cell_takes_its_columns_format_and_stays_editable(tmp_path: Pat
     assert not any(ws.cell(row, c).protection.locked for c in (4, 5, 6, 9))
     title_row = ws.row_dimensions[1]
     assert title_row.customFormat and ws.parent._protections[title_row._style.protectionId].locked
+
+
+def test_every_template_sheet_prints_landscape_one_page_wide_with_its_header_on_every_page() -> None:
+    """A rep or supervisor who prints a template gets every column on the page's width, not a list
+    spread over three portrait pages; a list's header row repeats on each page."""
+    checked = 0
+    for path in sorted(COMMITTED.glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            if ws.sheet_state != "visible":
+                continue
+            assert ws.sheet_properties.pageSetUpPr.fitToPage, (path.name, ws.title)
+            assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, (path.name, ws.title)
+            if ws.freeze_panes:  # a list (forms have no header row)
+                assert ws.page_setup.orientation == "landscape", (path.name, ws.title)
+                assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", (path.name, ws.title)
+                checked += 1
+    assert checked >= 10

@@ -148,6 +148,12 @@ def draw_table(
     # The header labels are what the readers look for: a trailing " *" marks required columns.
     ws.freeze_panes(first, 0)
     ws.autofilter(HEADER_ROW - 1, 0, last, ncols - 1)
+    # Printed as a filled list is read: landscape, every column on one page's width, the header on
+    # every page (a template drawn portrait spread its columns over three pages).
+    ws.set_landscape()
+    ws.set_paper(8 if sum(col.width for col in table.columns) > 180 else 9)  # A3 for the wide lists, else A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW - 1)
     if protect:
         ws.protect("", {"sort": True, "autofilter": True, "format_columns": True, "format_rows": True,
                         "insert_rows": True, "delete_rows": True, "select_locked_cells": True,
@@ -168,6 +174,8 @@ def draw_form(ws: Worksheet, fmt: Formats, form: Form, lang: str, values: Mappin
         ws.write_string(r, 1, str(value or ""), fmt.locked_value if locked else fmt.wrap_input)
         if f.height != 15:
             ws.set_row(r, f.height)
+    ws.set_paper(9)  # A4, the form's two columns on one page's width
+    ws.fit_to_pages(1, 0)
     ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True,
                     "select_unlocked_cells": True})
 
