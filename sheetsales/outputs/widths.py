@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -62,12 +63,32 @@ def header_width(label: str) -> float:
 
 def column_width(label: str, values: Iterable[Any], kind: str = "text", cap: float = 60,
                  floor: float = 6) -> float:
-    """A column's width: the header always fits; the values up to ``cap`` (longer text wraps)."""
+    """A column's width: the header always fits; the values up to ``cap`` (longer text wraps).
+
+    Each distinct value is measured once (a column repeats its names, stages and amounts): text is
+    its own :func:`shown` form; a number is formatted first. Blanks measure nothing. Two equal
+    numbers show alike, but for ``0.0`` and ``-0.0`` ("-0"), which are measured each time.
+    """
     widest = 0
-    for i, value in enumerate(values):
-        if i >= SAMPLE:
-            break
-        widest = max(widest, display_width(shown(value, kind)))
+    seen: set[Any] = set()
+    for value in itertools.islice(values, SAMPLE):
+        what = type(value)
+        if what is str:
+            if value in seen:
+                continue
+            seen.add(value)
+            width = display_width(value)
+        elif value is None:
+            continue
+        elif (what is int or what is float) and value:
+            if (what, value) in seen:
+                continue
+            seen.add((what, value))
+            width = display_width(shown(value, kind))
+        else:
+            width = display_width(shown(value, kind))
+        if width > widest:
+            widest = width
     content = min(widest + PADDING, cap)
     return round(max(header_width(label), content, floor), 1)
 

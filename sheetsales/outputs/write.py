@@ -412,8 +412,10 @@ class _Workbook(xlsxwriter.Workbook):
     """An XlsxWriter workbook that decides when it is closed whether to package in memory."""
 
     def close(self) -> None:
-        cells = sum((getattr(ws, "dim_rowmax", None) or 0) * (getattr(ws, "dim_colmax", None) or 0) + 1
-                    for ws in self.worksheets())
+        cells = 0
+        for ws in self.worksheets():
+            rows, cols = getattr(ws, "dim_rowmax", None), getattr(ws, "dim_colmax", None)
+            cells += (rows + 1) * (cols + 1) if rows is not None and cols is not None else 0
         self.in_memory = self.in_memory or cells <= IN_MEMORY_CELLS
         super().close()
 
