@@ -76,8 +76,14 @@ def cells(path: Path) -> list:
 
 
 def test_a_report_of_identical_figures_writes_nothing(team_ws: Workspace) -> None:
+    legacy = [team_ws.reports / ".sheetsales-summary.json", team_ws.reports / "feedback" / ".sheetsales-feedback.json",
+              team_ws.reports / "regions" / ".sheetsales-华东.json"]  # what earlier releases kept per output
+    for old in legacy:
+        old.parent.mkdir(parents=True, exist_ok=True)
+        old.write_text("{}", encoding="utf-8")
     first = run_report(team_ws, DAY)
     assert names(team_ws, first.written) == EVERY_OUTPUT and first.unchanged == []
+    assert not [old for old in legacy if old.exists()] and (team_ws.reports / MANIFEST).exists()
     before = outputs(team_ws)
     again = run_report(team_ws, DAY)
     assert again.written == [] and names(team_ws, again.unchanged) == EVERY_OUTPUT

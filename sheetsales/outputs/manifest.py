@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = ".sheetsales-manifest.json"
 FORMAT = 1  # of the manifest file itself
-# Where earlier releases recorded the same, one file per output: removed once a manifest is written.
+# Where earlier releases recorded the same, one file per output (and regions/.sheetsales-<region>.json):
+# removed once a manifest is written.
 LEGACY = (".sheetsales-summary.json", "feedback/.sheetsales-feedback.json")
 
 
@@ -148,8 +149,12 @@ class Manifest:
         except OSError as exc:
             log.warning("could not record what the outputs in %s were written from: %s", self.folder, describe(exc))
             return
-        for name in LEGACY:
+        try:
+            legacy = [self.folder / name for name in LEGACY] + list((self.folder / "regions").glob(".sheetsales-*.json"))
+        except OSError:
+            legacy = []
+        for old in legacy:
             try:
-                (self.folder / name).unlink()
+                old.unlink()
             except OSError:
                 pass
