@@ -121,6 +121,7 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
             feedback_run = FeedbackRun(summary, ws.reports / "feedback", books=books, manifest=manifest, pool=pool)
             summary_path = _output(target, problems, lambda: write_summary(summary, target, problems, manifest))
             tick(target.name, target)
+            pool.help()  # this process builds what the worker has not started, newest first
             finish_region_summaries(regions, problems, tick)
         finally:
             feedback = [] if feedback_run is None else feedback_run.finish(
@@ -148,7 +149,9 @@ def write_region_summaries(ws: Workspace, summary: Summary, problems: list[Outpu
     since they were written are skipped; returns where each went."""
     manifest, pool = Manifest.load(ws.reports), Pool(steal=True)
     try:
-        return finish_region_summaries(start_region_summaries(ws, summary, problems, manifest, pool), problems, tick)
+        jobs = start_region_summaries(ws, summary, problems, manifest, pool)
+        pool.help()
+        return finish_region_summaries(jobs, problems, tick)
     finally:
         pool.shutdown()
         manifest.save()

@@ -564,7 +564,7 @@ class SummaryJob:
         self.tmp: Path | None = None
         self.future: Any = None
         self.unchanged = manifest.current(path, self.digest)
-        self.steal = False
+        self.pool: Pool | None = None
 
     def start(self, pool: Pool | None) -> None:
         """Hand the build to ``pool`` (when there is one and it starts); otherwise :meth:`finish` builds it."""
@@ -574,7 +574,7 @@ class SummaryJob:
         remove_stale_temps(self.path)
         self.tmp = temp_path(self.path)
         if pool is not None:
-            self.future, self.steal = pool.submit(_build_summary_checked, self.summary, self.tmp), pool.steal
+            self.future, self.pool = pool.submit(_build_summary_checked, self.summary, self.tmp), pool
 
     def finish(self, problems: list[OutputProblem]) -> Path | None:
         """Where the workbook went (its target, or a timestamped copy); None when it could not be written
@@ -586,7 +586,7 @@ class SummaryJob:
         assert self.tmp is not None
         try:
             error = _result(self.future, lambda: _build_summary_checked(self.summary, self.tmp), self.path.name,
-                            self.steal)
+                            self.pool)
             if error is not None:
                 log.error("%s could not be written: %s\n%s", self.path, error[0], error[1].rstrip())
                 problems.append(OutputProblem(self.path, error[0]))
@@ -992,7 +992,7 @@ class FeedbackRun:
         futures = self.futures or [None] * len(self.jobs)
         for job, future in zip(self.jobs, futures, strict=True):
             job.error = _result(future, lambda job=job: _build_checked(self.head, job.person, job.records, job.tmp),
-                                f"feedback for {job.person.get('rep')}", self.pool.steal)
+                                f"feedback for {job.person.get('rep')}", self.pool)
             self.progress(job.person["rep"])
 
 
@@ -1002,11 +1002,15 @@ def _failed(path: Path, person: dict, error: str, trace: str, problems: list[Out
 
 
 def _result(future: Any, build_here: Callable[[], tuple[str, str] | None], what: str,
-            steal: bool = False) -> tuple[str, str] | None:
+            pool: Pool | None = None) -> tuple[str, str] | None:
     """The outcome of a build handed to the pool (``future``), or of ``build_here`` when it was not, or
-    when its worker died (killed, out of memory, a script without a ``__main__`` guard). With ``steal``,
-    a build no worker has started yet is built here (this process is free: it is the pool's other hand)."""
-    if future is None or (steal and future.cancel()):
+    when its worker died (killed, out of memory, a script without a ``__main__`` guard). A build this
+    process took back from ``pool`` (:meth:`Pool.help`) has its outcome there."""
+    if future is None:
+        return build_here()
+    if pool is not None and future in pool.here:
+        return pool.here.pop(future)
+    if pool is not None and pool.steal and future.cancel():  # not started: this process is free
         return build_here()
     from concurrent.futures.process import BrokenProcessPool
 
@@ -1025,9 +1029,10 @@ class Pool:
     can be started, :meth:`submit` returns None and the caller builds here.
 
     With ``steal`` (a report), the pool has one worker fewer than :data:`WORKERS` and this process is
-    the other: it builds the summary while the worker starts on the rest, then builds every build the
-    worker has not started. The summary is then never slowed by more builders than cores (the watcher's
-    save → summary time), and both cores stay busy until the last output."""
+    the other: it builds the summary while the worker starts on the rest (the region summaries first,
+    the heaviest), then :meth:`help` builds here, from the last one handed out, every build the worker
+    has not started. The summary is never slowed by more builders than cores (the watcher's save →
+    summary time), and both cores stay busy until the last output."""
 
     def __init__(self, workers: int | None = None, steal: bool = False) -> None:
         self.workers = WORKERS if workers is None else workers
@@ -1035,6 +1040,15 @@ class Pool:
         self.processes = self.workers - 1 if steal else self.workers
         self.executor: Any = None
         self.failed = False
+        self.handed: list[tuple[Any, Callable[[], Any]]] = []  # (future, the same build here), in order
+        self.here: dict[Any, Any] = {}  # future -> the outcome of its build, taken back by this process
+
+    def help(self) -> None:
+        """Build here, newest first, every build handed to the worker that it has not started."""
+        while self.handed:
+            future, build = self.handed.pop()
+            if future.cancel():
+                self.here[future] = build()
 
     @property
     def started(self) -> bool:
@@ -1047,11 +1061,14 @@ class Pool:
         try:
             if self.executor is None:
                 self.executor = _pool(self.processes)
-            return self.executor.submit(fn, *args)
+            future = self.executor.submit(fn, *args)
         except Exception as exc:  # no processes to be had here: built one after the other
             log.warning("building the outputs in one process: %s", describe(exc))
             self.failed = True
             return None
+        if self.steal:
+            self.handed.append((future, lambda: fn(*args)))
+        return future
 
     def shutdown(self) -> None:
         if self.executor is not None:
