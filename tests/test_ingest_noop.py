@@ -160,3 +160,20 @@ def test_only_a_sqlite_file_is_marked(tmp_path: Path) -> None:
     assert quiet.sqlite_path(quiet.sqlite_url(tmp_path / "missing.db")) is None
     assert quiet.store_mark(quiet.sqlite_url(tmp_path / "missing.db")) is None
     assert not (tmp_path / "missing.db").exists()  # never created by looking
+
+
+def test_the_no_op_imports_none_of_the_pipeline(workspace: Workspace, capsys) -> None:
+    """What makes it cheap: no SQLAlchemy, no workbook library, no analysis is imported (0.4 s of a full run)."""
+    import json
+    import subprocess
+    import sys
+
+    _ingest(workspace, capsys, WEEK1, "-q")
+    _quiet_state(workspace, capsys)
+    script = ("import json, sys; from sheetsales.service.cli import main; "
+              f"rc = main(['ingest', {str(workspace.root)!r}, '--as-of', {WEEK1.isoformat()!r}, '-q']); "
+              "print(json.dumps([rc, sorted(m for m in ('sqlalchemy', 'openpyxl', 'xlsxwriter', 'python_calamine', "
+              "'sheetsales.storage.store', 'sheetsales.analyses.analyse') if m in sys.modules)]))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1]) == [0, []]
