@@ -87,10 +87,16 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
     person's feedback."""
     with ws.lock(on_wait=log.warning, command="sheetsales report"):
         debris = clear_debris(ws.reports, ws.reports / "feedback", ws.reports / "regions")
+        pool = Pool(steal=True)  # one worker; this process builds the summary, then what it has not started
         store = ws.store()
         try:
             mark = store.change_mark()
+            if not outputs_current(ws, mark, as_of):  # outputs to rewrite, most likely: the worker starts now
+                pool.warm()
             summary, key = summary_for(ws, store, as_of, keep_now=False)  # kept figures when nothing changed
+        except BaseException:
+            pool.shutdown()
+            raise
         finally:
             store.close()
         problems: list[OutputProblem] = []
@@ -102,7 +108,6 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
         except Exception as exc:  # never fails the report: the feedback lists them anyway
             log.warning("the decisions workbooks could not be refreshed: %s", exc)
         manifest = Manifest.load(ws.reports)  # what each output was written from: unchanged ones are skipped
-        pool = Pool(steal=True)  # one worker; this process builds the summary, then what it has not started
         done = [0]
         total = 1 + len(scopes.summary_regions(summary)) + len(summary.people)
 

@@ -1042,6 +1042,25 @@ class Pool:
         self.failed = False
         self.handed: list[tuple[Any, Callable[[], Any]]] = []  # (future, the same build here), in order
         self.here: dict[Any, Any] = {}  # future -> the outcome of its build, taken back by this process
+        self.starting: Any = None  # the thread starting the worker (warm)
+        self.used = False  # a build was handed to the worker
+
+    def warm(self) -> None:
+        """Start the worker now, in the background (its process loads the writer: about a second this
+        process would otherwise wait for at the first build handed out)."""
+        import threading
+
+        if self.workers > 1 and self.processes >= 1 and self.starting is None and self.executor is None:
+            self.starting = threading.Thread(target=self._start, name="sheetsales-pool", daemon=True)
+            self.starting.start()
+
+    def _start(self) -> None:
+        try:
+            self.executor = _pool(self.processes)
+            self.executor.submit(_ready).result()
+        except Exception as exc:  # built here, one after the other
+            log.warning("building the outputs in one process: %s", describe(exc))
+            self.failed = True
 
     def help(self) -> None:
         """Build here, newest first, every build handed to the worker that it has not started."""
@@ -1052,16 +1071,20 @@ class Pool:
 
     @property
     def started(self) -> bool:
-        return self.executor is not None
+        """Builds were handed to the worker (a warmed one that has none yet is not counted)."""
+        return self.used
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A future of ``fn(*args)`` in a worker, or None (build it here)."""
+        if self.starting is not None:
+            self.starting.join()
         if self.workers <= 1 or self.processes < 1 or self.failed:
             return None
         try:
             if self.executor is None:
                 self.executor = _pool(self.processes)
             future = self.executor.submit(fn, *args)
+            self.used = True
         except Exception as exc:  # no processes to be had here: built one after the other
             log.warning("building the outputs in one process: %s", describe(exc))
             self.failed = True
@@ -1071,9 +1094,15 @@ class Pool:
         return future
 
     def shutdown(self) -> None:
+        if self.starting is not None:
+            self.starting.join()
         if self.executor is not None:
             self.executor.shutdown()
             self.executor = None
+
+
+def _ready() -> None:
+    """Nothing: the first call a warmed pool's worker runs."""
 
 
 def _pool(workers: int) -> Any:
