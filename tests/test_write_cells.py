@@ -101,3 +101,48 @@ def test_a_column_width_is_what_measuring_every_value_gives() -> None:
             for cap in (8, 30, 60):
                 assert widths.column_width("标签", iter(values), kind, cap=cap) == \
                     _width_value_by_value("标签", values, kind, cap=cap), (kind, values[:4], cap)
+
+
+def _mixed(path: Path, writer: type[SheetWriter]) -> Path:
+    """A table whose rows share cells written the ordinary way: before the table (the table's values go
+    over them), after it (they stay), beside it, a row with a format of its own, and values the direct
+    path hands back (very long text, control characters, XML's own characters, spaces kept)."""
+    records = _records()
+    records[1] = {**records[1], "name": "x" * 20_000}  # over half of Excel's limit: XlsxWriter's check
+    records[2] = {**records[2], "name": "🙂" * 17_000}  # over 32,767 UTF-16 units: truncated alike
+    records[3] = {**records[3], "name": "a\x01b\x1fc <&>\"' ]]>", "note": "  spaces kept  "}
+    wb, f = _new_workbook(path)
+    ws = wb.add_worksheet("表")
+    w = writer(wb, ws, "zh-CN", f)
+    w.title("标题", "副标题")
+    ws.write_string(w.row + 2, 0, "before", f["text"])  # under the table's first data row: overwritten
+    ws.write_string(w.row + 3, 9, "beside, before", f["text"])
+    first, last = w.table("Cells", COLS, records)
+    ws.write_string(first + 4, 1, "after", f["text"])  # over a table cell: stays
+    ws.write_number(first + 5, 8, 42, f["int"])  # beside the table
+    ws.set_row(first + 6, 30, f["wrap"])  # a row with a format of its own
+    ws.set_row(first + 7, 40)  # a taller row
+    w.finish()
+    wb.close()
+    return path
+
+
+def test_rows_that_share_ordinary_cells_are_written_as_value_by_value(tmp_path: Path) -> None:
+    fast = _mixed(tmp_path / "fast.xlsx", SheetWriter)
+    slow = _mixed(tmp_path / "slow.xlsx", _ValueByValue)
+    assert compare_workbooks.compare_files(slow, fast) == []
+    import re
+    import zipfile
+
+    def spans(path: Path) -> list[tuple[str, str]]:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/worksheets/sheet1.xml").decode()
+        return re.findall(r'<row r="(\d+)"(?: spans="([\d:]+)")?', xml)
+
+    assert spans(fast) == spans(slow)  # the rows' spans, as XlsxWriter computes them for the same cells
+    import openpyxl
+
+    ws = openpyxl.load_workbook(fast)["表"]
+    assert ws["A6"].value == "x" * 20_000  # the table's value went over "before"
+    assert "before" not in {c.value for c in ws["A"]}
+    assert ws.cell(9, 2).value == "after" and ws.cell(10, 9).value == 42

@@ -45,12 +45,10 @@ from ..reading.drawing import NUM_FORMATS
 from ..reading.specs import FUNNEL_STATES, choice_label
 from .manifest import Manifest, fingerprint, record_hash
 from .outputs import OutputProblem, ReplacePolicy, describe, move_into_place, remove_stale_temps, temp_path
+from .rows import EXCEL_MAX, FastSheet, FastWorkbookMixin, put_row
 from .widths import column_width, display_width, header_width, wrapped_lines
 
 log = logging.getLogger(__name__)
-
-# The largest magnitude Excel shows as a number (its limit is 9.99999999999999E+307).
-EXCEL_MAX = 9.99999999999999e307
 
 
 class OutputCheckError(Exception):
@@ -231,33 +229,18 @@ class SheetWriter:
         """Every record's values, row by row, exactly as :meth:`cell` writes each (a table is most of a
         workbook's cells: 0.6 M in a report at 50 reps).
 
-        The format of each column is looked up once, and the common values (text, finite numbers,
-        blanks) go straight to XlsxWriter's own writer methods (those its public ``write_*`` wrap after
-        reading A1 notation, which a row and column number never need); anything else takes
-        :meth:`cell`. The cells written are the same, value, type and format.
+        The format of each column is looked up once. On a :class:`~sheetsales.outputs.rows.FastSheet`
+        the rows are handed over as a block and written as XML when the workbook is packaged;
+        otherwise the common values (text, finite numbers, blanks) go straight to XlsxWriter's own
+        writer methods. Anything else takes :meth:`cell`. The cells written are the same, value, type
+        and format.
         """
-        ws, f = self.ws, self.fmts
-        string = getattr(ws, "_write_string", ws.write_string)
-        number = getattr(ws, "_write_number", ws.write_number)
-        blank = getattr(ws, "_write_blank", ws.write_blank)
-        plan = [(col0 + c, col.key, col.kind, f.get(col.kind)) for c, col in enumerate(cols)]
+        plan = [(col0 + c, col.key, col.kind, self.fmts.get(col.kind)) for c, col in enumerate(cols)]
+        if isinstance(self.ws, FastSheet):
+            self.ws.add_rows(first, plan, records, self.cell, self.fmts["date"])
+            return
         for row, record in enumerate(records, first):
-            get = record.get
-            for col, key, kind, fmt in plan:
-                value = get(key)
-                if value is None:
-                    blank(row, col, None, fmt)
-                    continue
-                what = type(value)
-                if what is str:
-                    if value:
-                        string(row, col, value, fmt)  # reps' text is never a formula
-                    else:
-                        blank(row, col, None, fmt)
-                elif (what is int or what is float) and -EXCEL_MAX <= value <= EXCEL_MAX:  # finite, in range
-                    number(row, col, value, fmt)
-                else:  # a date, a boolean, a number Excel cannot hold, anything else
-                    self.cell(row, col, value, kind)
+            put_row(self.ws, row, plan, record, self.cell)
 
     def cell(self, row: int, col: int, value: Any, kind: str) -> None:
         """Write one value; never raises on a value Excel cannot hold (it is written as text and logged)."""
@@ -408,8 +391,11 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
 IN_MEMORY_CELLS = 250_000
 
 
-class _Workbook(xlsxwriter.Workbook):
-    """An XlsxWriter workbook that decides when it is closed whether to package in memory."""
+class _Workbook(FastWorkbookMixin, xlsxwriter.Workbook):
+    """An XlsxWriter workbook that decides when it is closed whether to package in memory, whose
+    worksheets write their tables' rows directly (:mod:`sheetsales.outputs.rows`)."""
+
+    worksheet_class = FastSheet
 
     def close(self) -> None:
         cells = 0
