@@ -194,3 +194,26 @@ def test_a_fingerprint_is_the_same_in_every_process_and_missing_means_rewrite(te
     write_summary(summary, path)  # never skipped on a fingerprint it could not take
     assert path.stat().st_mtime_ns != first and "未知" in str(cells(path))
     assert (tmp_path / MANIFEST).exists()
+
+
+def test_the_summarys_fingerprint_is_what_its_figures_come_from(team_ws: Workspace,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report does not hash the summary's figures (a third of its build after a save): its fingerprint
+    is the key its figures were computed from, so only a new key (a record, the settings, the day)
+    rewrites it, and the other outputs still go by their content."""
+    import sheetsales.outputs.write as write
+
+    def no_hashing(summary: object) -> str:
+        raise AssertionError("the summary's figures were hashed")
+
+    monkeypatch.setattr(write, "summary_digest", no_hashing)
+    run_report(team_ws, DAY)
+    before = outputs(team_ws)
+    assert run_report(team_ws, DAY).written == []  # the kept figures, the same key
+    settings = team_ws.root / "sheetsales.toml"
+    os.utime(settings, ns=(settings.stat().st_atime_ns, settings.stat().st_mtime_ns + 10**9))
+    touched = run_report(team_ws, DAY)  # a new key, the same figures: the summary only
+    assert names(team_ws, touched.written) == ["summary.xlsx"] == rewritten(before, outputs(team_ws))
+    save_mpc(team_ws, "R01", rows("R01", model="XK-7150"))
+    ingest(team_ws, DAY)
+    assert "summary.xlsx" in names(team_ws, run_report(team_ws, DAY).written)

@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analyses.analyse import Summary
+from ..analyses.figures import figures_key, summary_for
 from ..analyses.figures import keep as keep_figures
-from ..analyses.figures import summary_for
 from ..i18n import t
 from ..method import scopes
 from ..service.workspace import Workspace
 from . import waiting
 from .manifest import Manifest
 from .outputs import OutputProblem, clear_debris, describe, temp_path
-from .write import FeedbackRun, Pool, SummaryJob, write_summary
+from .write import FeedbackRun, Pool, SummaryJob, figures_digest, write_summary
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
             if not outputs_current(ws, mark, as_of):  # outputs to rewrite, most likely: the worker starts now
                 pool.warm()
             summary, key = summary_for(ws, store, as_of, keep_now=False)  # kept figures when nothing changed
+            summary_fp = figures_digest(key or figures_key(ws, store, as_of))  # the summary's fingerprint
         except BaseException:
             pool.shutdown()
             raise
@@ -124,7 +125,8 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
             # first; this process builds the company's summary meanwhile.
             regions = start_region_summaries(ws, summary, problems, manifest, pool)
             feedback_run = FeedbackRun(summary, ws.reports / "feedback", books=books, manifest=manifest, pool=pool)
-            summary_path = _output(target, problems, lambda: write_summary(summary, target, problems, manifest))
+            summary_path = _output(target, problems, lambda: write_summary(summary, target, problems, manifest,
+                                                                                  summary_fp))
             tick(target.name, target)
             pool.help()  # this process builds what the worker has not started, newest first
             finish_region_summaries(regions, problems, tick)

@@ -512,18 +512,19 @@ LAYOUT = "4"  # changes whenever the writer draws the same figures differently: 
 
 
 def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | None = None,
-                  manifest: Manifest | None = None) -> Path:
+                  manifest: Manifest | None = None, digest: str | None = None) -> Path:
     """Write ``summary.xlsx`` atomically, unless the file there already shows exactly this content.
 
     The fingerprint covers every figure, the date shown in the titles (a new day rebuilds it), the
     language and the writer's layout and code; the file's size and modification time, recorded in
     ``manifest`` (default: the one of ``path``'s folder) when it was written, tell that nobody
     replaced or damaged it since. A summary that went to a timestamped copy records nothing, so the
-    next run tries its target again.
+    next run tries its target again. ``digest`` is a fingerprint already taken (a report's comes from
+    what its figures were computed from: :func:`figures_digest`); without it the content is hashed.
     """
     own = manifest is None
     manifest = Manifest.load(path.parent) if manifest is None else manifest
-    digest = summary_digest(summary)
+    digest = summary_digest(summary) if digest is None else digest
     if manifest.current(path, digest):
         return path
     names = summary_sheet_names(summary.lang)  # the sections' sheets join them as they are added
@@ -538,6 +539,15 @@ def write_summary(summary: Summary, path: Path, problems: list[OutputProblem] | 
 def summary_digest(summary: Summary) -> str | None:
     """The fingerprint of everything the summary workbook shows (None: it cannot be taken, write it)."""
     return fingerprint(LAYOUT, __version__, code_signature(), *(getattr(summary, f.name) for f in fields(summary)))
+
+
+def figures_digest(key: str) -> str | None:
+    """The summary workbook's fingerprint from the key of what its figures were computed from
+    (:func:`sheetsales.analyses.figures.figures_key`: the store's content, the date, the language, the
+    playbook, the settings, the code). The same key gives the same figures, so it tells an unchanged
+    summary as surely as hashing the figures, at no cost: hashing them was a third of a summary's
+    build after a save. A new key rewrites it even when its figures happen to come out the same."""
+    return fingerprint(LAYOUT, __version__, code_signature(), "figures", key) if key else None
 
 
 class SummaryJob:
