@@ -207,3 +207,28 @@ def test_a_rep_sees_the_teams_ranking_anonymised_and_a_supervisor_sees_it_named(
     boss = openpyxl.load_workbook(team.reports / "feedback" / "S01.xlsx")[t("sheet.my_activity", team.lang)]
     boss_text = {str(c.value) for row in boss.iter_rows() for c in row if c.value is not None}
     assert {names[m] for m in mates} <= boss_text
+
+
+@pytest.mark.filterwarnings("error:Duplicate header")  # XlsxWriter warns, and leaves the table out, on a repeated header
+def test_two_reps_of_the_same_name_keep_their_curves_tables(team: Workspace, tmp_path: Path) -> None:
+    """Two people may share a name (吴秀 and 吴秀): the curves' tables, one column per person, tell them
+    apart by id, and the workbook holds both tables."""
+    import dataclasses
+
+    import openpyxl
+
+    from sheetsales.outputs.write import write_summary
+
+    summary = build_summary(team, D[4])
+    tables = dict(summary.sections)
+    ranking = [{**r, "rep_name": "吴秀"} if r["rep"] in ("R02", "R03") else r for r in tables["activity"]["ranking"]]
+    tables["activity"] = {**tables["activity"], "ranking": ranking}
+    path = write_summary(dataclasses.replace(summary, sections=tables), tmp_path / "summary.xlsx")
+    ws = openpyxl.load_workbook(path)[t("sheet.activity", team.lang)]
+    curves = [ws.tables[n] for n in ("DiligenceCurve", "EffectivenessCurve")]
+    names = {r["rep"]: r["rep_name"] for r in ranking}
+    for table in curves:
+        assert [c.name for c in table.tableColumns][1:] == [
+            names["R01"], "吴秀 (R02)", "吴秀 (R03)"]
+    assert activity.pivot_headers("日期", [{"rep": "R1", "rep_name": "日期"}, {"rep": "R2", "rep_name": "Li"},
+                                         {"rep": "R3", "rep_name": "LI"}]) == ["日期", "日期 (R1)", "Li (R2)", "LI (R3)"]

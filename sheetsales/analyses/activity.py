@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import t
@@ -316,10 +316,20 @@ def _days(end: dt.date, n: int) -> list[dt.date]:
     return [end - dt.timedelta(days=n - 1 - i) for i in range(n)]
 
 
+def pivot_headers(first: str, people: list[dict]) -> list[str]:
+    """``first``, then each person's name: a name two people share (or the first column's) gets the
+    person's id, ``吴秀 (R0123)``, since a table's headers must differ (ignoring case) or Excel and
+    XlsxWriter refuse the table."""
+    taken = Counter(str(p["rep_name"]).casefold() for p in people)
+    taken[first.casefold()] += 1
+    return [first] + [p["rep_name"] if taken[str(p["rep_name"]).casefold()] == 1 else f"{p['rep_name']} ({p['rep']})"
+                      for p in people]
+
+
 def _pivot(book: Book, w: Any, name: str, days: list[dt.date], people: list[dict], values: dict) -> tuple[int, int]:
     """A table of ``days`` × ``people`` (one column per person, named by their name); (first, last) data rows."""
     ws, f = w.ws, book.formats
-    header = [t("col.date", book.lang)] + [p["rep_name"] for p in people]
+    header = pivot_headers(t("col.date", book.lang), people)
     first = w.row + 1
     last = first + len(days) - 1
     ws.add_table(w.row, 0, last, len(people), {
