@@ -63,6 +63,13 @@ metadata = MetaData()
 REMOVED = "removed"
 
 
+def _dicts(result: Any) -> list[dict]:
+    """A result's rows as dicts, the column names taken once (a ``RowMapping`` per row builds its keys
+    again for every row: a second of reading the opportunities at 500 reps)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
 class StoreVersionError(Exception):
     """A database whose schema this sheetsales cannot use (the message says why and what to do)."""
 
@@ -805,17 +812,17 @@ class Store:
 
     @staticmethod
     def activity_fingerprints(conn: Connection, rep: str, week: str, as_of: dt.date) -> dict[str, dict]:
-        rows = conn.execute(_query("activity_fingerprints"), {"rep": rep, "week": week, "as_of": as_of}).mappings()
-        return {r["fingerprint"]: dict(r) for r in rows}
+        rows = _dicts(conn.execute(_query("activity_fingerprints"), {"rep": rep, "week": week, "as_of": as_of}))
+        return {r["fingerprint"]: r for r in rows}
 
     # --- the daily log's chains (issue 10; the hashing is sheetsales.method.logchain's) ----------------
     @staticmethod
     def log_entries_of(conn: Connection, rep: str, week: str, as_of: dt.date) -> list[dict]:
         """The accepted log rows of ``rep``'s report for ``week`` observed by ``as_of``, in chain order."""
         le = log_entries
-        return [dict(r) for r in conn.execute(
+        return _dicts(conn.execute(
             select(le).where(le.c.rep == rep, le.c.week == week, le.c.observed_on <= as_of).order_by(le.c.seq)
-        ).mappings()]
+        ))
 
     @staticmethod
     def log_head(conn: Connection, rep: str) -> tuple[int, str] | None:
@@ -862,9 +869,9 @@ class Store:
         """Every accepted log row observed by ``as_of``, person by person in chain order."""
         le = log_entries
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
+            return _dicts(conn.execute(
                 select(le).where(le.c.observed_on <= as_of).order_by(le.c.rep, le.c.seq, le.c.id)
-            ).mappings()]
+            ))
 
     def playbook_as_of(self, as_of: dt.date) -> tuple[str, int] | None:
         """The content and ingest id of the last valid playbook observed by ``as_of``."""
@@ -895,19 +902,18 @@ class Store:
             .subquery()
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(select(ranked).where(ranked.c.rn == 1)).mappings()
-            return {r["rep"]: dict(r) for r in rows}
+            rows = _dicts(conn.execute(select(ranked).where(ranked.c.rn == 1)))
+            return {r["rep"]: r for r in rows}
 
     def opportunities_of(self, version_ids: Iterable[int]) -> list[dict]:
         ids = list(version_ids)
         if not ids:
             return []
         with self.engine.connect() as conn:
-            rows = conn.execute(
+            return _dicts(conn.execute(
                 select(opportunities).where(opportunities.c.file_version_id.in_(ids))
                 .order_by(opportunities.c.rep, opportunities.c.row)
-            ).mappings()
-            return [dict(r) for r in rows]
+            ))
 
     def held_keys(self, version_ids: Iterable[int]) -> set[str]:
         ids = list(version_ids)
@@ -925,8 +931,8 @@ class Store:
             .where(o.c.observed_on <= as_of).subquery()
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(select(ranked).where(ranked.c.rn == 1)).mappings()
-            return {r["opp_key"]: dict(r) for r in rows}
+            rows = _dicts(conn.execute(select(ranked).where(ranked.c.rn == 1)))
+            return {r["opp_key"]: r for r in rows}
 
     def current_issues(self, as_of: dt.date) -> list[dict]:
         """Issues of the latest version of every file (and of the latest playbook), by ``as_of``."""
@@ -935,19 +941,19 @@ class Store:
         # table, it scanned all of them for every issue (100,000 issues at 500 reps: 30 s).
         latest = select(func.max(fv.c.id)).where(fv.c.observed_on <= as_of).group_by(fv.c.path)
         with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(
+            rows = _dicts(conn.execute(
                 select(issues_t, fv.c.path).join(fv, fv.c.id == issues_t.c.file_version_id)
                 .where(fv.c.id.in_(latest))
                 .order_by(issues_t.c.rep, issues_t.c.file, issues_t.c.id)
-            ).mappings()]
+            ))
             last_pb = conn.execute(
                 select(playbooks.c.id).where(playbooks.c.observed_on <= as_of)
                 .order_by(playbooks.c.observed_on.desc(), playbooks.c.id.desc()).limit(1)
             ).first()
             if last_pb:
-                rows += [dict(r) for r in conn.execute(
+                rows += _dicts(conn.execute(
                     select(issues_t).where(issues_t.c.playbook_id == last_pb[0]).order_by(issues_t.c.id)
-                ).mappings()]
+                ))
         for r in rows:
             r["params"] = json.loads(r["params"] or "{}")
         return rows
@@ -984,10 +990,10 @@ class Store:
             .group_by(fv.c.rep, fv.c.week).subquery()
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(
+            rows = _dicts(conn.execute(
                 select(table).join(latest, and_(latest.c.id == table.c.file_version_id))
-            ).mappings()
-            return [dict(r) for r in rows]
+            ))
+            return rows
 
     def latest_rows(self, table: Table, kind: str, as_of: dt.date) -> list[dict]:
         """Rows of the latest readable version of every person's workbook of ``kind`` observed by ``as_of``."""
@@ -998,10 +1004,10 @@ class Store:
             .group_by(fv.c.rep).subquery()
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(
+            rows = _dicts(conn.execute(
                 select(table).join(latest, latest.c.id == table.c.file_version_id).order_by(table.c.id)
-            ).mappings()
-            return [dict(r) for r in rows]
+            ))
+            return rows
 
     def lost_customers(self, as_of: dt.date) -> dict[str, list[str]]:
         """rep → the customers of their deals ever marked lost by ``as_of`` (first seen lost first)."""
@@ -1020,18 +1026,18 @@ class Store:
     def rows(self, table: Table, as_of: dt.date, date_column: str = "observed_on") -> list[dict]:
         """Every row of an append-only ``table`` observed by ``as_of``, oldest first."""
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
+            return _dicts(conn.execute(
                 select(table).where(table.c[date_column] <= as_of).order_by(table.c[date_column], table.c.id)
-            ).mappings()]
+            ))
 
     def rows_after(self, table: Table, as_of: dt.date, after_id: int) -> list[dict]:
         """The rows of an append-only ``table`` observed by ``as_of`` with an id above ``after_id``,
         oldest first (what was recorded since a reader last looked)."""
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
+            return _dicts(conn.execute(
                 select(table).where(table.c.id > after_id, table.c.observed_on <= as_of)
                 .order_by(table.c.observed_on, table.c.id)
-            ).mappings()]
+            ))
 
     def row_counts(self, tables: Iterable[Table], as_of: dt.date) -> dict[str, int]:
         """How many rows of each append-only table were observed by ``as_of`` (one query)."""
@@ -1053,10 +1059,10 @@ class Store:
             .where(fv.c.observed_on <= as_of).group_by(fv.c.path).subquery()
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
+            return _dicts(conn.execute(
                 select(decisions).join(latest, latest.c.id == decisions.c.file_version_id)
                 .order_by(decisions.c.id)
-            ).mappings()]
+            ))
 
     def latest_version_rows(self, table: Table, as_of: dt.date) -> list[dict]:
         """The rows of ``table`` in the latest version of each file by ``as_of``; a file whose latest
@@ -1068,9 +1074,9 @@ class Store:
             .group_by(fv.c.path).subquery()
         )
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
+            return _dicts(conn.execute(
                 select(table).join(latest, latest.c.id == table.c.file_version_id).order_by(table.c.id)
-            ).mappings()]
+            ))
 
     def content_mark(self, skip: Iterable[str] = ()) -> str:
         """The highest id of every table (but ``skip``), as one string, in one query: in an
