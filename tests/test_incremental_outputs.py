@@ -217,3 +217,45 @@ def test_the_summarys_fingerprint_is_what_its_figures_come_from(team_ws: Workspa
     save_mpc(team_ws, "R01", rows("R01", model="XK-7150"))
     ingest(team_ws, DAY)
     assert "summary.xlsx" in names(team_ws, run_report(team_ws, DAY).written)
+
+
+def test_region_summaries_are_cut_and_built_in_the_worker_or_here(team_ws: Workspace) -> None:
+    """The region summaries are cut from the company summary sent once to the pool's worker; a job the
+    worker cannot do (the summary never reached it) or that this process takes back gives the same
+    workbooks, and an unchanged region is found unchanged either way."""
+    from sheetsales.analyses.figures import summary_for
+    from sheetsales.outputs import write
+    from sheetsales.outputs.outputs import OutputProblem
+    from sheetsales.outputs.report import finish_region_summaries
+
+    first = run_report(team_ws, DAY)
+    regions = sorted(p for p in first.written if p.parent.name == "regions")
+    store = team_ws.store()
+    try:
+        summary = summary_for(team_ws, store, DAY)[0]
+    finally:
+        store.close()
+    assert write._region_in_worker("no such report", "华东", team_ws.reports / "x.xlsx", None) is None
+    fresh = team_ws.reports.with_name("fresh-reports")
+    targets = {p.stem: fresh / "regions" / p.name for p in regions}
+    for pool in (write.Pool(steal=True), None):
+        manifest = Manifest.load(fresh)
+        problems: list[OutputProblem] = []
+        jobs = write.RegionJobs(summary, targets, manifest)
+        jobs.start(pool)
+        if pool is not None:
+            pool.help()  # whatever the worker has not started is done here
+        written = finish_region_summaries(jobs, problems)
+        if pool is not None:
+            pool.shutdown()
+        assert problems == [] and sorted(p.name for p in written) == [p.name for p in regions]
+        for p in regions:
+            assert cells(fresh / "regions" / p.name) == cells(p)
+        manifest.save()
+        again = Manifest.load(fresh)
+        jobs = write.RegionJobs(summary, targets, again)
+        jobs.start(None)
+        assert finish_region_summaries(jobs, problems) == list(targets.values()) and problems == []
+        assert sorted(p.name for p in again.unchanged) == [p.name for p in regions] and again.written == []
+        assert sorted(p.name for p in (fresh / "regions").iterdir()) == [p.name for p in regions]  # no debris
+        shutil.rmtree(fresh)

@@ -119,6 +119,19 @@ class Manifest:
         self.unchanged.append(path)
         return True
 
+    def recorded(self, path: Path) -> str | None:
+        """The fingerprint ``path`` was written from, when the file is there as written; else None."""
+        entry = self.entries.get(self.key(path))
+        if entry is None:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        if entry.get("size") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns:
+            return None
+        return entry.get("fingerprint") or None
+
     def record(self, path: Path, fingerprint: str | None, target: Path | None = None) -> None:
         """``path`` was written from ``fingerprint`` and went to ``target`` (default ``path``).
 

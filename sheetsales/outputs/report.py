@@ -33,7 +33,7 @@ from ..service.workspace import Workspace
 from . import waiting
 from .manifest import Manifest
 from .outputs import OutputProblem, clear_debris, describe, temp_path
-from .write import FeedbackRun, Pool, SummaryJob, figures_digest, write_summary
+from .write import FeedbackRun, Pool, RegionJobs, figures_digest, write_summary
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +121,14 @@ def run_report(ws: Workspace, as_of: dt.date, digest: bool = False,
 
         feedback_run = None
         try:
-            # The region summaries (the heaviest) and then the feedback workbooks are handed to the pool
-            # first; this process builds the company's summary meanwhile.
+            # The region summaries (the heaviest) are handed to the pool's worker first, with the company
+            # summary to cut them from; this process builds the company's summary meanwhile, first thing
+            # (what the watcher's save waits for), then hands out the feedback workbooks.
             regions = start_region_summaries(ws, summary, problems, manifest, pool)
-            feedback_run = FeedbackRun(summary, ws.reports / "feedback", books=books, manifest=manifest, pool=pool)
             summary_path = _output(target, problems, lambda: write_summary(summary, target, problems, manifest,
                                                                                   summary_fp))
             tick(target.name, target)
+            feedback_run = FeedbackRun(summary, ws.reports / "feedback", books=books, manifest=manifest, pool=pool)
             pool.help()  # this process builds what the worker has not started, newest first
             finish_region_summaries(regions, problems, tick)
         finally:
@@ -165,32 +166,29 @@ def write_region_summaries(ws: Workspace, summary: Summary, problems: list[Outpu
 
 
 def start_region_summaries(ws: Workspace, summary: Summary, problems: list[OutputProblem], manifest: Manifest,
-                           pool: Pool | None = None) -> list[SummaryJob]:
-    """Each region's summary: found unchanged in ``manifest``, or handed to ``pool`` to be built."""
-    jobs = []
-    mentions = None
-    for region in scopes.summary_regions(summary):
-        target = ws.reports / "regions" / (UNSAFE_NAME.sub("_", region) + ".xlsx")
-        try:
-            mentions = scopes.Mentions(summary) if mentions is None else mentions
-            job = SummaryJob(scopes.region_summary(summary, region, mentions), target, manifest)
-        except Exception as exc:  # one output never keeps the others from being written
-            log.error("%s could not be written: %s", target, describe(exc), exc_info=True)
-            problems.append(OutputProblem(target, describe(exc)))
-            continue
-        job.start(pool)
-        jobs.append(job)
+                           pool: Pool | None = None) -> RegionJobs:
+    """Each region's summary, handed to ``pool``'s worker to be cut, compared with ``manifest`` and
+    built when it changed (:class:`RegionJobs`); done here by :func:`finish_region_summaries` without one."""
+    targets = {region: ws.reports / "regions" / (UNSAFE_NAME.sub("_", region) + ".xlsx")
+               for region in scopes.summary_regions(summary)}
+    jobs = RegionJobs(summary, targets, manifest)
+    jobs.start(pool)
     return jobs
 
 
-def finish_region_summaries(jobs: list[SummaryJob], problems: list[OutputProblem],
+def finish_region_summaries(jobs: RegionJobs, problems: list[OutputProblem],
                             tick: Callable[..., None] | None = None) -> list[Path]:
     """Wait for each region's summary and move it into place; where each went (failures in ``problems``)."""
     written = []
-    for job in jobs:
-        path = job.finish(problems)
+    for region, target in jobs.targets.items():
+        try:
+            path = jobs.finish(region, problems)
+        except Exception as exc:  # one output never keeps the others from being written
+            log.error("%s could not be written: %s", target, describe(exc), exc_info=True)
+            problems.append(OutputProblem(target, describe(exc)))
+            path = None
         if tick is not None:
-            tick(f"regions/{job.path.name}", job.path)
+            tick(f"regions/{target.name}", target)
         if path is not None:
             written.append(path)
     return written

@@ -20,6 +20,7 @@ this process builds the summary.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import math
@@ -550,54 +551,121 @@ def figures_digest(key: str) -> str | None:
     return fingerprint(LAYOUT, __version__, code_signature(), "figures", key) if key else None
 
 
-class SummaryJob:
-    """A summary workbook (a region's) built and checked in the pool while this process builds another,
-    then moved into place here by :meth:`finish`; built here when no pool is to be had."""
+# The company summary of the report under way, in the pool's worker (and the names its texts mention,
+# found once): handed first, so the region jobs handed after it find it there (one worker runs its
+# jobs in the order handed).
+_SHARED: dict[str, tuple[Summary, Any]] = {}
 
-    def __init__(self, summary: Summary, path: Path, manifest: Manifest, pool: Pool | None = None) -> None:
-        self.summary, self.path, self.manifest = summary, path, manifest
-        self.digest = summary_digest(summary)
-        self.tmp: Path | None = None
-        self.future: Any = None
-        self.unchanged = manifest.current(path, self.digest)
+# What became of a region's summary: (its fingerprint, unchanged since recorded, the error and its
+# traceback or None).
+RegionOutcome = tuple[str | None, bool, tuple[str, str] | None]
+
+
+def _share(token: str, summary: Summary) -> None:
+    """In the worker: keep ``summary`` for the region jobs of the same report (``token``)."""
+    _SHARED.clear()
+    _SHARED[token] = (summary, None)
+
+
+def _region_in_worker(token: str, region: str, tmp: Path, recorded: str | None) -> RegionOutcome | None:
+    """In the worker: :func:`region_outcome` from the shared summary; None when it never arrived (the
+    report's process then does the job itself)."""
+    if token not in _SHARED:
+        return None
+    summary, mentions = _SHARED[token]
+    if mentions is None:
+        mentions = reach_mentions(summary)
+        _SHARED[token] = (summary, mentions)
+    return region_outcome(summary, mentions, region, tmp, recorded)
+
+
+def reach_mentions(summary: Summary) -> Any:
+    from ..method.scopes import Mentions
+
+    return Mentions(summary)
+
+
+def region_outcome(summary: Summary, mentions: Any, region: str, tmp: Path, recorded: str | None) -> RegionOutcome:
+    """``summary`` cut to ``region``, its fingerprint taken, and built and checked into ``tmp`` unless
+    that fingerprint is ``recorded`` (the one its file was written from, the file intact)."""
+    from ..method.scopes import region_summary
+
+    try:
+        cut = region_summary(summary, region, mentions)
+        digest = summary_digest(cut)
+    except Exception as exc:
+        return None, False, (describe(exc), traceback.format_exc())
+    if digest is not None and digest == recorded:
+        return digest, True, None
+    return digest, False, _build_summary_checked(cut, tmp)
+
+
+class RegionJobs:
+    """The region summaries of one report, cut, fingerprinted and built in the pool's worker while this
+    process builds the company's summary (the company summary is sent to the worker once), then moved
+    into place here. A job the worker has not started when this process is free is done here."""
+
+    def __init__(self, summary: Summary, targets: dict[str, Path], manifest: Manifest) -> None:
+        self.summary, self.targets, self.manifest = summary, targets, manifest
+        self.token = f"{id(summary)}-{summary.as_of}-{len(targets)}"
+        self.futures: dict[str, Any] = {}
+        self.tmps: dict[str, Path] = {}
+        self.recorded = {region: manifest.recorded(path) for region, path in targets.items()}
         self.pool: Pool | None = None
+        self._mentions: Any = None
 
     def start(self, pool: Pool | None) -> None:
-        """Hand the build to ``pool`` (when there is one and it starts); otherwise :meth:`finish` builds it."""
-        if self.unchanged:
+        for region, path in self.targets.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(path)
+            self.tmps[region] = temp_path(path)
+        if pool is None or not self.targets:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(self.path)
-        self.tmp = temp_path(self.path)
-        if pool is not None:
-            self.future, self.pool = pool.submit(_build_summary_checked, self.summary, self.tmp), pool
+        if pool.submit(_share, self.token, self.summary, here=lambda: None) is None:
+            return
+        self.pool = pool
+        for region in self.targets:
+            self.futures[region] = pool.submit(_region_in_worker, self.token, region, self.tmps[region],
+                                               self.recorded[region], here=functools.partial(self._here, region))
 
-    def finish(self, problems: list[OutputProblem]) -> Path | None:
-        """Where the workbook went (its target, or a timestamped copy); None when it could not be written
-        (recorded in ``problems``, the previous file stays)."""
-        if self.unchanged:
-            return self.path
-        if self.tmp is None:
-            self.start(None)
-        assert self.tmp is not None
+    def _here(self, region: str, recorded: str | None | bool = True) -> RegionOutcome:
+        """``region``'s job done in this process (``recorded``: True for the recorded fingerprint)."""
+        fp = self.recorded[region] if recorded is True else recorded
+        return region_outcome(self.summary, self.mentions(), region, self.tmps[region], fp)  # type: ignore[arg-type]
+
+    def mentions(self) -> Any:
+        if self._mentions is None:
+            self._mentions = reach_mentions(self.summary)
+        return self._mentions
+
+    def finish(self, region: str, problems: list[OutputProblem]) -> Path | None:
+        """Where ``region``'s workbook went (its target, or a timestamped copy); None when it could not
+        be written (recorded in ``problems``, the previous file stays)."""
+        path, tmp = self.targets[region], self.tmps[region]
         try:
-            error = _result(self.future, lambda: _build_summary_checked(self.summary, self.tmp), self.path.name,
-                            self.pool)
+            got = _result(self.futures.get(region), functools.partial(self._here, region), path.name, self.pool)
+            if got is None:  # the worker never had the summary
+                got = self._here(region)
+            digest, unchanged, error = got if len(got) == 3 else (None, False, got)  # type: ignore[misc, arg-type]
+            if unchanged and not self.manifest.current(path, digest):  # replaced meanwhile: built now
+                digest, unchanged, error = self._here(region, None)
+            if unchanged:
+                return path
             if error is not None:
-                log.error("%s could not be written: %s\n%s", self.path, error[0], error[1].rstrip())
-                problems.append(OutputProblem(self.path, error[0]))
+                log.error("%s could not be written: %s\n%s", path, error[0], error[1].rstrip())
+                problems.append(OutputProblem(path, error[0]))
                 return None
             try:
-                target = move_into_place(self.tmp, self.path, problems=problems)
+                target = move_into_place(tmp, path, problems=problems)
             except Exception as exc:
-                log.error("%s could not be written: %s", self.path, describe(exc), exc_info=True)
-                problems.append(OutputProblem(self.path, describe(exc)))
+                log.error("%s could not be written: %s", path, describe(exc), exc_info=True)
+                problems.append(OutputProblem(path, describe(exc)))
                 return None
-            self.manifest.record(self.path, self.digest, target)
+            self.manifest.record(path, digest, target)
             return target
         finally:
-            if self.tmp.exists():
-                self.tmp.unlink()
+            if tmp.exists():
+                tmp.unlink()
 
 
 def _build_summary_checked(summary: Summary, tmp: Path) -> tuple[str, str] | None:
@@ -1070,8 +1138,9 @@ class Pool:
         """Builds were handed to the worker (a warmed one that has none yet is not counted)."""
         return self.used
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """A future of ``fn(*args)`` in a worker, or None (build it here)."""
+    def submit(self, fn: Callable[..., Any], *args: Any, here: Callable[[], Any] | None = None) -> Any:
+        """A future of ``fn(*args)`` in a worker, or None (build it here). ``here`` is the same work done
+        in this process when it takes the job back (default ``fn(*args)``)."""
         if self.starting is not None:
             self.starting.join()
         if self.workers <= 1 or self.processes < 1 or self.failed:
@@ -1086,7 +1155,7 @@ class Pool:
             self.failed = True
             return None
         if self.steal:
-            self.handed.append((future, lambda: fn(*args)))
+            self.handed.append((future, here if here is not None else lambda: fn(*args)))
         return future
 
     def shutdown(self) -> None:
