@@ -156,6 +156,24 @@ def test_the_index_finds_exactly_what_comparing_every_pair_finds() -> None:
     assert all(d == Levenshtein.distance(norms[a], norms[b]) for a, b, d in found)
 
 
+def test_the_last_search_is_kept_for_the_same_names_only() -> None:
+    """A watcher's next save mostly changes figures, not names: the same names (same order) give the
+    kept search, other ids on them their own pairs; one name changed searches again."""
+    from sheetsales.reading import names as module
+
+    norms = [normalise_customer(n) for n in ("上海精工机械有限公司", "上海精功机械有限公司", "北京重型机械厂",
+                                             "北京重形机械厂", "华为")]
+    first = similar_names((i, "c", n) for i, n in enumerate(norms))
+    kept = module._LAST[0][1]
+    assert similar_names((f"d{i}", "c", n) for i, n in enumerate(norms)) == [
+        (f"d{a}", f"d{b}", d) for a, b, d in first]
+    assert module._LAST[0][1] is kept  # not searched again
+    changed = norms[:3] + ["北京轻型电子厂"] + norms[4:]
+    again = similar_names((i, "c", n) for i, n in enumerate(changed))
+    module._LAST.clear()
+    assert again == similar_names((i, "c", n) for i, n in enumerate(changed)) == [(0, 1, 1)]
+
+
 def test_thirteen_thousand_names_in_seconds_not_minutes() -> None:
     """The benchmark workspace's size: comparing every pair would be 17 million comparisons per category."""
     rng = random.Random(11)
