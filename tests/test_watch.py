@@ -760,3 +760,25 @@ def test_a_folder_at_the_summary_path_does_not_stop_the_watcher(workspace: Works
         assert w.stats["failures"] == 0 and w.stats["output_failures"] == 2  # start-up and the save: a copy each
     assert copies_of(workspace.reports / "summary.xlsx")
     assert (workspace.reports / "feedback" / "R01.xlsx").is_file()
+
+
+def test_an_idle_watcher_loads_the_days_deal_states_and_a_save_refreshes_them(workspace: Workspace,
+                                                                              tmp_path: Path) -> None:
+    """Idle after its start-up run, the watcher replays the day's deal states once (and imports what the
+    analysis imports): the next save's report refreshes them instead of replaying the whole history."""
+    import sys
+
+    from sheetsales.method import dealstates
+
+    save_mpc(workspace, "R01", [deal("大庆石化机械厂")])
+    dealstates.forget()
+    with watching(workspace) as w:
+        wait_for(lambda: w._warm_for == WEEK1 and not w.busy, what="warm-up")
+        book = dealstates._book
+        assert book is not None and book.as_of == WEEK1 and "pandas" in sys.modules
+        rebuilds = book.rebuilds
+        excel_save(mpc_path(workspace, "R01"),
+                   workbook_bytes(workspace, "R01", [deal("大庆石化机械厂"), deal("天津港务集团")], tmp_path))
+        wait_for(lambda: w.stats["reports"] >= 2 and not w.busy, what="the save's report")
+        assert dealstates._book is book and book.rebuilds == rebuilds  # refreshed, not replayed
+        assert "天津港务集团" in {s.customer for s in book.states()[0].values()}
