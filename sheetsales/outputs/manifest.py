@@ -105,16 +105,7 @@ class Manifest:
 
     def current(self, path: Path, fingerprint: str | None) -> bool:
         """True when ``path`` is there exactly as written from ``fingerprint`` (noted as unchanged)."""
-        if not fingerprint:
-            return False
-        entry = self.entries.get(self.key(path))
-        if entry is None or entry.get("fingerprint") != fingerprint:
-            return False
-        try:
-            st = path.stat()
-        except OSError:
-            return False
-        if entry.get("size") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns:
+        if not fingerprint or self.recorded(path) != fingerprint:
             return False
         self.unchanged.append(path)
         return True
