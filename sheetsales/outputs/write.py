@@ -20,11 +20,11 @@ this process builds the summary.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import logging
 import math
 import traceback
+import uuid
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -574,12 +574,12 @@ def _region_in_worker(token: str, region: str, tmp: Path, recorded: str | None) 
         return None
     summary, mentions = _SHARED[token]
     if mentions is None:
-        mentions = reach_mentions(summary)
+        mentions = _mentions_of(summary)
         _SHARED[token] = (summary, mentions)
     return region_outcome(summary, mentions, region, tmp, recorded)
 
 
-def reach_mentions(summary: Summary) -> Any:
+def _mentions_of(summary: Summary) -> Any:
     from ..method.scopes import Mentions
 
     return Mentions(summary)
@@ -607,7 +607,7 @@ class RegionJobs:
 
     def __init__(self, summary: Summary, targets: dict[str, Path], manifest: Manifest) -> None:
         self.summary, self.targets, self.manifest = summary, targets, manifest
-        self.token = f"{id(summary)}-{summary.as_of}-{len(targets)}"
+        self.token = uuid.uuid4().hex  # this report's summary in the worker
         self.futures: dict[str, Any] = {}
         self.tmps: dict[str, Path] = {}
         self.recorded = {region: manifest.recorded(path) for region, path in targets.items()}
@@ -626,29 +626,30 @@ class RegionJobs:
         self.pool = pool
         for region in self.targets:
             self.futures[region] = pool.submit(_region_in_worker, self.token, region, self.tmps[region],
-                                               self.recorded[region], here=functools.partial(self._here, region))
+                                               self.recorded[region], here=self._here(region, self.recorded[region]))
 
-    def _here(self, region: str, recorded: str | None | bool = True) -> RegionOutcome:
-        """``region``'s job done in this process (``recorded``: True for the recorded fingerprint)."""
-        fp = self.recorded[region] if recorded is True else recorded
-        return region_outcome(self.summary, self.mentions(), region, self.tmps[region], fp)  # type: ignore[arg-type]
-
-    def mentions(self) -> Any:
-        if self._mentions is None:
-            self._mentions = reach_mentions(self.summary)
-        return self._mentions
+    def _here(self, region: str, recorded: str | None) -> Callable[[], RegionOutcome]:
+        """``region``'s job, done in this process (``recorded``: the fingerprint its file has)."""
+        def run() -> RegionOutcome:
+            if self._mentions is None:
+                self._mentions = _mentions_of(self.summary)
+            return region_outcome(self.summary, self._mentions, region, self.tmps[region], recorded)
+        return run
 
     def finish(self, region: str, problems: list[OutputProblem]) -> Path | None:
         """Where ``region``'s workbook went (its target, or a timestamped copy); None when it could not
         be written (recorded in ``problems``, the previous file stays)."""
         path, tmp = self.targets[region], self.tmps[region]
         try:
-            got = _result(self.futures.get(region), functools.partial(self._here, region), path.name, self.pool)
+            here = self._here(region, self.recorded[region])
+            got: Any = _result(self.futures.get(region), here, path.name, self.pool)
             if got is None:  # the worker never had the summary
-                got = self._here(region)
-            digest, unchanged, error = got if len(got) == 3 else (None, False, got)  # type: ignore[misc, arg-type]
-            if unchanged and not self.manifest.current(path, digest):  # replaced meanwhile: built now
-                digest, unchanged, error = self._here(region, None)
+                got = here()
+            if len(got) == 2:  # the job never ran (it could not be sent to the worker): its error
+                got = (None, False, got)
+            digest, unchanged, error = got
+            if unchanged and not self.manifest.current(path, digest):  # replaced since: built now
+                digest, unchanged, error = self._here(region, None)()
             if unchanged:
                 return path
             if error is not None:
