@@ -309,3 +309,16 @@ def test_reading_a_list_at_the_row_limit_stays_small_and_quick(tmp_path: Path) -
     run, out = measured_check(big)
     assert run["rc"] == 1 and run["rss_mb"] < 300, run
     assert [i["code"] for i in json.loads(out)["issues"]] == ["too-many-rows"]
+
+
+def test_max_rows_counts_the_data_rows_under_the_title_hint_and_header(workspace) -> None:
+    """A list of exactly ``max_rows`` deals is read; one deal more is refused, and the message
+    counts the deals, not the three rows above them."""
+    from conftest import deal, save_mpc
+
+    path = save_mpc(workspace, "R01", [deal(f"客户{n}") for n in range(12)])
+    raw, issues = open_workbook(path, max_rows=12)
+    assert issues == [] and raw is not None
+    raw, issues = open_workbook(path, max_rows=11)
+    assert raw is None and [(i.code, i.sheet) for i in issues] == [("too-many-rows", "MPC一览表")]
+    assert "有 12 行数据" in issues[0].message("zh-CN") and "11" in issues[0].message("zh-CN")

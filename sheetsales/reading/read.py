@@ -541,6 +541,7 @@ def measure(path: Path, label: str, max_rows: int = DEFAULT_MAX_ROWS,
     cell far out: the sheet would cost more than the limits to read) and ``too-many-cells`` (all
     sheets together)."""
     scans: dict[str, SheetScan] = {}
+    row_limit = max_rows + HEADER_ROW  # ``max_rows`` counts data rows: the title, hint and header come on top
     try:
         with zipfile.ZipFile(path) as zf:
             try:
@@ -562,9 +563,10 @@ def measure(path: Path, label: str, max_rows: int = DEFAULT_MAX_ROWS,
     for name, s in scans.items():
         if s.bad_ref is not None:
             return scans, [Issue("corrupt-workbook", label, name, params={"detail": f"{name}!{s.bad_ref}"[:120]})]
-        if s.rows > max_rows:
-            issues.append(Issue("too-many-rows", label, name, params={"sheet": name, "rows": s.rows, "limit": max_rows}))
-        elif s.last_row > max_rows:
+        if s.rows > row_limit:
+            issues.append(Issue("too-many-rows", label, name,
+                                params={"sheet": name, "rows": s.rows - HEADER_ROW, "limit": max_rows}))
+        elif s.last_row > row_limit:
             issues.append(_too_large(label, name, s.far_row_ref, f"max_rows = {max_rows}"))
         elif s.area > max_cells:
             if s.cells > max_cells:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..issues import ERROR, Issue
-from .read import RawTable, cell_ref
+from .read import RawTable, cell_ref, col_letter
 from .specs import (
     FUNNEL_STATES,
     REACH_CHOICES,
@@ -118,34 +118,30 @@ def _not_finite(value: Any) -> bool:
 
 
 def convert(col: Column, value: Any, choices: Choices, lang: str) -> tuple[Any, str | None, dict]:
-    """(converted value, issue code or None, issue params) for one non-blank cell."""
-    label = col.label(lang)
-    shown = as_text(value)
-    params: dict[str, Any] = {"column": label, "value": shown}
+    """(converted value, issue code or None, issue params) for one non-blank cell; the params are
+    built only for an issue (they are empty when the cell is fine)."""
     kind = col.kind
     if _not_finite(value):  # NaN and infinities come from programs that write workbooks
-        return None, "not-a-number", params
+        return None, "not-a-number", _params(col, value, lang)
     if kind == "text":
-        return shown, None, params
+        return as_text(value), None, {}
     if kind == "date":
         if isinstance(value, dt.datetime):
             value = value.date()
         if isinstance(value, dt.date):
             if value < EXCEL_FIRST_DAY:
-                return None, "impossible-date", params
-            return value, None, params
+                return None, "impossible-date", _params(col, value, lang)
+            return value, None, {}
         if isinstance(value, int | float) and not isinstance(value, bool):
             # A number in a date column is an Excel serial, with or without a date format: files
             # written by other programs often have no styles at all.
             day = excel_serial_date(float(value))
             if day is None:
-                return None, "impossible-date", params
-            params["value"] = day.isoformat()
-            return day, None, params
+                return None, "impossible-date", _params(col, value, lang)
+            return day, None, {}
         if isinstance(value, str):
-            return None, "text-date", params
-        params["expected"] = _EXPECTED["date"][lang == "en"]
-        return None, "wrong-type", params
+            return None, "text-date", _params(col, value, lang)
+        return None, "wrong-type", _params(col, value, lang, expected=_EXPECTED["date"][lang == "en"])
     if kind in ("int", "number", "money", "percent"):
         number: float | None
         if kind == "percent" and isinstance(value, str) and value.strip().endswith("%"):
@@ -156,38 +152,40 @@ def convert(col: Column, value: Any, choices: Choices, lang: str) -> tuple[Any, 
             if kind == "percent" and number is not None and 1 < number <= 100:
                 number = number / 100
         if number is None or (kind == "int" and not float(number).is_integer()):
-            params["expected"] = _EXPECTED[kind][lang == "en"]
-            return None, "wrong-type", params
+            return None, "wrong-type", _params(col, value, lang, expected=_EXPECTED[kind][lang == "en"])
         if not math.isfinite(number):  # '1e999' typed as text
-            return None, "not-a-number", params
+            return None, "not-a-number", _params(col, value, lang)
         if kind == "money" and number < 0:
-            return None, "negative-amount", params
+            return None, "negative-amount", _params(col, value, lang)
         high = col.high if col.high is not None or kind != "int" else MAX_WHOLE_NUMBER
         if (col.low is not None and number < col.low) or (high is not None and number > high) or (
                 kind == "int" and abs(number) > MAX_WHOLE_NUMBER):
-            params.update(low=_num_text(col.low, kind), high=_num_text(high, kind))
-            return None, "out-of-range", params
-        return (int(number) if kind == "int" else number), None, params
+            return None, "out-of-range", _params(col, value, lang, low=_num_text(col.low, kind),
+                                                  high=_num_text(high, kind))
+        return (int(number) if kind == "int" else number), None, {}
     if kind == "tick":
         if isinstance(value, bool):
-            return value, None, params
+            return value, None, {}
         if isinstance(value, int | float) and value in (0, 1):
-            return bool(value), None, params
-        folded = shown.casefold()
+            return bool(value), None, {}
+        folded = as_text(value).casefold()
         if folded in TICKED:
-            return True, None, params
+            return True, None, {}
         if folded in UNTICKED:
-            return False, None, params
-        params["expected"] = _EXPECTED["tick"][lang == "en"]
-        return None, "wrong-type", params
+            return False, None, {}
+        return None, "wrong-type", _params(col, value, lang, expected=_EXPECTED["tick"][lang == "en"])
     if kind == "choice":
-        key = choices.resolve(col.choices, shown)
+        key = choices.resolve(col.choices, as_text(value))
         if key is None:
-            params["allowed"] = choices.allowed(col.choices, lang)
             code = {"stage": "unknown-stage", "category": "unknown-category"}.get(col.choices, "unknown-choice")
-            return None, code, params
-        return key, None, params
+            return None, code, _params(col, value, lang, allowed=choices.allowed(col.choices, lang))
+        return key, None, {}
     raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _params(col: Column, value: Any, lang: str, **extra: Any) -> dict[str, Any]:
+    """An issue's params: the column's label and the value as the person sees it."""
+    return {"column": col.label(lang), "value": as_text(value), **extra}
 
 
 def _num_text(value: float | None, kind: str) -> str:
@@ -202,6 +200,9 @@ def _amount_limit(choices: Choices, category: Any) -> float | None:
     """The playbook's limit for one amount (per category when it has one); None without a playbook."""
     limit = getattr(choices, "amount_limit", None)
     return limit(category if isinstance(category, str) else None) if callable(limit) else None
+
+
+_UNSEEN = object()
 
 
 def _years_between(a: dt.date, b: dt.date) -> float:
@@ -233,53 +234,83 @@ def validate_table(
     records: list[Record] = []
     issues: list[Issue] = []
     seen: dict[tuple, int] = {}
+    sheet = raw.sheet
+    # What every row repeats, worked out once: each column's plan, its letters, the choices and
+    # amount limits already resolved (the same text always resolves the same way in one table).
+    plan = [(col.key, col.kind, col, col.required) for col in spec.columns]
+    checks = [col for col in spec.columns if col.kind == "money" or (col.kind == "date" and col.key in HORIZON_COLUMNS)]
+    letters: dict[int, str] = {}
+    resolved: dict[tuple[str, str | None, str], Any] = {}
+    limits: dict[Any, float | None] = {}
     for rr in raw.rows:
         values: dict[str, Any] = {}
         cells: dict[str, str] = {}
         row_issues: list[Issue] = []
-        for col in spec.columns:
-            c = rr.cols.get(col.key)
+        number = str(rr.row + 1)
+        where = rr.cols
+        row_values = rr.values
+        formulas = rr.formulas
+        for key, kind, col, required in plan:
+            c = where.get(key)
             if c is None:
-                values[col.key] = None
+                values[key] = None
                 continue
-            ref = cell_ref(rr.row, c)
-            cells[col.key] = ref
-            if col.key in rr.formulas and col.kind != "text":
-                row_issues.append(Issue("formula-in-cell", label, raw.sheet, ref, {"column": col.label(lang)}))
-                values[col.key] = None
+            column = letters.get(c)
+            if column is None:
+                column = letters[c] = col_letter(c)
+            ref = cells[key] = column + number
+            if formulas and key in formulas and kind != "text":
+                row_issues.append(Issue("formula-in-cell", label, sheet, ref, {"column": col.label(lang)}))
+                values[key] = None
                 continue
-            value = rr.values.get(col.key)
+            value = row_values.get(key)
             if value is None or (isinstance(value, str) and not value.strip()):
-                values[col.key] = None
-                if col.required:
-                    row_issues.append(Issue("missing-value", label, raw.sheet, ref, {"column": col.label(lang)}))
+                values[key] = None
+                if required:
+                    row_issues.append(Issue("missing-value", label, sheet, ref, {"column": col.label(lang)}))
                 continue
-            converted, code, params = convert(col, value, choices, lang)
+            if value.__class__ is str and kind == "text":
+                values[key] = value.strip()
+                continue
+            if value.__class__ is str and (kind == "choice" or kind == "tick"):
+                found = resolved.get((kind, col.choices, value), _UNSEEN)
+                if found is not _UNSEEN:
+                    values[key] = found
+                    continue
+                converted, code, params = convert(col, value, choices, lang)
+                if code is None:
+                    resolved[(kind, col.choices, value)] = converted
+            else:
+                converted, code, params = convert(col, value, choices, lang)
             if code:
-                row_issues.append(Issue(code, label, raw.sheet, ref, params))
-            values[col.key] = converted
-        for col in spec.columns:
+                row_issues.append(Issue(code, label, sheet, ref, params))
+            values[key] = converted
+        for col in checks:
             value = values.get(col.key)
             if value is None or col.key not in cells:
                 continue
             if col.kind == "money":
-                limit = _amount_limit(choices, values.get("category"))
+                category = values.get("category")
+                if category in limits:
+                    limit = limits[category]
+                else:
+                    limit = limits[category] = _amount_limit(choices, category)
                 if limit is not None and value > limit:
-                    row_issues.append(Issue("amount-out-of-range", label, raw.sheet, cells[col.key], {
+                    row_issues.append(Issue("amount-out-of-range", label, sheet, cells[col.key], {
                         "column": col.label(lang), "value": as_text(value), "limit": f"{limit:,.0f}"}))
                     values[col.key] = None
-            elif col.kind == "date" and col.key in HORIZON_COLUMNS and horizon and _years_between(
-                    value, as_of) > horizon:
-                row_issues.append(Issue("date-implausible", label, raw.sheet, cells[col.key], {
+            elif horizon and _years_between(value, as_of) > horizon:
+                row_issues.append(Issue("date-implausible", label, sheet, cells[col.key], {
                     "column": col.label(lang), "value": value.isoformat(), "years": horizon}))
-        if not any(i.severity == ERROR for i in row_issues) and spec.key_columns:
+        failed = bool(row_issues) and any(i.severity == ERROR for i in row_issues)
+        if not failed and spec.key_columns:
             key = tuple(
                 normalise(k, values[k]) if normalise else values[k] for k in spec.key_columns
             )
             if key in seen:
                 ref = cells.get(spec.key_columns[0], cell_ref(rr.row, 0))
                 keys = (" + " if lang == "en" else "、").join(spec.column(k).label(lang) for k in spec.key_columns)
-                row_issues.append(Issue(spec.duplicate_code, label, raw.sheet, ref, {
+                row_issues.append(Issue(spec.duplicate_code, label, sheet, ref, {
                     "first_row": seen[key], "keys": keys, "value": as_text(values[spec.key_columns[0]])}))
             else:
                 seen[key] = rr.row + 1
