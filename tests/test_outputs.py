@@ -265,3 +265,58 @@ def test_move_into_place_uses_the_default_policy(tmp_path: Path, monkeypatch: py
     outputs.configure(keep=7)
     assert outputs.POLICY.keep == 7
     assert move_into_place(src, dst) == dst and dst.read_text() == "x"
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
+
+
+def test_a_report_killed_leaves_no_process_behind() -> None:
+    """``kill -9`` of a report whose pool's worker is up (as a report warms it at its start): the worker,
+    and with it the fork server, ends within seconds; before, it waited for work for ever."""
+    import signal
+    import time
+
+    script = textwrap.dedent("""
+        import time
+        from sheetsales.outputs.write import Pool
+        pool = Pool(steal=True)
+        pool.warm()
+        pool.starting.join()
+        assert pool.executor is not None and not pool.failed
+        print("ready", flush=True)
+        time.sleep(120)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        helpers = _children(proc.pid)
+        workers = {w for h in helpers for w in _children(h)}
+        assert workers, "the pool's worker is a child of the fork server"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_running(p) for p in helpers | workers):
+            time.sleep(0.1)
+        assert [p for p in helpers | workers if _running(p)] == [], "left running after the report was killed"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

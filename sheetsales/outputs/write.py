@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import os
 import traceback
 import uuid
 import zipfile
@@ -1171,6 +1172,27 @@ def _ready() -> None:
     """Nothing: the first call a warmed pool's worker runs."""
 
 
+def _end_with_parent() -> None:
+    """In a worker, at its start: end it when the process that started the pool is gone.
+
+    A report killed (``kill -9``, a crash, a supervisor restarting the watcher) never shuts its pool
+    down, and a pool's worker waits for work for ever: each kill would leave a process of a few
+    hundred MB behind. The worker's parent sentinel (the pipe its start-up data came through, held
+    open by the report) turns ready when the report ends, whichever way it ends."""
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sheetsales-parent", daemon=True).start()
+
+
 def _pool(workers: int) -> Any:
     """A process pool whose workers start from a clean process with this module loaded.
 
@@ -1184,7 +1206,7 @@ def _pool(workers: int) -> Any:
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
         ctx.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_end_with_parent)
 
 
 def _build_checked(summary: Summary, person: dict, records: dict[str, list[dict]],
