@@ -30,7 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from sheetsales.method.playbook import Playbook
 from sheetsales.service.workspace import Workspace, WorkspaceBusy, init_workspace
-from sheetsales.storage import migrations, rowcache
+from sheetsales.storage import migrations
 from sheetsales.storage.store import (
     AlreadyRecorded,
     Store,
@@ -311,33 +311,3 @@ def test_a_database_that_cannot_be_reached_is_a_message(workspace: Workspace, tm
     err = capsys.readouterr().err
     assert "无法连接数据库" in err and "Cannot connect" in err and "Traceback" not in err
     assert "secret" not in err  # the password is not shown
-
-
-def test_rows_kept_on_postgres_equal_its_reading_and_grow_by_what_is_recorded(new_database: Callable[[], str]) -> None:
-    """The rows a resident watcher keeps (storage/rowcache.py) from a PostgreSQL store."""
-    store = Store(new_database())
-    version = {"path": "R01/MPC一览表_R01.xlsx", "size": 10, "archive": "a", "kind": "mpc", "rep": "R01",
-               "week": "", "readable": True}
-
-    def record(day: dt.date, sha: str) -> None:
-        with store.transaction() as conn:
-            store.add_file_version(conn, ingest_id=store.add_ingest(conn, day), observed_on=day, sha256=sha * 64,
-                                   **version)
-
-    def direct(as_of: dt.date) -> list[dict]:
-        with store.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(select(file_versions).where(file_versions.c.observed_on <= as_of)
-                                                  .order_by(file_versions.c.observed_on, file_versions.c.id)).mappings()]
-
-    rowcache.keep()
-    try:
-        record(WEEK1, "a")
-        record(WEEK1 + dt.timedelta(days=7), "b")
-        assert store.rows(file_versions, WEEK1 + dt.timedelta(days=7)) == direct(WEEK1 + dt.timedelta(days=7))
-        record(WEEK1 + dt.timedelta(days=3), "c")  # an earlier day recorded later (a replay): kept in date order
-        for day in (WEEK1, WEEK1 + dt.timedelta(days=3), WEEK1 + dt.timedelta(days=7)):
-            assert store.rows(file_versions, day) == direct(day)
-        assert len(direct(WEEK1 + dt.timedelta(days=7))) == 3 and rowcache.reloads(store, file_versions) == 1
-    finally:
-        rowcache.keep(False)
-        store.close()

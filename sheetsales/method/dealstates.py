@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -401,8 +402,17 @@ def _signature(playbook: Playbook) -> tuple:
 
 
 def store_identity(store: Store) -> tuple:
-    """Which database ``store`` is (:meth:`Store.identity`)."""
-    return store.identity()
+    """Which database ``store`` is: its URL and, for a SQLite file, the file itself (a new file
+    at the same path is another store)."""
+    url = store.engine.url
+    ident: tuple = (url.render_as_string(hide_password=True),)
+    if url.get_backend_name() == "sqlite" and url.database:
+        try:
+            st = os.stat(url.database)
+            ident += (st.st_dev, st.st_ino)
+        except OSError:
+            pass
+    return ident
 
 
 _lock = threading.Lock()

@@ -58,7 +58,6 @@ from ..i18n import t
 from ..issues import Issue
 from ..outputs.report import ReportResult, output_messages, outputs_current, run_report
 from ..reading.read import ZIP_MAGIC, ignored_name
-from ..storage import rowcache
 from ..storage.ingest import IngestResult, ingest
 from ..storage.store import Store
 from .settings import WatchSettings
@@ -496,13 +495,11 @@ class Watcher:
         if self.scheduler is not None:
             log.info(t("schedule.next", lang, when=_fmt_time(self.scheduler.next)))
         _clear(self.ws.staging / "watch")  # copies left by a watcher that was killed while checking
-        rowcache.keep()  # resident: the store's tables are read again only where they grew
         try:
             while not self._stop.is_set():
                 self.tick()
                 self._stop.wait(self.s.tick)
         finally:
-            rowcache.keep(False)
             self._stop_observer()
             if self._store is not None:
                 self._store.close()
@@ -559,8 +556,7 @@ class Watcher:
 
     def _warm(self, as_of: dt.date) -> None:
         """Idle, once a day: load what the next save's report would otherwise load first: pandas and the
-        day's deal states (the whole history replayed once; each save then refreshes what it touched)
-        and the tables a report reads whole (each save then reads what was recorded since).
+        day's deal states (the whole history replayed once; each save then refreshes what it touched).
         A save's summary then waits for its own work only (at 500 reps 1 to 3 s of the first save)."""
         self._warm_for = as_of
         try:
@@ -568,16 +564,12 @@ class Watcher:
 
             from ..method.dealstates import deal_states
             from ..storage.ingest import load_playbook
-            from ..storage.store import WHOLE_TABLES
 
             with self._lock():
                 store = self.ws.store()
                 try:
                     playbook, _ = load_playbook(self.ws, store, as_of)
                     deal_states(store, playbook, as_of)
-                    if rowcache.keeping():
-                        for table in WHOLE_TABLES:
-                            store.rows(table, as_of)
                 finally:
                     store.close()
         except Exception as exc:  # only a head start: the next run does the same work itself

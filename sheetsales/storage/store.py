@@ -54,7 +54,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..issues import Issue
-from . import migrations, rowcache
+from . import migrations
 from .quiet import sqlite_url  # noqa: F401 (defined beside its inverse, where the no-op ingest needs it)
 
 metadata = MetaData()
@@ -509,11 +509,6 @@ issues_t = Table(
 REPORTED_TABLES = ("playbooks", "file_versions", "issues", "decision_results", "transfers", "extensions",
                    "read_ends")
 
-# The append-only tables a report reads whole (:meth:`Store.rows`): what a resident watcher keeps
-# (:mod:`sheetsales.storage.rowcache`) and loads when it is idle.
-WHOLE_TABLES = (file_versions, opportunities, held_rows, activities, log_entries, log_rewrites, decisions,
-                decision_results, transfers, extensions, help_requests, help_answers)
-
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
@@ -929,9 +924,6 @@ class Store:
 
     def last_known_opportunities(self, as_of: dt.date) -> dict[str, dict]:
         """Every deal ever listed by ``as_of``, with its last observed row."""
-        if rowcache.keeping():  # the last row of each deal, in (observed_on, id) order
-            last = {r["opp_key"]: r for r in rowcache.rows(self, opportunities, as_of)}
-            return {k: r | {"rn": 1} for k, r in last.items()}
         o = opportunities
         ranked = (
             select(o, func.row_number().over(partition_by=o.c.opp_key,
@@ -1032,35 +1024,11 @@ class Store:
         return out
 
     def rows(self, table: Table, as_of: dt.date, date_column: str = "observed_on") -> list[dict]:
-        """Every row of an append-only ``table`` observed by ``as_of``, oldest first (kept between
-        calls in a process that keeps rows: :mod:`sheetsales.storage.rowcache`)."""
-        if date_column == "observed_on" and rowcache.keeping():
-            return rowcache.rows(self, table, as_of)
+        """Every row of an append-only ``table`` observed by ``as_of``, oldest first."""
         with self.engine.connect() as conn:
             return _dicts(conn.execute(
                 select(table).where(table.c[date_column] <= as_of).order_by(table.c[date_column], table.c.id)
             ))
-
-    def rows_since(self, table: Table, after_id: int) -> tuple[list[dict], int]:
-        """The rows of an append-only ``table`` with an id above ``after_id`` (any date), in id order,
-        and how many rows the table holds in all."""
-        with self.engine.connect() as conn:
-            found = _dicts(conn.execute(select(table).where(table.c.id > after_id).order_by(table.c.id)))
-            count = conn.execute(select(func.count()).select_from(table)).scalar_one()
-        return found, int(count)
-
-    def identity(self) -> tuple:
-        """Which database this is: its URL and, for a SQLite file, the file itself (a new file at the
-        same path is another store)."""
-        url = self.engine.url
-        ident: tuple = (url.render_as_string(hide_password=True),)
-        if url.get_backend_name() == "sqlite" and url.database:
-            try:
-                st = os.stat(url.database)
-                ident += (st.st_dev, st.st_ino)
-            except OSError:
-                pass
-        return ident
 
     def rows_after(self, table: Table, as_of: dt.date, after_id: int) -> list[dict]:
         """The rows of an append-only ``table`` observed by ``as_of`` with an id above ``after_id``,
